@@ -1,0 +1,111 @@
+// Command streamgen writes the Streamable codec, the reference JSON form,
+// Hash and TypeName of every wire struct of a package.
+//
+// It reads the package's types_<area>.go files, where every declaration is
+// a wire struct, and writes gen_<area>.go beside each, plus
+// gen_registry.go with a name → constructor table. It understands a fixed
+// set of field kinds (sized integers, bool, string, []byte,
+// streamable.Uint128, named [N]byte types, fixed integer arrays, pointers
+// for Optional, slices for List, wire structs, and hand-written leaf types
+// marked //streamgen:manual) and stops with an error on anything else, so
+// a new kind of field is a deliberate change here, never a silent
+// mis-encoding.
+//
+// Directives, in a type's doc comment:
+//
+//	//streamgen:tuple                    JSON as an array (a Python tuple)
+//	//streamgen:custom-binary minsize=N  binary codec hand-written elsewhere
+//	//streamgen:manual minsize=N         a hand-written leaf type (outside types_*.go)
+//
+// Usage (from go:generate in the package directory):
+//
+//	go run github.com/chianet/chianet/internal/streamgen
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+func main() {
+	dir := flag.String("dir", ".", "package directory")
+	flag.Parse()
+	if err := run(*dir); err != nil {
+		fmt.Fprintln(os.Stderr, "streamgen:", err)
+		os.Exit(1)
+	}
+}
+
+// run generates every output file of dir and removes generated files that
+// no longer have a source.
+func run(dir string) error {
+	out, err := generate(dir)
+	if err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if !strings.HasPrefix(n, "gen_") || !strings.HasSuffix(n, ".go") {
+			continue
+		}
+		if _, keep := out[n]; keep {
+			continue
+		}
+		old, err := os.ReadFile(filepath.Join(dir, n))
+		if err == nil && bytes.HasPrefix(old, []byte(header)) {
+			if err := os.Remove(filepath.Join(dir, n)); err != nil {
+				return err
+			}
+		}
+	}
+	for n, src := range out {
+		p := filepath.Join(dir, n)
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, src) {
+			continue
+		}
+		if err := os.WriteFile(p, src, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// generate returns the generated files of dir by name.
+func generate(dir string) (map[string][]byte, error) {
+	m, err := loadPackage(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.structs) == 0 {
+		return nil, fmt.Errorf("%s: no types_*.go declarations found", dir)
+	}
+	byFile := map[string][]*structType{}
+	for _, st := range m.structs {
+		if st.file == "types_registry.go" {
+			return nil, fmt.Errorf("%s: types_registry.go would collide with gen_registry.go", st.pos)
+		}
+		byFile[st.file] = append(byFile[st.file], st)
+	}
+	out := map[string][]byte{}
+	for file, structs := range byFile {
+		src, err := generateFile(m, structs)
+		if err != nil {
+			return nil, err
+		}
+		out["gen_"+strings.TrimPrefix(file, "types_")] = src
+	}
+	reg, err := generateRegistry(m)
+	if err != nil {
+		return nil, err
+	}
+	out["gen_registry.go"] = reg
+	return out, nil
+}

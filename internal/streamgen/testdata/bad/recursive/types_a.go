@@ -1,0 +1,6 @@
+package bad
+
+// T contains itself.
+type T struct {
+	X []T `json:"x"`
+}
