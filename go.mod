@@ -2,4 +2,12 @@ module github.com/chianet/chianet
 
 go 1.26.8
 
-require github.com/chia-network/go-chia-libs v1.3.3 // indirect
+require (
+	github.com/chia-network/go-chia-libs v1.3.3
+	github.com/spf13/cobra v1.10.2
+)
+
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+)

@@ -22,14 +22,6 @@ import (
 // the wire. The same layout is used by UnfinishedBlock. The hash follows the
 // serialization.
 
-// minEndOfSubSlotBundleSize is the smallest encoding of an
-// EndOfSubSlotBundle, used to bound list counts before allocating:
-// ChallengeChainSubSlot 144 (VDFInfo 140 + four absent optionals)
-// + absent InfusedChallengeChainSubSlot 1
-// + RewardChainSubSlot 174 (VDFInfo 140 + 32 + absent optional 1 + u8 1)
-// + SubSlotProofs 13 (VDFProof 6 + absent optional 1 + VDFProof 6).
-const minEndOfSubSlotBundleSize = 332
-
 // Prefix byte bits of the packed transactions_generator presence byte.
 const (
 	genPrefixHasGenerator = 0b01
@@ -127,7 +119,7 @@ func encodeFinishedSubSlots(w *streamable.Writer, l []EndOfSubSlotBundle) {
 // decodeFinishedSubSlots reads a list of EndOfSubSlotBundle. The returned
 // error already carries the field name.
 func decodeFinishedSubSlots(r *streamable.Reader) ([]EndOfSubSlotBundle, error) {
-	n, err := r.ListLen(minEndOfSubSlotBundleSize)
+	n, err := r.ListLen(minLenEndOfSubSlotBundle)
 	if err != nil {
 		return nil, streamable.Field(err, "finished_sub_slots")
 	}

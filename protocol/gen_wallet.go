@@ -3052,9 +3052,9 @@ const minLenRespondToPhUpdates = 12
 
 // EncodeStreamable appends the Streamable encoding of RegisterForCoinUpdates to w.
 func (x *RegisterForCoinUpdates) EncodeStreamable(w *streamable.Writer) {
-	w.Len(len(x.CoinIds))
-	for i1 := range x.CoinIds {
-		w.Fixed(x.CoinIds[i1][:])
+	w.Len(len(x.CoinIDs))
+	for i1 := range x.CoinIDs {
+		w.Fixed(x.CoinIDs[i1][:])
 	}
 	w.U32(x.MinHeight)
 }
@@ -3073,7 +3073,7 @@ func (x *RegisterForCoinUpdates) DecodeStreamable(r *streamable.Reader) error {
 			return streamable.Field(streamable.Index(err, i3), "coin_ids")
 		}
 	}
-	x.CoinIds = s2
+	x.CoinIDs = s2
 	x.MinHeight, err = r.U32()
 	if err != nil {
 		return streamable.Field(err, "min_height")
@@ -3085,11 +3085,11 @@ func (x *RegisterForCoinUpdates) DecodeStreamable(r *streamable.Reader) error {
 func (x *RegisterForCoinUpdates) AppendJSON(b []byte) []byte {
 	b = append(b, "{\"coin_ids\":"...)
 	b = append(b, '[')
-	for i1 := range x.CoinIds {
+	for i1 := range x.CoinIDs {
 		if i1 > 0 {
 			b = append(b, ',')
 		}
-		b = streamable.AppendHex(b, x.CoinIds[i1][:])
+		b = streamable.AppendHex(b, x.CoinIDs[i1][:])
 	}
 	b = append(b, ']')
 	b = append(b, ",\"min_height\":"...)
@@ -3119,7 +3119,7 @@ func (x *RegisterForCoinUpdates) DecodeJSONValue(v any) error {
 			return streamable.Field(streamable.Index(err, i4), "coin_ids")
 		}
 	}
-	x.CoinIds = s3
+	x.CoinIDs = s3
 	f5, ok := m["min_height"]
 	if !ok {
 		return streamable.Field(streamable.ErrMissingField, "min_height")
@@ -3157,9 +3157,9 @@ const minLenRegisterForCoinUpdates = 8
 
 // EncodeStreamable appends the Streamable encoding of RespondToCoinUpdates to w.
 func (x *RespondToCoinUpdates) EncodeStreamable(w *streamable.Writer) {
-	w.Len(len(x.CoinIds))
-	for i1 := range x.CoinIds {
-		w.Fixed(x.CoinIds[i1][:])
+	w.Len(len(x.CoinIDs))
+	for i1 := range x.CoinIDs {
+		w.Fixed(x.CoinIDs[i1][:])
 	}
 	w.U32(x.MinHeight)
 	w.Len(len(x.CoinStates))
@@ -3182,7 +3182,7 @@ func (x *RespondToCoinUpdates) DecodeStreamable(r *streamable.Reader) error {
 			return streamable.Field(streamable.Index(err, i3), "coin_ids")
 		}
 	}
-	x.CoinIds = s2
+	x.CoinIDs = s2
 	x.MinHeight, err = r.U32()
 	if err != nil {
 		return streamable.Field(err, "min_height")
@@ -3206,11 +3206,11 @@ func (x *RespondToCoinUpdates) DecodeStreamable(r *streamable.Reader) error {
 func (x *RespondToCoinUpdates) AppendJSON(b []byte) []byte {
 	b = append(b, "{\"coin_ids\":"...)
 	b = append(b, '[')
-	for i1 := range x.CoinIds {
+	for i1 := range x.CoinIDs {
 		if i1 > 0 {
 			b = append(b, ',')
 		}
-		b = streamable.AppendHex(b, x.CoinIds[i1][:])
+		b = streamable.AppendHex(b, x.CoinIDs[i1][:])
 	}
 	b = append(b, ']')
 	b = append(b, ",\"min_height\":"...)
@@ -3249,7 +3249,7 @@ func (x *RespondToCoinUpdates) DecodeJSONValue(v any) error {
 			return streamable.Field(streamable.Index(err, i4), "coin_ids")
 		}
 	}
-	x.CoinIds = s3
+	x.CoinIDs = s3
 	f5, ok := m["min_height"]
 	if !ok {
 		return streamable.Field(streamable.ErrMissingField, "min_height")
@@ -4178,13 +4178,13 @@ const minLenRespondRemovePuzzleSubscriptions = 4
 
 // EncodeStreamable appends the Streamable encoding of RequestRemoveCoinSubscriptions to w.
 func (x *RequestRemoveCoinSubscriptions) EncodeStreamable(w *streamable.Writer) {
-	if x.CoinIds == nil {
+	if x.CoinIDs == nil {
 		w.Option(false)
 	} else {
 		w.Option(true)
-		w.Len(len((*x.CoinIds)))
-		for i1 := range *x.CoinIds {
-			w.Fixed((*x.CoinIds)[i1][:])
+		w.Len(len((*x.CoinIDs)))
+		for i1 := range *x.CoinIDs {
+			w.Fixed((*x.CoinIDs)[i1][:])
 		}
 	}
 }
@@ -4210,9 +4210,9 @@ func (x *RequestRemoveCoinSubscriptions) DecodeStreamable(r *streamable.Reader) 
 			}
 		}
 		(*v2) = s4
-		x.CoinIds = v2
+		x.CoinIDs = v2
 	} else {
-		x.CoinIds = nil
+		x.CoinIDs = nil
 	}
 	return nil
 }
@@ -4220,15 +4220,15 @@ func (x *RequestRemoveCoinSubscriptions) DecodeStreamable(r *streamable.Reader) 
 // AppendJSON appends the reference JSON form of RequestRemoveCoinSubscriptions to b.
 func (x *RequestRemoveCoinSubscriptions) AppendJSON(b []byte) []byte {
 	b = append(b, "{\"coin_ids\":"...)
-	if x.CoinIds == nil {
+	if x.CoinIDs == nil {
 		b = streamable.AppendNull(b)
 	} else {
 		b = append(b, '[')
-		for i1 := range *x.CoinIds {
+		for i1 := range *x.CoinIDs {
 			if i1 > 0 {
 				b = append(b, ',')
 			}
-			b = streamable.AppendHex(b, (*x.CoinIds)[i1][:])
+			b = streamable.AppendHex(b, (*x.CoinIDs)[i1][:])
 		}
 		b = append(b, ']')
 	}
@@ -4247,7 +4247,7 @@ func (x *RequestRemoveCoinSubscriptions) DecodeJSONValue(v any) error {
 		return streamable.Field(streamable.ErrMissingField, "coin_ids")
 	}
 	if streamable.JSONIsNull(f1) {
-		x.CoinIds = nil
+		x.CoinIDs = nil
 	} else {
 		v2 := new([]Bytes32)
 		a3, err := streamable.JSONArray(f1, -1)
@@ -4262,7 +4262,7 @@ func (x *RequestRemoveCoinSubscriptions) DecodeJSONValue(v any) error {
 			}
 		}
 		(*v2) = s4
-		x.CoinIds = v2
+		x.CoinIDs = v2
 	}
 	return nil
 }
@@ -4292,9 +4292,9 @@ const minLenRequestRemoveCoinSubscriptions = 1
 
 // EncodeStreamable appends the Streamable encoding of RespondRemoveCoinSubscriptions to w.
 func (x *RespondRemoveCoinSubscriptions) EncodeStreamable(w *streamable.Writer) {
-	w.Len(len(x.CoinIds))
-	for i1 := range x.CoinIds {
-		w.Fixed(x.CoinIds[i1][:])
+	w.Len(len(x.CoinIDs))
+	for i1 := range x.CoinIDs {
+		w.Fixed(x.CoinIDs[i1][:])
 	}
 }
 
@@ -4312,7 +4312,7 @@ func (x *RespondRemoveCoinSubscriptions) DecodeStreamable(r *streamable.Reader) 
 			return streamable.Field(streamable.Index(err, i3), "coin_ids")
 		}
 	}
-	x.CoinIds = s2
+	x.CoinIDs = s2
 	return nil
 }
 
@@ -4320,11 +4320,11 @@ func (x *RespondRemoveCoinSubscriptions) DecodeStreamable(r *streamable.Reader) 
 func (x *RespondRemoveCoinSubscriptions) AppendJSON(b []byte) []byte {
 	b = append(b, "{\"coin_ids\":"...)
 	b = append(b, '[')
-	for i1 := range x.CoinIds {
+	for i1 := range x.CoinIDs {
 		if i1 > 0 {
 			b = append(b, ',')
 		}
-		b = streamable.AppendHex(b, x.CoinIds[i1][:])
+		b = streamable.AppendHex(b, x.CoinIDs[i1][:])
 	}
 	b = append(b, ']')
 	b = append(b, '}')
@@ -4352,7 +4352,7 @@ func (x *RespondRemoveCoinSubscriptions) DecodeJSONValue(v any) error {
 			return streamable.Field(streamable.Index(err, i4), "coin_ids")
 		}
 	}
-	x.CoinIds = s3
+	x.CoinIDs = s3
 	return nil
 }
 
@@ -4903,9 +4903,9 @@ const minLenRejectPuzzleState = 1
 
 // EncodeStreamable appends the Streamable encoding of RequestCoinState to w.
 func (x *RequestCoinState) EncodeStreamable(w *streamable.Writer) {
-	w.Len(len(x.CoinIds))
-	for i1 := range x.CoinIds {
-		w.Fixed(x.CoinIds[i1][:])
+	w.Len(len(x.CoinIDs))
+	for i1 := range x.CoinIDs {
+		w.Fixed(x.CoinIDs[i1][:])
 	}
 	if x.PreviousHeight == nil {
 		w.Option(false)
@@ -4931,7 +4931,7 @@ func (x *RequestCoinState) DecodeStreamable(r *streamable.Reader) error {
 			return streamable.Field(streamable.Index(err, i3), "coin_ids")
 		}
 	}
-	x.CoinIds = s2
+	x.CoinIDs = s2
 	present4, err := r.Option()
 	if err != nil {
 		return streamable.Field(err, "previous_height")
@@ -4961,11 +4961,11 @@ func (x *RequestCoinState) DecodeStreamable(r *streamable.Reader) error {
 func (x *RequestCoinState) AppendJSON(b []byte) []byte {
 	b = append(b, "{\"coin_ids\":"...)
 	b = append(b, '[')
-	for i1 := range x.CoinIds {
+	for i1 := range x.CoinIDs {
 		if i1 > 0 {
 			b = append(b, ',')
 		}
-		b = streamable.AppendHex(b, x.CoinIds[i1][:])
+		b = streamable.AppendHex(b, x.CoinIDs[i1][:])
 	}
 	b = append(b, ']')
 	b = append(b, ",\"previous_height\":"...)
@@ -5003,7 +5003,7 @@ func (x *RequestCoinState) DecodeJSONValue(v any) error {
 			return streamable.Field(streamable.Index(err, i4), "coin_ids")
 		}
 	}
-	x.CoinIds = s3
+	x.CoinIDs = s3
 	f5, ok := m["previous_height"]
 	if !ok {
 		return streamable.Field(streamable.ErrMissingField, "previous_height")
@@ -5061,9 +5061,9 @@ const minLenRequestCoinState = 38
 
 // EncodeStreamable appends the Streamable encoding of RespondCoinState to w.
 func (x *RespondCoinState) EncodeStreamable(w *streamable.Writer) {
-	w.Len(len(x.CoinIds))
-	for i1 := range x.CoinIds {
-		w.Fixed(x.CoinIds[i1][:])
+	w.Len(len(x.CoinIDs))
+	for i1 := range x.CoinIDs {
+		w.Fixed(x.CoinIDs[i1][:])
 	}
 	w.Len(len(x.CoinStates))
 	for i2 := range x.CoinStates {
@@ -5085,7 +5085,7 @@ func (x *RespondCoinState) DecodeStreamable(r *streamable.Reader) error {
 			return streamable.Field(streamable.Index(err, i3), "coin_ids")
 		}
 	}
-	x.CoinIds = s2
+	x.CoinIDs = s2
 	n4, err := r.ListLen(minLenCoinState)
 	if err != nil {
 		return streamable.Field(err, "coin_states")
@@ -5105,11 +5105,11 @@ func (x *RespondCoinState) DecodeStreamable(r *streamable.Reader) error {
 func (x *RespondCoinState) AppendJSON(b []byte) []byte {
 	b = append(b, "{\"coin_ids\":"...)
 	b = append(b, '[')
-	for i1 := range x.CoinIds {
+	for i1 := range x.CoinIDs {
 		if i1 > 0 {
 			b = append(b, ',')
 		}
-		b = streamable.AppendHex(b, x.CoinIds[i1][:])
+		b = streamable.AppendHex(b, x.CoinIDs[i1][:])
 	}
 	b = append(b, ']')
 	b = append(b, ",\"coin_states\":"...)
@@ -5146,7 +5146,7 @@ func (x *RespondCoinState) DecodeJSONValue(v any) error {
 			return streamable.Field(streamable.Index(err, i4), "coin_ids")
 		}
 	}
-	x.CoinIds = s3
+	x.CoinIDs = s3
 	f5, ok := m["coin_states"]
 	if !ok {
 		return streamable.Field(streamable.ErrMissingField, "coin_states")
@@ -5330,9 +5330,9 @@ const minLenRemovedMempoolItem = 33
 
 // EncodeStreamable appends the Streamable encoding of MempoolItemsAdded to w.
 func (x *MempoolItemsAdded) EncodeStreamable(w *streamable.Writer) {
-	w.Len(len(x.TransactionIds))
-	for i1 := range x.TransactionIds {
-		w.Fixed(x.TransactionIds[i1][:])
+	w.Len(len(x.TransactionIDs))
+	for i1 := range x.TransactionIDs {
+		w.Fixed(x.TransactionIDs[i1][:])
 	}
 }
 
@@ -5350,7 +5350,7 @@ func (x *MempoolItemsAdded) DecodeStreamable(r *streamable.Reader) error {
 			return streamable.Field(streamable.Index(err, i3), "transaction_ids")
 		}
 	}
-	x.TransactionIds = s2
+	x.TransactionIDs = s2
 	return nil
 }
 
@@ -5358,11 +5358,11 @@ func (x *MempoolItemsAdded) DecodeStreamable(r *streamable.Reader) error {
 func (x *MempoolItemsAdded) AppendJSON(b []byte) []byte {
 	b = append(b, "{\"transaction_ids\":"...)
 	b = append(b, '[')
-	for i1 := range x.TransactionIds {
+	for i1 := range x.TransactionIDs {
 		if i1 > 0 {
 			b = append(b, ',')
 		}
-		b = streamable.AppendHex(b, x.TransactionIds[i1][:])
+		b = streamable.AppendHex(b, x.TransactionIDs[i1][:])
 	}
 	b = append(b, ']')
 	b = append(b, '}')
@@ -5390,7 +5390,7 @@ func (x *MempoolItemsAdded) DecodeJSONValue(v any) error {
 			return streamable.Field(streamable.Index(err, i4), "transaction_ids")
 		}
 	}
-	x.TransactionIds = s3
+	x.TransactionIDs = s3
 	return nil
 }
 

@@ -159,11 +159,11 @@ func (p *Program) DecodeStreamable(r *streamable.Reader) error {
 	if err != nil {
 		return err
 	}
-	b, err := r.Next(n)
+	b, err := r.CopyNext(n)
 	if err != nil {
 		return err
 	}
-	*p = append(make(Program, 0, n), b...)
+	*p = b
 	return nil
 }
 

@@ -10,8 +10,8 @@ import (
 	"github.com/chianet/chianet/streamable"
 )
 
-// clvmHex decodes hex pieces joined together; spaces are ignored.
-func clvmHex(t testing.TB, pieces ...string) []byte {
+// hexBytes decodes hex pieces joined together; spaces are ignored.
+func hexBytes(t testing.TB, pieces ...string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(strings.ReplaceAll(strings.Join(pieces, ""), " ", ""))
 	if err != nil {
@@ -76,7 +76,7 @@ func TestCLVMLength(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b := clvmHex(t, tc.in...)
+			b := hexBytes(t, tc.in...)
 			n, err := CLVMLength(b)
 			if err != nil {
 				t.Fatalf("CLVMLength(%x): %v", b, err)
@@ -130,7 +130,7 @@ func TestCLVMLengthErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b := clvmHex(t, tc.in)
+			b := hexBytes(t, tc.in)
 			n, err := CLVMLength(b)
 			if err == nil {
 				t.Fatalf("CLVMLength(%x) = %d, want error %v", b, n, tc.want)
@@ -147,7 +147,7 @@ func TestCLVMLengthErrors(t *testing.T) {
 
 // Every strict prefix of a valid serialization is truncated.
 func TestCLVMLengthTruncatedEverywhere(t *testing.T) {
-	full := clvmHex(t,
+	full := hexBytes(t,
 		"ff", "86666f6f626172", // ("foobar" .
 		"ff", "c040", strings.Repeat("ab", 0x40), // (64-byte atom .
 		"ff", "fe8201ff", // (<back-ref with 2-byte path> .
@@ -194,7 +194,7 @@ func TestCLVMLengthDeepNesting(t *testing.T) {
 
 func TestProgramBinary(t *testing.T) {
 	// Decoding takes exactly one CLVM value and leaves what follows.
-	in := clvmHex(t,
+	in := hexBytes(t,
 		"ff", "86666f6f626172", "fe01", // program ("foobar" . <1>)
 		"abcd") // the next field
 	r := streamable.NewReader(in)
@@ -202,7 +202,7 @@ func TestProgramBinary(t *testing.T) {
 	if err := p.DecodeStreamable(r); err != nil {
 		t.Fatal(err)
 	}
-	if want := clvmHex(t, "ff86666f6f626172fe01"); !bytes.Equal(p, want) {
+	if want := hexBytes(t, "ff86666f6f626172fe01"); !bytes.Equal(p, want) {
 		t.Fatalf("decoded %x, want %x", []byte(p), want)
 	}
 	if r.Len() != 2 {
@@ -215,12 +215,12 @@ func TestProgramBinary(t *testing.T) {
 	}
 
 	// Encoding writes the raw bytes with no prefix.
-	p = Program(clvmHex(t, "ff0180"))
+	p = Program(hexBytes(t, "ff0180"))
 	b, err := streamable.Marshal(&p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := clvmHex(t, "ff0180"); !bytes.Equal(b, want) {
+	if want := hexBytes(t, "ff0180"); !bytes.Equal(b, want) {
 		t.Fatalf("encoded %x, want %x", b, want)
 	}
 
@@ -228,9 +228,9 @@ func TestProgramBinary(t *testing.T) {
 	for name, bad := range map[string]Program{
 		"nil":       nil,
 		"empty":     {},
-		"truncated": clvmHex(t, "ff01"),
-		"trailing":  clvmHex(t, "ff018080"),
-		"bad atom":  clvmHex(t, "fd0000000000"),
+		"truncated": hexBytes(t, "ff01"),
+		"trailing":  hexBytes(t, "ff018080"),
+		"bad atom":  hexBytes(t, "fd0000000000"),
 	} {
 		if _, err := streamable.Marshal(&bad); !errors.Is(err, streamable.ErrInvalidValue) {
 			t.Errorf("%s: Marshal error %v, want ErrInvalidValue", name, err)
@@ -247,14 +247,14 @@ func TestProgramBinary(t *testing.T) {
 		"bad atom":  {"fc0400000000", ErrBadCLVM},
 	} {
 		var p Program
-		if err := p.DecodeStreamable(streamable.NewReader(clvmHex(t, tc.in))); !errors.Is(err, tc.want) {
+		if err := p.DecodeStreamable(streamable.NewReader(hexBytes(t, tc.in))); !errors.Is(err, tc.want) {
 			t.Errorf("%s: decode error %v, want %v", name, err, tc.want)
 		}
 	}
 }
 
 func TestProgramJSON(t *testing.T) {
-	p := Program(clvmHex(t, "ff0180"))
+	p := Program(hexBytes(t, "ff0180"))
 	if got := string(p.AppendJSON(nil)); got != `"0xff0180"` {
 		t.Fatalf("AppendJSON = %s", got)
 	}
@@ -298,7 +298,7 @@ func TestByteList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := clvmHex(t,
+	want := hexBytes(t,
 		"00000003", // count
 		"0102ff")   // bytes
 	if !bytes.Equal(b, want) {
@@ -319,7 +319,7 @@ func TestByteList(t *testing.T) {
 	}
 
 	var empty ByteList
-	if err := streamable.Unmarshal(clvmHex(t, "00000000"), &empty); err != nil || empty == nil || len(empty) != 0 {
+	if err := streamable.Unmarshal(hexBytes(t, "00000000"), &empty); err != nil || empty == nil || len(empty) != 0 {
 		t.Fatalf("empty decode: %v, %v (nil=%v)", empty, err, empty == nil)
 	}
 	if got := string(empty.AppendJSON(nil)); got != `[]` {

@@ -8,7 +8,7 @@ import (
 	"github.com/chianet/chianet/streamable"
 )
 
-// Binary codec of ProofOfSpace (declared in a types_*.go file with
+// Binary codec of ProofOfSpace (declared in types_blocks.go with
 // //streamgen:custom-binary; its JSON, Hash and TypeName are generated).
 //
 // The reference (chia_rs proof_of_space.rs) packs a proof version into the

@@ -216,14 +216,14 @@ type RespondToPhUpdates struct {
 
 // RegisterForCoinUpdates subscribes a wallet to the given coin ids.
 type RegisterForCoinUpdates struct {
-	CoinIds   []Bytes32 `json:"coin_ids"`
+	CoinIDs   []Bytes32 `json:"coin_ids"`
 	MinHeight uint32    `json:"min_height"`
 }
 
 // RespondToCoinUpdates answers RegisterForCoinUpdates with the current
 // state of the coins.
 type RespondToCoinUpdates struct {
-	CoinIds    []Bytes32   `json:"coin_ids"`
+	CoinIDs    []Bytes32   `json:"coin_ids"`
 	MinHeight  uint32      `json:"min_height"`
 	CoinStates []CoinState `json:"coin_states"`
 }
@@ -286,13 +286,13 @@ type RespondRemovePuzzleSubscriptions struct {
 // RequestRemoveCoinSubscriptions unsubscribes from coin ids (all of them
 // when nil).
 type RequestRemoveCoinSubscriptions struct {
-	CoinIds *[]Bytes32 `json:"coin_ids"`
+	CoinIDs *[]Bytes32 `json:"coin_ids"`
 }
 
 // RespondRemoveCoinSubscriptions lists the coin ids that were
 // unsubscribed.
 type RespondRemoveCoinSubscriptions struct {
-	CoinIds []Bytes32 `json:"coin_ids"`
+	CoinIDs []Bytes32 `json:"coin_ids"`
 }
 
 // CoinStateFilters selects which coins RequestPuzzleState returns.
@@ -333,7 +333,7 @@ type RejectPuzzleState struct {
 // RequestCoinState asks for the states of coins since a height,
 // optionally subscribing to them (CHIP-26).
 type RequestCoinState struct {
-	CoinIds        []Bytes32 `json:"coin_ids"`
+	CoinIDs        []Bytes32 `json:"coin_ids"`
 	PreviousHeight *uint32   `json:"previous_height"`
 	HeaderHash     Bytes32   `json:"header_hash"`
 	Subscribe      bool      `json:"subscribe"`
@@ -341,7 +341,7 @@ type RequestCoinState struct {
 
 // RespondCoinState answers RequestCoinState.
 type RespondCoinState struct {
-	CoinIds    []Bytes32   `json:"coin_ids"`
+	CoinIDs    []Bytes32   `json:"coin_ids"`
 	CoinStates []CoinState `json:"coin_states"`
 }
 
@@ -361,7 +361,7 @@ type RemovedMempoolItem struct {
 // MempoolItemsAdded tells a subscribed wallet which transactions entered
 // the mempool.
 type MempoolItemsAdded struct {
-	TransactionIds []Bytes32 `json:"transaction_ids"`
+	TransactionIDs []Bytes32 `json:"transaction_ids"`
 }
 
 // MempoolItemsRemoved tells a subscribed wallet which transactions left

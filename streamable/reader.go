@@ -9,17 +9,31 @@ import (
 // Reader decodes Streamable primitives from a byte slice. Every method
 // checks the bytes that remain before reading or allocating. A Reader is
 // not safe for concurrent use.
+//
+// Decoded bytes and strings never alias the input, so a transport may
+// reuse its buffers. They are not copied one by one either: the first
+// variable-length field copies the rest of the input once, and every later
+// one is a sub-slice of that copy (strings likewise share one string).
+// One message therefore costs about one allocation for all its byte
+// fields, whatever their number, and never more memory than its own size.
+// The price is that keeping any one decoded field keeps that shared copy
+// alive; clone a field (bytes.Clone, strings.Clone) to keep it alone.
 type Reader struct {
 	buf []byte
 	off int
+
+	arena      []byte // copy of buf[arenaBase:], made on first use
+	arenaBase  int
+	sarena     string // copy of buf[sarenaBase:], made on first use
+	sarenaBase int
 }
 
-// NewReader returns a Reader over b. The Reader never modifies b; the
-// byte-slice methods copy out of it unless documented otherwise.
+// NewReader returns a Reader over b. The Reader never modifies b, and the
+// values it returns never alias b unless a method says so.
 func NewReader(b []byte) *Reader { return &Reader{buf: b} }
 
 // Reset makes r read b from its start, so one Reader can be reused.
-func (r *Reader) Reset(b []byte) { r.buf, r.off = b, 0 }
+func (r *Reader) Reset(b []byte) { *r = Reader{buf: b} }
 
 // Len returns the number of unread bytes.
 func (r *Reader) Len() int { return len(r.buf) - r.off }
@@ -162,17 +176,37 @@ func (r *Reader) ListLen(minElem int) (int, error) {
 	return r.length(max(minElem, 1))
 }
 
-// Bytes reads u32-length-prefixed bytes into a new slice. An empty value
-// decodes as a non-nil empty slice so it re-encodes identically.
+// Bytes reads u32-length-prefixed bytes. The result does not alias the
+// input (see Reader); an empty value decodes as a non-nil empty slice.
 func (r *Reader) Bytes() ([]byte, error) {
 	n, err := r.length(1)
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, n)
-	copy(b, r.buf[r.off:])
+	return r.carve(n), nil
+}
+
+// CopyNext returns the next n bytes as a slice that does not alias the
+// input (see Reader).
+func (r *Reader) CopyNext(n int) ([]byte, error) {
+	if n < 0 || n > r.Len() {
+		return nil, ErrUnexpectedEOF
+	}
+	return r.carve(n), nil
+}
+
+// carve returns the next n bytes (already bounds-checked) from the copy
+// of the input, making the copy on first use. The three-index slice keeps
+// an append to one field from overwriting the next.
+func (r *Reader) carve(n int) []byte {
+	if r.arena == nil || r.off < r.arenaBase {
+		r.arena = make([]byte, len(r.buf)-r.off)
+		copy(r.arena, r.buf[r.off:])
+		r.arenaBase = r.off
+	}
+	i := r.off - r.arenaBase
 	r.off += n
-	return b, nil
+	return r.arena[i : i+n : i+n]
 }
 
 // BytesNoCopy reads u32-length-prefixed bytes and returns a slice that
@@ -197,8 +231,16 @@ func (r *Reader) Str() (string, error) {
 	if !utf8.Valid(b) {
 		return "", ErrInvalidUTF8
 	}
+	if n == 0 {
+		return "", nil
+	}
+	if r.sarena == "" || r.off < r.sarenaBase {
+		r.sarena = string(r.buf[r.off:])
+		r.sarenaBase = r.off
+	}
+	i := r.off - r.sarenaBase
 	r.off += n
-	return string(b), nil
+	return r.sarena[i : i+n], nil
 }
 
 // Fixed fills dst with the next len(dst) bytes (a fixed-size byte type).

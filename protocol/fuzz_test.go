@@ -1,0 +1,127 @@
+package protocol_test
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/chianet/chianet/protocol"
+	"github.com/chianet/chianet/streamable"
+)
+
+// corpusSeeds returns the corpus records when the corpus is present, and
+// nothing otherwise (fuzz seeds are a bonus, not a requirement).
+func corpusSeeds() []corpusRecord {
+	dir := os.Getenv("CHIANET_CONFORMANCE_DIR")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "conformance")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "protocol-messages.json"))
+	if err != nil {
+		return nil
+	}
+	var recs []corpusRecord
+	if json.Unmarshal(data, &recs) != nil {
+		return nil
+	}
+	return recs
+}
+
+// typeIndex maps a type name to its index in protocol.TypeNames, the
+// selector the payload harness reads from its first two bytes.
+func typeIndex(name string) int {
+	for i, n := range protocol.TypeNames() {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// FuzzMessage feeds arbitrary bytes to the envelope decoder: it must never
+// panic, and whatever it accepts must re-encode to the same bytes.
+func FuzzMessage(f *testing.F) {
+	f.Add([]byte{0x2b, 0x01, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00})
+	f.Add([]byte{0x6f, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x02, 0x1d, 0x00, 0x02, 0x1e, 0x00, 0x00})
+	f.Add([]byte{0x01, 0x02})
+	f.Add([]byte{0x01, 0x00, 0xff, 0xff, 0xff, 0xff})
+	for i, rec := range corpusSeeds() {
+		payload, _ := hex.DecodeString(rec.Hex)
+		m := protocol.Message{Type: protocol.MessageType(i), HasID: i%2 == 0, ID: uint16(i), Data: payload}
+		b, err := m.AppendTo(nil)
+		if err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := protocol.DecodeMessage(data)
+		if err != nil {
+			return
+		}
+		again, err := m.AppendTo(nil)
+		if err != nil {
+			t.Fatalf("decoded message does not encode: %v", err)
+		}
+		if !bytes.Equal(again, data) {
+			t.Fatalf("re-encoding differs\n in %x\nout %x", data, again)
+		}
+		if p, ok := protocol.NewPayload(m.Type); ok {
+			checkPayload(t, p, m.Data)
+		}
+	})
+}
+
+// FuzzPayload is the one harness for every registered type: the first two
+// bytes pick the type (an index into protocol.TypeNames), the rest is the
+// payload. Decoding must never panic; a successful decode must re-encode
+// byte-identical and survive a JSON round trip.
+func FuzzPayload(f *testing.F) {
+	for _, rec := range corpusSeeds() {
+		payload, _ := hex.DecodeString(rec.Hex)
+		if i := typeIndex(rec.Type); i >= 0 {
+			f.Add(append([]byte{byte(i >> 8), byte(i)}, payload...))
+		}
+	}
+	for i := range protocol.TypeNames() {
+		f.Add([]byte{byte(i >> 8), byte(i)})
+		f.Add([]byte{byte(i >> 8), byte(i), 0, 0, 0, 1, 0})
+	}
+	names := protocol.TypeNames()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 2 {
+			return
+		}
+		name := names[(int(data[0])<<8|int(data[1]))%len(names)]
+		v, _ := protocol.NewValue(name)
+		checkPayload(t, v, data[2:])
+	})
+}
+
+func checkPayload(t *testing.T, v protocol.Value, data []byte) {
+	t.Helper()
+	if err := streamable.Unmarshal(data, v); err != nil {
+		if _, ok := err.(*streamable.Error); !ok {
+			t.Fatalf("%s: untyped error %T %v", v.TypeName(), err, err)
+		}
+		return
+	}
+	again, err := streamable.Marshal(v)
+	if err != nil {
+		t.Fatalf("%s: decoded value does not encode: %v", v.TypeName(), err)
+	}
+	if !bytes.Equal(again, data) {
+		t.Fatalf("%s: re-encoding differs\n in %x\nout %x", v.TypeName(), data, again)
+	}
+	j := v.AppendJSON(nil)
+	back := reflect.New(reflect.TypeOf(v).Elem()).Interface().(protocol.Value)
+	if err := streamable.UnmarshalJSON(j, back); err != nil {
+		t.Fatalf("%s: own JSON does not parse: %v\n%s", v.TypeName(), err, j)
+	}
+	if b, err := streamable.Marshal(back); err != nil || !bytes.Equal(b, data) {
+		t.Fatalf("%s: JSON round trip changed the bytes (%v)", v.TypeName(), err)
+	}
+}
