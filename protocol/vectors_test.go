@@ -53,15 +53,15 @@ var vectors = []vector{
 		},
 	},
 	{
-		name: "error with data",
-		typ:  "Error",
-		json: `{"code":-6,"message":"bad","data":"0x0102"}`,
+		name:  "error with data",
+		typ:   "Error",
+		json:  `{"code":-6,"message":"bad","data":"0x0102"}`,
 		parts: []string{"fffa", "00000003", "626164", "01", "00000002", "0102"},
 	},
 	{
-		name: "request fee estimates",
-		typ:  "RequestFeeEstimates",
-		json: `{"time_targets":[60,18446744073709551615]}`,
+		name:  "request fee estimates",
+		typ:   "RequestFeeEstimates",
+		json:  `{"time_targets":[60,18446744073709551615]}`,
 		parts: []string{"00000002", "000000000000003c", "ffffffffffffffff"},
 	},
 	{
