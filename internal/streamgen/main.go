@@ -1,25 +1,3 @@
-// Command streamgen writes the Streamable codec, the reference JSON form,
-// Hash and TypeName of every wire struct of a package.
-//
-// It reads the package's types_<area>.go files, where every declaration is
-// a wire struct, and writes gen_<area>.go beside each, plus
-// gen_registry.go with a name → constructor table. It understands a fixed
-// set of field kinds (sized integers, bool, string, []byte,
-// streamable.Uint128, named [N]byte types, fixed integer arrays, pointers
-// for Optional, slices for List, wire structs, and hand-written leaf types
-// marked //streamgen:manual) and stops with an error on anything else, so
-// a new kind of field is a deliberate change here, never a silent
-// mis-encoding.
-//
-// Directives, in a type's doc comment:
-//
-//	//streamgen:tuple                    JSON as an array (a Python tuple)
-//	//streamgen:custom-binary minsize=N  binary codec hand-written elsewhere
-//	//streamgen:manual minsize=N         a hand-written leaf type (outside types_*.go)
-//
-// Usage (from go:generate in the package directory):
-//
-//	go run github.com/chianet/chianet/internal/streamgen
 package main
 
 import (
