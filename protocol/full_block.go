@@ -67,7 +67,7 @@ func encodeBlockGenerator(w *streamable.Writer, typeName string, version uint8, 
 // decodeBlockGenerator reads the packed generator section shared by
 // FullBlock and UnfinishedBlock. The returned error already carries the
 // field name.
-func decodeBlockGenerator(r *streamable.Reader, typeName string) (version uint8, gen *Program, refs []uint32, buf *ByteList, err error) {
+func decodeBlockGenerator(r *streamable.Reader, typeName string, slot *Program) (version uint8, gen *Program, refs []uint32, buf *ByteList, err error) {
 	prefix, err := r.U8()
 	if err != nil {
 		return 0, nil, nil, nil, streamable.Field(err, "transactions_generator")
@@ -77,7 +77,7 @@ func decodeBlockGenerator(r *streamable.Reader, typeName string) (version uint8,
 	switch version {
 	case 0:
 		if has {
-			gen = new(Program)
+			gen = slot
 			if err := gen.DecodeStreamable(r); err != nil {
 				return 0, nil, nil, nil, streamable.Field(err, "transactions_generator")
 			}
@@ -132,13 +132,24 @@ func decodeFinishedSubSlots(r *streamable.Reader) ([]EndOfSubSlotBundle, error) 
 	return l, nil
 }
 
-// decodeOptionalVDFProof reads a plain Optional VDFProof.
-func decodeOptionalVDFProof(r *streamable.Reader) (*VDFProof, error) {
+// blockOptionals holds the values of a block's optional fields, so that
+// decoding a block costs one allocation for all of them rather than one
+// each (most blocks carry several).
+type blockOptionals struct {
+	ccSp, rcSp, iccIp VDFProof
+	ftb               FoliageTransactionBlock
+	ti                TransactionsInfo
+	gen               Program
+}
+
+// decodeOptionalVDFProof reads a plain Optional VDFProof into slot and
+// returns slot if the value is present.
+func decodeOptionalVDFProof(r *streamable.Reader, slot *VDFProof) (*VDFProof, error) {
 	ok, err := r.Option()
 	if err != nil || !ok {
 		return nil, err
 	}
-	v := new(VDFProof)
+	v := slot
 	if err := v.DecodeStreamable(r); err != nil {
 		return nil, err
 	}
@@ -175,7 +186,7 @@ func encodeBlockTail(w *streamable.Writer, ftb *FoliageTransactionBlock, ti *Tra
 
 // decodeBlockTail reads what encodeBlockTail writes. The returned error
 // already carries the field name.
-func decodeBlockTail(r *streamable.Reader) (*FoliageTransactionBlock, *TransactionsInfo, error) {
+func decodeBlockTail(r *streamable.Reader, o *blockOptionals) (*FoliageTransactionBlock, *TransactionsInfo, error) {
 	var ftb *FoliageTransactionBlock
 	var ti *TransactionsInfo
 	ok, err := r.Option()
@@ -183,7 +194,7 @@ func decodeBlockTail(r *streamable.Reader) (*FoliageTransactionBlock, *Transacti
 		return nil, nil, streamable.Field(err, "foliage_transaction_block")
 	}
 	if ok {
-		ftb = new(FoliageTransactionBlock)
+		ftb = &o.ftb
 		if err := ftb.DecodeStreamable(r); err != nil {
 			return nil, nil, streamable.Field(err, "foliage_transaction_block")
 		}
@@ -192,7 +203,7 @@ func decodeBlockTail(r *streamable.Reader) (*FoliageTransactionBlock, *Transacti
 		return nil, nil, streamable.Field(err, "transactions_info")
 	}
 	if ok {
-		ti = new(TransactionsInfo)
+		ti = &o.ti
 		if err := ti.DecodeStreamable(r); err != nil {
 			return nil, nil, streamable.Field(err, "transactions_info")
 		}
@@ -221,6 +232,7 @@ func (x *FullBlock) EncodeStreamable(w *streamable.Writer) {
 // other than 0 or 1 is an error wrapping streamable.ErrInvalidValue.
 func (x *FullBlock) DecodeStreamable(r *streamable.Reader) error {
 	*x = FullBlock{}
+	o := new(blockOptionals)
 	var err error
 	if x.FinishedSubSlots, err = decodeFinishedSubSlots(r); err != nil {
 		return err
@@ -228,27 +240,27 @@ func (x *FullBlock) DecodeStreamable(r *streamable.Reader) error {
 	if err = x.RewardChainBlock.DecodeStreamable(r); err != nil {
 		return streamable.Field(err, "reward_chain_block")
 	}
-	if x.ChallengeChainSpProof, err = decodeOptionalVDFProof(r); err != nil {
+	if x.ChallengeChainSpProof, err = decodeOptionalVDFProof(r, &o.ccSp); err != nil {
 		return streamable.Field(err, "challenge_chain_sp_proof")
 	}
 	if err = x.ChallengeChainIpProof.DecodeStreamable(r); err != nil {
 		return streamable.Field(err, "challenge_chain_ip_proof")
 	}
-	if x.RewardChainSpProof, err = decodeOptionalVDFProof(r); err != nil {
+	if x.RewardChainSpProof, err = decodeOptionalVDFProof(r, &o.rcSp); err != nil {
 		return streamable.Field(err, "reward_chain_sp_proof")
 	}
 	if err = x.RewardChainIpProof.DecodeStreamable(r); err != nil {
 		return streamable.Field(err, "reward_chain_ip_proof")
 	}
-	if x.InfusedChallengeChainIpProof, err = decodeOptionalVDFProof(r); err != nil {
+	if x.InfusedChallengeChainIpProof, err = decodeOptionalVDFProof(r, &o.iccIp); err != nil {
 		return streamable.Field(err, "infused_challenge_chain_ip_proof")
 	}
 	if err = x.Foliage.DecodeStreamable(r); err != nil {
 		return streamable.Field(err, "foliage")
 	}
-	if x.FoliageTransactionBlock, x.TransactionsInfo, err = decodeBlockTail(r); err != nil {
+	if x.FoliageTransactionBlock, x.TransactionsInfo, err = decodeBlockTail(r, o); err != nil {
 		return err
 	}
-	x.Version, x.TransactionsGenerator, x.TransactionsGeneratorRefList, x.TransactionsGeneratorBuffer, err = decodeBlockGenerator(r, "FullBlock")
+	x.Version, x.TransactionsGenerator, x.TransactionsGeneratorRefList, x.TransactionsGeneratorBuffer, err = decodeBlockGenerator(r, "FullBlock", &o.gen)
 	return err
 }

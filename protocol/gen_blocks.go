@@ -544,6 +544,11 @@ func (x *RewardChainBlockUnfinished) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads RewardChainBlockUnfinished from r.
 func (x *RewardChainBlockUnfinished) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o4 VDFInfo
+		o6 VDFInfo
+	}
+	var opts *optionals
 	x.TotalIters, err = r.U128()
 	if err != nil {
 		return streamable.Field(err, "total_iters")
@@ -565,7 +570,10 @@ func (x *RewardChainBlockUnfinished) DecodeStreamable(r *streamable.Reader) erro
 		return streamable.Field(err, "challenge_chain_sp_vdf")
 	}
 	if present1 {
-		v2 := new(VDFInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o4
 		err = (*v2).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "challenge_chain_sp_vdf")
@@ -583,7 +591,10 @@ func (x *RewardChainBlockUnfinished) DecodeStreamable(r *streamable.Reader) erro
 		return streamable.Field(err, "reward_chain_sp_vdf")
 	}
 	if present3 {
-		v4 := new(VDFInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o6
 		err = (*v4).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "reward_chain_sp_vdf")
@@ -1135,6 +1146,11 @@ func (x *Foliage) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads Foliage from r.
 func (x *Foliage) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o4 Bytes32
+		o5 G2Element
+	}
+	var opts *optionals
 	err = r.Fixed(x.PrevBlockHash[:])
 	if err != nil {
 		return streamable.Field(err, "prev_block_hash")
@@ -1156,7 +1172,10 @@ func (x *Foliage) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "foliage_transaction_block_hash")
 	}
 	if present1 {
-		v2 := new(Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o4
 		err = r.Fixed((*v2)[:])
 		if err != nil {
 			return streamable.Field(err, "foliage_transaction_block_hash")
@@ -1170,7 +1189,10 @@ func (x *Foliage) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "foliage_transaction_block_signature")
 	}
 	if present3 {
-		v4 := new(G2Element)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o5
 		err = r.Fixed((*v4)[:])
 		if err != nil {
 			return streamable.Field(err, "foliage_transaction_block_signature")
@@ -1633,6 +1655,13 @@ func (x *ChallengeChainSubSlot) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads ChallengeChainSubSlot from r.
 func (x *ChallengeChainSubSlot) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o1 Bytes32
+		o2 Bytes32
+		o3 uint64
+		o4 uint64
+	}
+	var opts *optionals
 	err = x.ChallengeChainEndOfSlotVDF.DecodeStreamable(r)
 	if err != nil {
 		return streamable.Field(err, "challenge_chain_end_of_slot_vdf")
@@ -1642,7 +1671,10 @@ func (x *ChallengeChainSubSlot) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "infused_challenge_chain_sub_slot_hash")
 	}
 	if present1 {
-		v2 := new(Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o1
 		err = r.Fixed((*v2)[:])
 		if err != nil {
 			return streamable.Field(err, "infused_challenge_chain_sub_slot_hash")
@@ -1656,7 +1688,10 @@ func (x *ChallengeChainSubSlot) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "subepoch_summary_hash")
 	}
 	if present3 {
-		v4 := new(Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o2
 		err = r.Fixed((*v4)[:])
 		if err != nil {
 			return streamable.Field(err, "subepoch_summary_hash")
@@ -1670,7 +1705,10 @@ func (x *ChallengeChainSubSlot) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "new_sub_slot_iters")
 	}
 	if present5 {
-		v6 := new(uint64)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v6 := &opts.o3
 		(*v6), err = r.U64()
 		if err != nil {
 			return streamable.Field(err, "new_sub_slot_iters")
@@ -1684,7 +1722,10 @@ func (x *ChallengeChainSubSlot) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "new_difficulty")
 	}
 	if present7 {
-		v8 := new(uint64)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v8 := &opts.o4
 		(*v8), err = r.U64()
 		if err != nil {
 			return streamable.Field(err, "new_difficulty")
@@ -2967,6 +3008,14 @@ func (x *HeaderBlock) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads HeaderBlock from r.
 func (x *HeaderBlock) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o2  VDFProof
+		o4  VDFProof
+		o6  VDFProof
+		o8  FoliageTransactionBlock
+		o10 TransactionsInfo
+	}
+	var opts *optionals
 	n1, err := r.ListLen(minLenEndOfSubSlotBundle)
 	if err != nil {
 		return streamable.Field(err, "finished_sub_slots")
@@ -2988,7 +3037,10 @@ func (x *HeaderBlock) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "challenge_chain_sp_proof")
 	}
 	if present4 {
-		v5 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v5 := &opts.o2
 		err = (*v5).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "challenge_chain_sp_proof")
@@ -3006,7 +3058,10 @@ func (x *HeaderBlock) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "reward_chain_sp_proof")
 	}
 	if present6 {
-		v7 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v7 := &opts.o4
 		err = (*v7).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "reward_chain_sp_proof")
@@ -3024,7 +3079,10 @@ func (x *HeaderBlock) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "infused_challenge_chain_ip_proof")
 	}
 	if present8 {
-		v9 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v9 := &opts.o6
 		err = (*v9).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "infused_challenge_chain_ip_proof")
@@ -3042,7 +3100,10 @@ func (x *HeaderBlock) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "foliage_transaction_block")
 	}
 	if present10 {
-		v11 := new(FoliageTransactionBlock)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v11 := &opts.o8
 		err = (*v11).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "foliage_transaction_block")
@@ -3060,7 +3121,10 @@ func (x *HeaderBlock) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "transactions_info")
 	}
 	if present12 {
-		v13 := new(TransactionsInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v13 := &opts.o10
 		err = (*v13).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "transactions_info")
@@ -3315,6 +3379,12 @@ func (x *UnfinishedHeaderBlock) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads UnfinishedHeaderBlock from r.
 func (x *UnfinishedHeaderBlock) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o2 VDFProof
+		o3 VDFProof
+		o5 FoliageTransactionBlock
+	}
+	var opts *optionals
 	n1, err := r.ListLen(minLenEndOfSubSlotBundle)
 	if err != nil {
 		return streamable.Field(err, "finished_sub_slots")
@@ -3336,7 +3406,10 @@ func (x *UnfinishedHeaderBlock) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "challenge_chain_sp_proof")
 	}
 	if present4 {
-		v5 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v5 := &opts.o2
 		err = (*v5).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "challenge_chain_sp_proof")
@@ -3350,7 +3423,10 @@ func (x *UnfinishedHeaderBlock) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "reward_chain_sp_proof")
 	}
 	if present6 {
-		v7 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v7 := &opts.o3
 		err = (*v7).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "reward_chain_sp_proof")
@@ -3368,7 +3444,10 @@ func (x *UnfinishedHeaderBlock) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "foliage_transaction_block")
 	}
 	if present8 {
-		v9 := new(FoliageTransactionBlock)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v9 := &opts.o5
 		err = (*v9).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "foliage_transaction_block")
@@ -3755,6 +3834,18 @@ func (x *BlockRecord) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads BlockRecord from r.
 func (x *BlockRecord) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o7  ClassgroupElement
+		o17 uint64
+		o18 Bytes32
+		o19 uint64
+		o20 []Coin
+		o21 []Bytes32
+		o22 []Bytes32
+		o23 []Bytes32
+		o24 SubEpochSummary
+	}
+	var opts *optionals
 	err = r.Fixed(x.HeaderHash[:])
 	if err != nil {
 		return streamable.Field(err, "header_hash")
@@ -3788,7 +3879,10 @@ func (x *BlockRecord) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "infused_challenge_vdf_output")
 	}
 	if present1 {
-		v2 := new(ClassgroupElement)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o7
 		err = (*v2).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "infused_challenge_vdf_output")
@@ -3838,7 +3932,10 @@ func (x *BlockRecord) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "timestamp")
 	}
 	if present3 {
-		v4 := new(uint64)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o17
 		(*v4), err = r.U64()
 		if err != nil {
 			return streamable.Field(err, "timestamp")
@@ -3852,7 +3949,10 @@ func (x *BlockRecord) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "prev_transaction_block_hash")
 	}
 	if present5 {
-		v6 := new(Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v6 := &opts.o18
 		err = r.Fixed((*v6)[:])
 		if err != nil {
 			return streamable.Field(err, "prev_transaction_block_hash")
@@ -3866,7 +3966,10 @@ func (x *BlockRecord) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "fees")
 	}
 	if present7 {
-		v8 := new(uint64)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v8 := &opts.o19
 		(*v8), err = r.U64()
 		if err != nil {
 			return streamable.Field(err, "fees")
@@ -3880,7 +3983,10 @@ func (x *BlockRecord) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "reward_claims_incorporated")
 	}
 	if present9 {
-		v10 := new([]Coin)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v10 := &opts.o20
 		n11, err := r.ListLen(minLenCoin)
 		if err != nil {
 			return streamable.Field(err, "reward_claims_incorporated")
@@ -3902,7 +4008,10 @@ func (x *BlockRecord) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "finished_challenge_slot_hashes")
 	}
 	if present14 {
-		v15 := new([]Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v15 := &opts.o21
 		n16, err := r.ListLen(32)
 		if err != nil {
 			return streamable.Field(err, "finished_challenge_slot_hashes")
@@ -3924,7 +4033,10 @@ func (x *BlockRecord) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "finished_infused_challenge_slot_hashes")
 	}
 	if present19 {
-		v20 := new([]Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v20 := &opts.o22
 		n21, err := r.ListLen(32)
 		if err != nil {
 			return streamable.Field(err, "finished_infused_challenge_slot_hashes")
@@ -3946,7 +4058,10 @@ func (x *BlockRecord) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "finished_reward_slot_hashes")
 	}
 	if present24 {
-		v25 := new([]Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v25 := &opts.o23
 		n26, err := r.ListLen(32)
 		if err != nil {
 			return streamable.Field(err, "finished_reward_slot_hashes")
@@ -3968,7 +4083,10 @@ func (x *BlockRecord) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "sub_epoch_summary_included")
 	}
 	if present29 {
-		v30 := new(SubEpochSummary)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v30 := &opts.o24
 		err = (*v30).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "sub_epoch_summary_included")
@@ -4455,12 +4573,22 @@ func (x *SignagePoint) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads SignagePoint from r.
 func (x *SignagePoint) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o0 VDFInfo
+		o1 VDFProof
+		o2 VDFInfo
+		o3 VDFProof
+	}
+	var opts *optionals
 	present1, err := r.Option()
 	if err != nil {
 		return streamable.Field(err, "cc_vdf")
 	}
 	if present1 {
-		v2 := new(VDFInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o0
 		err = (*v2).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "cc_vdf")
@@ -4474,7 +4602,10 @@ func (x *SignagePoint) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "cc_proof")
 	}
 	if present3 {
-		v4 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o1
 		err = (*v4).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "cc_proof")
@@ -4488,7 +4619,10 @@ func (x *SignagePoint) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "rc_vdf")
 	}
 	if present5 {
-		v6 := new(VDFInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v6 := &opts.o2
 		err = (*v6).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "rc_vdf")
@@ -4502,7 +4636,10 @@ func (x *SignagePoint) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "rc_proof")
 	}
 	if present7 {
-		v8 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v8 := &opts.o3
 		err = (*v8).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "rc_proof")

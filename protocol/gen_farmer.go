@@ -191,12 +191,20 @@ func (x *SignagePointSourceData) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads SignagePointSourceData from r.
 func (x *SignagePointSourceData) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o0 SPSubSlotSourceData
+		o1 SPVDFSourceData
+	}
+	var opts *optionals
 	present1, err := r.Option()
 	if err != nil {
 		return streamable.Field(err, "sub_slot_data")
 	}
 	if present1 {
-		v2 := new(SPSubSlotSourceData)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o0
 		err = (*v2).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "sub_slot_data")
@@ -210,7 +218,10 @@ func (x *SignagePointSourceData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "vdf_data")
 	}
 	if present3 {
-		v4 := new(SPVDFSourceData)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o1
 		err = (*v4).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "vdf_data")
@@ -327,6 +338,11 @@ func (x *NewSignagePoint) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads NewSignagePoint from r.
 func (x *NewSignagePoint) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o8 SignagePointSourceData
+		o9 Bytes32
+	}
+	var opts *optionals
 	err = r.Fixed(x.ChallengeHash[:])
 	if err != nil {
 		return streamable.Field(err, "challenge_hash")
@@ -364,7 +380,10 @@ func (x *NewSignagePoint) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "sp_source_data")
 	}
 	if present1 {
-		v2 := new(SignagePointSourceData)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o8
 		err = (*v2).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "sp_source_data")
@@ -378,7 +397,10 @@ func (x *NewSignagePoint) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "filter_challenge")
 	}
 	if present3 {
-		v4 := new(Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o9
 		err = r.Fixed((*v4)[:])
 		if err != nil {
 			return streamable.Field(err, "filter_challenge")
@@ -579,6 +601,11 @@ func (x *DeclareProofOfSpace) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads DeclareProofOfSpace from r.
 func (x *DeclareProofOfSpace) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o8 PoolTarget
+		o9 G2Element
+	}
+	var opts *optionals
 	err = r.Fixed(x.ChallengeHash[:])
 	if err != nil {
 		return streamable.Field(err, "challenge_hash")
@@ -616,7 +643,10 @@ func (x *DeclareProofOfSpace) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "pool_target")
 	}
 	if present1 {
-		v2 := new(PoolTarget)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o8
 		err = (*v2).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "pool_target")
@@ -630,7 +660,10 @@ func (x *DeclareProofOfSpace) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "pool_signature")
 	}
 	if present3 {
-		v4 := new(G2Element)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o9
 		err = r.Fixed((*v4)[:])
 		if err != nil {
 			return streamable.Field(err, "pool_signature")
@@ -843,6 +876,12 @@ func (x *RequestSignedValues) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads RequestSignedValues from r.
 func (x *RequestSignedValues) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o3 FoliageBlockData
+		o4 FoliageTransactionBlock
+		o5 RewardChainBlockUnfinished
+	}
+	var opts *optionals
 	err = r.Fixed(x.QualityString[:])
 	if err != nil {
 		return streamable.Field(err, "quality_string")
@@ -860,7 +899,10 @@ func (x *RequestSignedValues) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "foliage_block_data")
 	}
 	if present1 {
-		v2 := new(FoliageBlockData)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o3
 		err = (*v2).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "foliage_block_data")
@@ -874,7 +916,10 @@ func (x *RequestSignedValues) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "foliage_transaction_block_data")
 	}
 	if present3 {
-		v4 := new(FoliageTransactionBlock)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o4
 		err = (*v4).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "foliage_transaction_block_data")
@@ -888,7 +933,10 @@ func (x *RequestSignedValues) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "rc_block_unfinished")
 	}
 	if present5 {
-		v6 := new(RewardChainBlockUnfinished)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v6 := &opts.o5
 		err = (*v6).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "rc_block_unfinished")

@@ -768,6 +768,11 @@ func (x *NewProofOfSpace) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads NewProofOfSpace from r.
 func (x *NewProofOfSpace) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o6 Bytes32
+		o7 ProofOfSpaceFeeInfo
+	}
+	var opts *optionals
 	err = r.Fixed(x.ChallengeHash[:])
 	if err != nil {
 		return streamable.Field(err, "challenge_hash")
@@ -797,7 +802,10 @@ func (x *NewProofOfSpace) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "farmer_reward_address_override")
 	}
 	if present1 {
-		v2 := new(Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o6
 		err = r.Fixed((*v2)[:])
 		if err != nil {
 			return streamable.Field(err, "farmer_reward_address_override")
@@ -811,7 +819,10 @@ func (x *NewProofOfSpace) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "fee_info")
 	}
 	if present3 {
-		v4 := new(ProofOfSpaceFeeInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o7
 		err = (*v4).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "fee_info")
@@ -993,6 +1004,11 @@ func (x *PartialProofsData) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads PartialProofsData from r.
 func (x *PartialProofsData) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o10 G1Element
+		o11 Bytes32
+	}
+	var opts *optionals
 	err = r.Fixed(x.ChallengeHash[:])
 	if err != nil {
 		return streamable.Field(err, "challenge_hash")
@@ -1046,7 +1062,10 @@ func (x *PartialProofsData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "pool_public_key")
 	}
 	if present4 {
-		v5 := new(G1Element)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v5 := &opts.o10
 		err = r.Fixed((*v5)[:])
 		if err != nil {
 			return streamable.Field(err, "pool_public_key")
@@ -1060,7 +1079,10 @@ func (x *PartialProofsData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "pool_contract_puzzle_hash")
 	}
 	if present6 {
-		v7 := new(Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v7 := &opts.o11
 		err = r.Fixed((*v7)[:])
 		if err != nil {
 			return streamable.Field(err, "pool_contract_puzzle_hash")
@@ -1397,6 +1419,11 @@ func (x *RequestSignatures) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads RequestSignatures from r.
 func (x *RequestSignatures) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o4 []*SignatureRequestSourceData
+		o5 RewardChainBlockUnfinished
+	}
+	var opts *optionals
 	x.PlotIdentifier, err = r.Str()
 	if err != nil {
 		return streamable.Field(err, "plot_identifier")
@@ -1426,7 +1453,10 @@ func (x *RequestSignatures) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "message_data")
 	}
 	if present4 {
-		v5 := new([]*SignatureRequestSourceData)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v5 := &opts.o4
 		n6, err := r.ListLen(1)
 		if err != nil {
 			return streamable.Field(err, "message_data")
@@ -1458,7 +1488,10 @@ func (x *RequestSignatures) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "rc_block_unfinished")
 	}
 	if present11 {
-		v12 := new(RewardChainBlockUnfinished)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v12 := &opts.o5
 		err = (*v12).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "rc_block_unfinished")
@@ -1948,6 +1981,12 @@ func (x *Plot) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads Plot from r.
 func (x *Plot) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o3 G1Element
+		o4 Bytes32
+		o8 uint8
+	}
+	var opts *optionals
 	x.Filename, err = r.Str()
 	if err != nil {
 		return streamable.Field(err, "filename")
@@ -1965,7 +2004,10 @@ func (x *Plot) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "pool_public_key")
 	}
 	if present1 {
-		v2 := new(G1Element)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o3
 		err = r.Fixed((*v2)[:])
 		if err != nil {
 			return streamable.Field(err, "pool_public_key")
@@ -1979,7 +2021,10 @@ func (x *Plot) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "pool_contract_puzzle_hash")
 	}
 	if present3 {
-		v4 := new(Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o4
 		err = r.Fixed((*v4)[:])
 		if err != nil {
 			return streamable.Field(err, "pool_contract_puzzle_hash")
@@ -2005,7 +2050,10 @@ func (x *Plot) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "compression_level")
 	}
 	if present5 {
-		v6 := new(uint8)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v6 := &opts.o8
 		(*v6), err = r.U8()
 		if err != nil {
 			return streamable.Field(err, "compression_level")
@@ -2210,6 +2258,12 @@ func (x *Plot2) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads Plot2 from r.
 func (x *Plot2) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o3 G1Element
+		o4 Bytes32
+		o8 uint8
+	}
+	var opts *optionals
 	x.Filename, err = r.Str()
 	if err != nil {
 		return streamable.Field(err, "filename")
@@ -2227,7 +2281,10 @@ func (x *Plot2) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "pool_public_key")
 	}
 	if present1 {
-		v2 := new(G1Element)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o3
 		err = r.Fixed((*v2)[:])
 		if err != nil {
 			return streamable.Field(err, "pool_public_key")
@@ -2241,7 +2298,10 @@ func (x *Plot2) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "pool_contract_puzzle_hash")
 	}
 	if present3 {
-		v4 := new(Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o4
 		err = r.Fixed((*v4)[:])
 		if err != nil {
 			return streamable.Field(err, "pool_contract_puzzle_hash")
@@ -2267,7 +2327,10 @@ func (x *Plot2) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "compression_level")
 	}
 	if present5 {
-		v6 := new(uint8)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v6 := &opts.o8
 		(*v6), err = r.U8()
 		if err != nil {
 			return streamable.Field(err, "compression_level")

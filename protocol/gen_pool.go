@@ -1460,6 +1460,12 @@ func (x *PutFarmerPayload) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads PutFarmerPayload from r.
 func (x *PutFarmerPayload) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o2 G1Element
+		o3 string
+		o4 uint64
+	}
+	var opts *optionals
 	err = r.Fixed(x.LauncherID[:])
 	if err != nil {
 		return streamable.Field(err, "launcher_id")
@@ -1473,7 +1479,10 @@ func (x *PutFarmerPayload) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "authentication_public_key")
 	}
 	if present1 {
-		v2 := new(G1Element)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o2
 		err = r.Fixed((*v2)[:])
 		if err != nil {
 			return streamable.Field(err, "authentication_public_key")
@@ -1487,7 +1496,10 @@ func (x *PutFarmerPayload) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "payout_instructions")
 	}
 	if present3 {
-		v4 := new(string)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o3
 		(*v4), err = r.Str()
 		if err != nil {
 			return streamable.Field(err, "payout_instructions")
@@ -1501,7 +1513,10 @@ func (x *PutFarmerPayload) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "suggested_difficulty")
 	}
 	if present5 {
-		v6 := new(uint64)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v6 := &opts.o4
 		(*v6), err = r.U64()
 		if err != nil {
 			return streamable.Field(err, "suggested_difficulty")
@@ -1771,12 +1786,21 @@ func (x *PutFarmerResponse) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads PutFarmerResponse from r.
 func (x *PutFarmerResponse) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o0 bool
+		o1 bool
+		o2 bool
+	}
+	var opts *optionals
 	present1, err := r.Option()
 	if err != nil {
 		return streamable.Field(err, "authentication_public_key")
 	}
 	if present1 {
-		v2 := new(bool)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o0
 		(*v2), err = r.Bool()
 		if err != nil {
 			return streamable.Field(err, "authentication_public_key")
@@ -1790,7 +1814,10 @@ func (x *PutFarmerResponse) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "payout_instructions")
 	}
 	if present3 {
-		v4 := new(bool)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o1
 		(*v4), err = r.Bool()
 		if err != nil {
 			return streamable.Field(err, "payout_instructions")
@@ -1804,7 +1831,10 @@ func (x *PutFarmerResponse) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "suggested_difficulty")
 	}
 	if present5 {
-		v6 := new(bool)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v6 := &opts.o2
 		(*v6), err = r.Bool()
 		if err != nil {
 			return streamable.Field(err, "suggested_difficulty")

@@ -332,6 +332,11 @@ func (x *NewUnfinishedBlockTimelord) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads NewUnfinishedBlockTimelord from r.
 func (x *NewUnfinishedBlockTimelord) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o4 SubEpochSummary
+		o6 Bytes32
+	}
+	var opts *optionals
 	err = x.RewardChainBlock.DecodeStreamable(r)
 	if err != nil {
 		return streamable.Field(err, "reward_chain_block")
@@ -353,7 +358,10 @@ func (x *NewUnfinishedBlockTimelord) DecodeStreamable(r *streamable.Reader) erro
 		return streamable.Field(err, "sub_epoch_summary")
 	}
 	if present1 {
-		v2 := new(SubEpochSummary)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o4
 		err = (*v2).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "sub_epoch_summary")
@@ -371,7 +379,10 @@ func (x *NewUnfinishedBlockTimelord) DecodeStreamable(r *streamable.Reader) erro
 		return streamable.Field(err, "header_mmr_root")
 	}
 	if present3 {
-		v4 := new(Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o6
 		err = r.Fixed((*v4)[:])
 		if err != nil {
 			return streamable.Field(err, "header_mmr_root")
@@ -537,6 +548,11 @@ func (x *NewInfusionPointVDF) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads NewInfusionPointVDF from r.
 func (x *NewInfusionPointVDF) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o5 VDFInfo
+		o6 VDFProof
+	}
+	var opts *optionals
 	err = r.Fixed(x.UnfinishedRewardHash[:])
 	if err != nil {
 		return streamable.Field(err, "unfinished_reward_hash")
@@ -562,7 +578,10 @@ func (x *NewInfusionPointVDF) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "infused_challenge_chain_ip_vdf")
 	}
 	if present1 {
-		v2 := new(VDFInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o5
 		err = (*v2).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "infused_challenge_chain_ip_vdf")
@@ -576,7 +595,10 @@ func (x *NewInfusionPointVDF) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "infused_challenge_chain_ip_proof")
 	}
 	if present3 {
-		v4 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o6
 		err = (*v4).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "infused_challenge_chain_ip_proof")

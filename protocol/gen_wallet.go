@@ -1468,6 +1468,11 @@ func (x *RequestAdditions) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads RequestAdditions from r.
 func (x *RequestAdditions) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o1 Bytes32
+		o2 []Bytes32
+	}
+	var opts *optionals
 	x.Height, err = r.U32()
 	if err != nil {
 		return streamable.Field(err, "height")
@@ -1477,7 +1482,10 @@ func (x *RequestAdditions) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "header_hash")
 	}
 	if present1 {
-		v2 := new(Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o1
 		err = r.Fixed((*v2)[:])
 		if err != nil {
 			return streamable.Field(err, "header_hash")
@@ -1491,7 +1499,10 @@ func (x *RequestAdditions) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "puzzle_hashes")
 	}
 	if present3 {
-		v4 := new([]Bytes32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o2
 		n5, err := r.ListLen(32)
 		if err != nil {
 			return streamable.Field(err, "puzzle_hashes")
@@ -2676,6 +2687,11 @@ func (x *CoinState) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads CoinState from r.
 func (x *CoinState) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o1 uint32
+		o2 uint32
+	}
+	var opts *optionals
 	err = x.Coin.DecodeStreamable(r)
 	if err != nil {
 		return streamable.Field(err, "coin")
@@ -2685,7 +2701,10 @@ func (x *CoinState) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "spent_height")
 	}
 	if present1 {
-		v2 := new(uint32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o1
 		(*v2), err = r.U32()
 		if err != nil {
 			return streamable.Field(err, "spent_height")
@@ -2699,7 +2718,10 @@ func (x *CoinState) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "created_height")
 	}
 	if present3 {
-		v4 := new(uint32)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o2
 		(*v4), err = r.U32()
 		if err != nil {
 			return streamable.Field(err, "created_height")

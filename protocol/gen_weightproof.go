@@ -724,12 +724,31 @@ func (x *SubSlotData) EncodeStreamable(w *streamable.Writer) {
 // DecodeStreamable reads SubSlotData from r.
 func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 	var err error
+	type optionals struct {
+		o0  ProofOfSpace
+		o1  VDFProof
+		o2  VDFProof
+		o3  VDFProof
+		o4  VDFInfo
+		o5  uint8
+		o6  VDFProof
+		o7  VDFProof
+		o8  VDFInfo
+		o9  VDFInfo
+		o10 VDFInfo
+		o11 VDFInfo
+		o12 streamable.Uint128
+	}
+	var opts *optionals
 	present1, err := r.Option()
 	if err != nil {
 		return streamable.Field(err, "proof_of_space")
 	}
 	if present1 {
-		v2 := new(ProofOfSpace)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v2 := &opts.o0
 		err = (*v2).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "proof_of_space")
@@ -743,7 +762,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "cc_signage_point")
 	}
 	if present3 {
-		v4 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v4 := &opts.o1
 		err = (*v4).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "cc_signage_point")
@@ -757,7 +779,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "cc_infusion_point")
 	}
 	if present5 {
-		v6 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v6 := &opts.o2
 		err = (*v6).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "cc_infusion_point")
@@ -771,7 +796,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "icc_infusion_point")
 	}
 	if present7 {
-		v8 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v8 := &opts.o3
 		err = (*v8).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "icc_infusion_point")
@@ -785,7 +813,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "cc_sp_vdf_info")
 	}
 	if present9 {
-		v10 := new(VDFInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v10 := &opts.o4
 		err = (*v10).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "cc_sp_vdf_info")
@@ -799,7 +830,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "signage_point_index")
 	}
 	if present11 {
-		v12 := new(uint8)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v12 := &opts.o5
 		(*v12), err = r.U8()
 		if err != nil {
 			return streamable.Field(err, "signage_point_index")
@@ -813,7 +847,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "cc_slot_end")
 	}
 	if present13 {
-		v14 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v14 := &opts.o6
 		err = (*v14).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "cc_slot_end")
@@ -827,7 +864,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "icc_slot_end")
 	}
 	if present15 {
-		v16 := new(VDFProof)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v16 := &opts.o7
 		err = (*v16).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "icc_slot_end")
@@ -841,7 +881,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "cc_slot_end_info")
 	}
 	if present17 {
-		v18 := new(VDFInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v18 := &opts.o8
 		err = (*v18).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "cc_slot_end_info")
@@ -855,7 +898,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "icc_slot_end_info")
 	}
 	if present19 {
-		v20 := new(VDFInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v20 := &opts.o9
 		err = (*v20).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "icc_slot_end_info")
@@ -869,7 +915,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "cc_ip_vdf_info")
 	}
 	if present21 {
-		v22 := new(VDFInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v22 := &opts.o10
 		err = (*v22).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "cc_ip_vdf_info")
@@ -883,7 +932,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "icc_ip_vdf_info")
 	}
 	if present23 {
-		v24 := new(VDFInfo)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v24 := &opts.o11
 		err = (*v24).DecodeStreamable(r)
 		if err != nil {
 			return streamable.Field(err, "icc_ip_vdf_info")
@@ -897,7 +949,10 @@ func (x *SubSlotData) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "total_iters")
 	}
 	if present25 {
-		v26 := new(streamable.Uint128)
+		if opts == nil {
+			opts = new(optionals)
+		}
+		v26 := &opts.o12
 		(*v26), err = r.U128()
 		if err != nil {
 			return streamable.Field(err, "total_iters")

@@ -80,6 +80,11 @@ func (x *RewardChainBlock) EncodeStreamable(w *streamable.Writer) {
 // is an error wrapping streamable.ErrInvalidOptional.
 func (x *RewardChainBlock) DecodeStreamable(r *streamable.Reader) error {
 	*x = RewardChainBlock{}
+	// One allocation for the values of all four optional fields.
+	o := new(struct {
+		ccSp, rcSp, icc VDFInfo
+		mmr             Bytes32
+	})
 	var err error
 	if x.Weight, err = r.U128(); err != nil {
 		return streamable.Field(err, "weight")
@@ -99,7 +104,7 @@ func (x *RewardChainBlock) DecodeStreamable(r *streamable.Reader) error {
 	if err = x.ProofOfSpace.DecodeStreamable(r); err != nil {
 		return streamable.Field(err, "proof_of_space")
 	}
-	if x.ChallengeChainSpVDF, err = decodeOptionalVDFInfo(r); err != nil {
+	if x.ChallengeChainSpVDF, err = decodeOptionalVDFInfo(r, &o.ccSp); err != nil {
 		return streamable.Field(err, "challenge_chain_sp_vdf")
 	}
 	if err = r.Fixed(x.ChallengeChainSpSignature[:]); err != nil {
@@ -108,7 +113,7 @@ func (x *RewardChainBlock) DecodeStreamable(r *streamable.Reader) error {
 	if err = x.ChallengeChainIpVDF.DecodeStreamable(r); err != nil {
 		return streamable.Field(err, "challenge_chain_ip_vdf")
 	}
-	if x.RewardChainSpVDF, err = decodeOptionalVDFInfo(r); err != nil {
+	if x.RewardChainSpVDF, err = decodeOptionalVDFInfo(r, &o.rcSp); err != nil {
 		return streamable.Field(err, "reward_chain_sp_vdf")
 	}
 	if err = r.Fixed(x.RewardChainSpSignature[:]); err != nil {
@@ -122,13 +127,13 @@ func (x *RewardChainBlock) DecodeStreamable(r *streamable.Reader) error {
 		return streamable.Field(err, "infused_challenge_chain_ip_vdf")
 	}
 	if hasICC {
-		x.InfusedChallengeChainIpVDF = new(VDFInfo)
+		x.InfusedChallengeChainIpVDF = &o.icc
 		if err = x.InfusedChallengeChainIpVDF.DecodeStreamable(r); err != nil {
 			return streamable.Field(err, "infused_challenge_chain_ip_vdf")
 		}
 	}
 	if hasMMR {
-		x.HeaderMmrRoot = new(Bytes32)
+		x.HeaderMmrRoot = &o.mmr
 		if err = r.Fixed(x.HeaderMmrRoot[:]); err != nil {
 			return streamable.Field(err, "header_mmr_root")
 		}
@@ -139,13 +144,14 @@ func (x *RewardChainBlock) DecodeStreamable(r *streamable.Reader) error {
 	return nil
 }
 
-// decodeOptionalVDFInfo reads a plain Optional VDFInfo.
-func decodeOptionalVDFInfo(r *streamable.Reader) (*VDFInfo, error) {
+// decodeOptionalVDFInfo reads a plain Optional VDFInfo into slot and returns
+// slot if the value is present.
+func decodeOptionalVDFInfo(r *streamable.Reader, slot *VDFInfo) (*VDFInfo, error) {
 	ok, err := r.Option()
 	if err != nil || !ok {
 		return nil, err
 	}
-	v := new(VDFInfo)
+	v := slot
 	if err := v.DecodeStreamable(r); err != nil {
 		return nil, err
 	}

@@ -30,6 +30,7 @@ func (x *UnfinishedBlock) EncodeStreamable(w *streamable.Writer) {
 // other than 0 or 1 is an error wrapping streamable.ErrInvalidValue.
 func (x *UnfinishedBlock) DecodeStreamable(r *streamable.Reader) error {
 	*x = UnfinishedBlock{}
+	o := new(blockOptionals)
 	var err error
 	if x.FinishedSubSlots, err = decodeFinishedSubSlots(r); err != nil {
 		return err
@@ -37,18 +38,18 @@ func (x *UnfinishedBlock) DecodeStreamable(r *streamable.Reader) error {
 	if err = x.RewardChainBlock.DecodeStreamable(r); err != nil {
 		return streamable.Field(err, "reward_chain_block")
 	}
-	if x.ChallengeChainSpProof, err = decodeOptionalVDFProof(r); err != nil {
+	if x.ChallengeChainSpProof, err = decodeOptionalVDFProof(r, &o.ccSp); err != nil {
 		return streamable.Field(err, "challenge_chain_sp_proof")
 	}
-	if x.RewardChainSpProof, err = decodeOptionalVDFProof(r); err != nil {
+	if x.RewardChainSpProof, err = decodeOptionalVDFProof(r, &o.rcSp); err != nil {
 		return streamable.Field(err, "reward_chain_sp_proof")
 	}
 	if err = x.Foliage.DecodeStreamable(r); err != nil {
 		return streamable.Field(err, "foliage")
 	}
-	if x.FoliageTransactionBlock, x.TransactionsInfo, err = decodeBlockTail(r); err != nil {
+	if x.FoliageTransactionBlock, x.TransactionsInfo, err = decodeBlockTail(r, o); err != nil {
 		return err
 	}
-	x.Version, x.TransactionsGenerator, x.TransactionsGeneratorRefList, x.TransactionsGeneratorBuffer, err = decodeBlockGenerator(r, "UnfinishedBlock")
+	x.Version, x.TransactionsGenerator, x.TransactionsGeneratorRefList, x.TransactionsGeneratorBuffer, err = decodeBlockGenerator(r, "UnfinishedBlock", &o.gen)
 	return err
 }

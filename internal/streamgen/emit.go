@@ -16,6 +16,9 @@ type emitter struct {
 	buf    bytes.Buffer
 	indent int
 	seq    int
+	// slabField, when set, names the field of the decoder's optionals
+	// slab that the next optional value is decoded into.
+	slabField string
 }
 
 func (e *emitter) line(format string, args ...any) {
@@ -169,8 +172,29 @@ func emitDecode(e *emitter, st *structType) {
 	}
 	e.open("func (x *%s) DecodeStreamable(r *streamable.Reader) error {", st.name)
 	e.line("var err error")
-	for _, f := range st.fields {
+	// A struct with several optional fields gets one allocation, made at
+	// the first present one, holding the values of all of them: fewer
+	// allocations is most of what decoding costs.
+	var opts []int
+	for i, f := range st.fields {
+		if f.t.kind == kOption {
+			opts = append(opts, i)
+		}
+	}
+	slab := len(opts) >= 2
+	if slab {
+		e.open("type optionals struct {")
+		for _, i := range opts {
+			e.line("o%d %s", i, st.fields[i].t.elem.name)
+		}
+		e.close("}")
+		e.line("var opts *optionals")
+	}
+	for i, f := range st.fields {
 		wrap := fmt.Sprintf("streamable.Field(%%s, %q)", f.wireName)
+		if slab && f.t.kind == kOption {
+			e.slabField = fmt.Sprintf("o%d", i)
+		}
 		decodeValue(e, f.t, "x."+f.goName, wrap)
 	}
 	e.line("return nil")
@@ -225,7 +249,15 @@ func decodeValue(e *emitter, t *typ, target, wrap string) {
 		fail()
 		e.open("if %s {", p)
 		v := e.fresh("v")
-		e.line("%s := new(%s)", v, t.elem.name)
+		if slot := e.slabField; slot != "" {
+			e.slabField = ""
+			e.open("if opts == nil {")
+			e.line("opts = new(optionals)")
+			e.close("}")
+			e.line("%s := &opts.%s", v, slot)
+		} else {
+			e.line("%s := new(%s)", v, t.elem.name)
+		}
 		decodeValue(e, t.elem, "(*"+v+")", wrap)
 		e.line("%s = %s", target, v)
 		e.indent--

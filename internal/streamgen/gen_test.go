@@ -74,6 +74,7 @@ func TestGoldenContent(t *testing.T) {
 		`b = append(b, "{\"a\":"...)`,
 		`b = append(b, ",\"inner\":"...)`,
 		"func (*Custom) TypeName() string",
+		"opts = new(optionals)", // one allocation for all of Sample's optionals
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("generated code lacks %q", want)
