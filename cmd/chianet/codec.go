@@ -90,7 +90,7 @@ func decodeToJSON(name string, data []byte) ([]byte, error) {
 		}
 		p, ok := protocol.NewPayload(m.Type)
 		if !ok {
-			return nil, fmt.Errorf("Message.type: unknown message type %d", uint8(m.Type))
+			return nil, unknownMessageType(m.Type)
 		}
 		if err := streamable.Unmarshal(m.Data, p); err != nil {
 			return nil, streamable.Field(streamable.Field(err, "data"), messageTypeName)
@@ -121,7 +121,7 @@ func encodeFromJSON(name string, data []byte) ([]byte, error) {
 		}
 		p, ok := protocol.NewPayload(t)
 		if !ok {
-			return nil, fmt.Errorf("Message.type: unknown message type %d", uint8(t))
+			return nil, unknownMessageType(t)
 		}
 		if err := p.DecodeJSONValue(payloadJSON); err != nil {
 			return nil, streamable.Field(streamable.Field(err, "data"), messageTypeName)
@@ -283,3 +283,9 @@ func newTypesCmd(stdout io.Writer) *cobra.Command {
 }
 
 func sha256Bytes(b []byte) protocol.Bytes32 { return sha256.Sum256(b) }
+
+// unknownMessageType reports a message type id no payload is known for.
+func unknownMessageType(t protocol.MessageType) error {
+	err := fmt.Errorf("%w: unknown message type %d", streamable.ErrInvalidValue, uint8(t))
+	return streamable.Field(streamable.Field(err, "type"), messageTypeName)
+}
