@@ -1,0 +1,89 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/protocol"
+)
+
+// Dial connects to the Chia peer at addr ("host:port"; an IPv6 literal may
+// be bracketed or not) over wss://host:port/ws, performs the handshake and
+// returns the running connection.
+//
+// ctx bounds the connection setup and the handshake, together with
+// Config.ConnectTimeout and Config.HandshakeTimeout; once Dial has
+// returned, ctx no longer matters. A failed handshake returns the
+// connection's *CloseReason (errors.As gives its ban, which OnClose also
+// receives); a connection to our own node id fails with ErrSelfConnection
+// inside it.
+func Dial(ctx context.Context, addr string, cfg Config) (*Peer, error) {
+	cfg = cfg.withDefaults(true)
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.TLS == nil {
+		return nil, errors.New("peer: Config.TLS is required to dial")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("peer: dial %q: %w", addr, err)
+	}
+	tlsConf := cfg.TLS.Clone()
+	if _, err := netip.ParseAddr(host); err != nil && tlsConf.ServerName == "" {
+		// A host name is sent as SNI, as the reference does; an IP
+		// literal is not.
+		tlsConf.ServerName = host
+	}
+	own := cfg.NodeID
+	if own == (protocol.Bytes32{}) && len(tlsConf.Certificates) > 0 {
+		if id, err := chiatls.CertificateNodeID(&tlsConf.Certificates[0]); err == nil {
+			own = id
+		}
+	}
+	dial := cfg.dialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+
+	dctx := ctx
+	if cfg.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(ctx, cfg.ConnectTimeout)
+		defer cancel()
+	}
+	p := newPeer(cfg, true, cfg.Exempt)
+	ws, remote, err := dialWS(dctx, dialConfig{
+		url:  "wss://" + net.JoinHostPort(host, port) + "/ws",
+		tls:  tlsConf,
+		dial: dial,
+		opts: p.wsOptions(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("peer: dial %s: %w", addr, err)
+	}
+	id, err := chiatls.PeerNodeID(ws.tlsState())
+	if err != nil {
+		ws.close(StatusAbnormal, "")
+		return nil, fmt.Errorf("peer: dial %s: %w", addr, err)
+	}
+	remoteStr := addr
+	if remote != nil {
+		remoteStr = remote.String()
+	}
+	p.attach(ws, id, remoteStr)
+	if own != (protocol.Bytes32{}) && id == own {
+		p.log.Info("connected to a node with our own node id")
+		p.shutdown(NormalClose(ErrSelfConnection))
+		return nil, p.reason
+	}
+	if r := p.open(ctx); r != nil {
+		return nil, r
+	}
+	go p.run()
+	return p, nil
+}

@@ -1,0 +1,154 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strconv"
+	"testing"
+
+	"github.com/chianet/chianet/protocol"
+)
+
+// TestHandshakeBothDirections connects chianet dialers to a chianet
+// listener and checks what each end learns of the other.
+func TestHandshakeBothDirections(t *testing.T) {
+	h := &Handler{Config: listenerConfig()}
+	e := startLoopback(t, h)
+	_, portStr, _ := splitHostPort(e.addr)
+	port, _ := strconv.Atoi(portStr)
+
+	caps := func(cs ...protocol.Capability) protocol.CapabilitySet {
+		var s protocol.CapabilitySet
+		for _, c := range cs {
+			s = s.With(c)
+		}
+		return s
+	}
+	base := []protocol.Capability{protocol.CapBase, protocol.CapBlockHeaders, protocol.CapRateLimitsV2}
+	fullNodeCaps := caps(append(base, protocol.CapMempoolUpdates)...)
+
+	for _, tc := range []struct {
+		name     string
+		nodeType protocol.NodeType
+		v3       bool
+		// wantVersion is the protocol version both ends record: the
+		// dialer's own type decides it on both sides.
+		wantVersion string
+		wantDialer  protocol.CapabilitySet // the dialer's caps as the listener sees them
+		wantServer  protocol.CapabilitySet // the listener's caps as the dialer sees them
+	}{
+		{"full node", protocol.NodeFullNode, false, "0.0.36", fullNodeCaps, fullNodeCaps},
+		{"full node v3", protocol.NodeFullNode, true, "0.0.36",
+			fullNodeCaps.With(protocol.CapRateLimitsV3), fullNodeCaps.With(protocol.CapRateLimitsV3)},
+		{"wallet", protocol.NodeWallet, false, "0.0.38", caps(base...), fullNodeCaps},
+		{"wallet v3", protocol.NodeWallet, true, "0.0.38",
+			caps(base...).With(protocol.CapRateLimitsV3), fullNodeCaps.With(protocol.CapRateLimitsV3)},
+		{"farmer", protocol.NodeFarmer, false, "0.0.38", caps(base...), fullNodeCaps},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.Config.ServerPort = uint16(port)
+			cfg := e.clientConfig()
+			cfg.NodeType = tc.nodeType
+			cfg.RateLimitsV3 = tc.v3
+			cfg.ServerPort = 8555
+			cfg.SoftwareVersion = "2.7.3\u200b"
+			dialer := e.dial(t, cfg)
+			listener := e.nextAccepted(t)
+			di, li := dialer.Info(), listener.Info()
+
+			if di.NodeID != e.pki.listener.id {
+				t.Errorf("dialer sees node id %v, want the listener's certificate hash %v", di.NodeID, e.pki.listener.id)
+			}
+			if li.NodeID != e.pki.client.id {
+				t.Errorf("listener sees node id %v, want the dialer's certificate hash %v", li.NodeID, e.pki.client.id)
+			}
+			if di.NodeType != protocol.NodeFullNode || li.NodeType != tc.nodeType {
+				t.Errorf("node types: dialer sees %v, listener sees %v", di.NodeType, li.NodeType)
+			}
+			if di.ProtocolVersion != tc.wantVersion || li.ProtocolVersion != tc.wantVersion {
+				t.Errorf("protocol versions: dialer sees %q, listener sees %q, want %q on both",
+					di.ProtocolVersion, li.ProtocolVersion, tc.wantVersion)
+			}
+			if li.SoftwareVersion != "2.7.3" {
+				t.Errorf("listener stored software version %q, want it sanitized to 2.7.3", li.SoftwareVersion)
+			}
+			if di.ServerPort != uint16(port) || li.ServerPort != 8555 {
+				t.Errorf("server ports: dialer sees %d (want %d), listener sees %d (want 8555)", di.ServerPort, port, li.ServerPort)
+			}
+			if li.Capabilities != tc.wantDialer || di.Capabilities != tc.wantServer {
+				t.Errorf("capabilities: listener sees %v (want %v), dialer sees %v (want %v)",
+					li.Capabilities, tc.wantDialer, di.Capabilities, tc.wantServer)
+			}
+			if di.RateLimitsV3() != tc.v3 || li.RateLimitsV3() != tc.v3 {
+				t.Errorf("v3 active: dialer %v, listener %v, want %v", di.RateLimitsV3(), li.RateLimitsV3(), tc.v3)
+			}
+			if !di.Outbound || li.Outbound {
+				t.Errorf("outbound flags: dialer %v, listener %v", di.Outbound, li.Outbound)
+			}
+			loop := netip.MustParseAddr("127.0.0.1")
+			if di.RemoteAddr.Addr() != loop || li.RemoteAddr.Addr() != loop {
+				t.Errorf("remote addresses: %v, %v", di.RemoteAddr, li.RemoteAddr)
+			}
+			if s := dialer.Stats(); s.MessagesRead == 0 || s.BytesWritten == 0 || s.LastMessage.IsZero() {
+				t.Errorf("dialer stats not counting the handshake: %+v", s)
+			}
+			if tc.nodeType != protocol.NodeFarmer { // a farmer may not send request_peers
+				if _, err := dialer.RequestPeers(context.Background()); err != nil {
+					t.Errorf("RequestPeers after handshake: %v", err)
+				}
+			}
+			dialer.Close(nil)
+			<-listener.Done()
+			if r := e.nextClose(t); r.Code != StatusNormal || !r.Remote || r.Ban != 0 {
+				t.Errorf("listener close after the dialer's Close: %+v", r)
+			}
+		})
+	}
+}
+
+func splitHostPort(a string) (string, string, error) {
+	ap, err := netip.ParseAddrPort(a)
+	if err != nil {
+		return "", "", err
+	}
+	return ap.Addr().String(), strconv.Itoa(int(ap.Port())), nil
+}
+
+func TestDialSelfConnection(t *testing.T) {
+	h := &Handler{Config: listenerConfig()}
+	e := startLoopback(t, h)
+	cfg := e.clientConfig()
+	cfg.NodeID = e.pki.listener.id // pretend the listener's certificate is ours
+	_, err := Dial(context.Background(), e.addr, cfg)
+	if r := mustCloseReason(t, err); r.Code != StatusNormal || r.Ban != 0 || !errors.Is(err, ErrSelfConnection) {
+		t.Fatalf("self connection: %v", err)
+	}
+	<-e.closes // the listener saw the connection drop during the handshake
+}
+
+func TestVersionCheck(t *testing.T) {
+	for v, want := range map[string]bool{
+		"0.0.36": true, "1": true, "v1.0": true, " 0.0.35 ": true, "1!2.0": true,
+		"1.0a1": true, "1.0.post1": true, "1.0-1": true, "1.0.dev3": true, "1.0rc1.post2.dev3+local.7": true,
+		"1.0RC1": true, "1.0_alpha-2": true,
+		"": false, "abc": false, "0.0.36-beta_": true, "0.0.36-beta_x": false, "1..0": false, "1.0+": false, "1.0 x": false,
+		"0.0.38\x00": false, "١.٠": false,
+	} {
+		if got := validVersion(v); got != want {
+			t.Errorf("validVersion(%q) = %v, want %v", v, got, want)
+		}
+	}
+	for v, want := range map[string]bool{
+		"0.0.35": true, "0.0.36": true, "0.0.35.0": true, "0.0.35.post1": true, "1.0": true, "1!0.0.1": true,
+		"0.0.34": false, "0.0.35rc1": false, "0.0.35.dev1": false, "0.0.3": false,
+	} {
+		pv, ok := parseVersion(v)
+		if !ok {
+			t.Fatalf("parseVersion(%q) failed", v)
+		}
+		if got := pv.atLeast(errorReplyVersion); got != want {
+			t.Errorf("%q >= 0.0.35 = %v, want %v", v, got, want)
+		}
+	}
+}

@@ -1,0 +1,346 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/chianet/chianet/protocol"
+	"github.com/chianet/chianet/streamable"
+)
+
+// misbehaviour is one row of the matrix: a raw client does something
+// wrong, and the listener must close with exactly the reference's action.
+type misbehaviour struct {
+	name string
+	// act misbehaves on r; the returned func, if any, is called after the
+	// close to finish and check what act started.
+	act    func(t *testing.T, e *env, r *rawConn) func()
+	code   int    // close code the client must see
+	reason string // close reason the client must see
+	ban    time.Duration
+	cause  error // errors.Is on the listener's CloseReason
+	// after, if set, is how long after act the close must come (timed
+	// rows run in a synctest bubble, where this is exact).
+	after time.Duration
+}
+
+const (
+	ban10  = 10 * time.Second
+	ban300 = 300 * time.Second
+)
+
+// afterHandshake wraps act with a plain full-node handshake first.
+func afterHandshake(act func(t *testing.T, e *env, r *rawConn)) func(*testing.T, *env, *rawConn) func() {
+	return func(t *testing.T, e *env, r *rawConn) func() {
+		r.clientHandshake(handshakeMsg(protocol.NodeFullNode))
+		act(t, e, r)
+		return nil
+	}
+}
+
+// sendHandshake wraps a handshake change.
+func sendHandshake(change func(*protocol.Handshake)) func(*testing.T, *env, *rawConn) func() {
+	return func(t *testing.T, e *env, r *rawConn) func() {
+		hs := handshakeMsg(protocol.NodeFullNode)
+		change(hs)
+		r.writeMsg(protocol.MsgHandshake, false, 0, hs)
+		return nil
+	}
+}
+
+var misbehaviours = []misbehaviour{
+	{
+		name: "bad framing",
+		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
+			r.writeBytes([]byte{byte(protocol.MsgRequestPeers), 2, 0, 0, 0, 0}) // presence byte 2
+		}),
+		code: StatusProtocolError, reason: "-4", ban: ban10, cause: ErrInvalidMessage,
+	},
+	{
+		name: "trailing bytes",
+		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
+			r.writeBytes([]byte{byte(protocol.MsgRequestPeers), 0, 0, 0, 0, 0, 9})
+		}),
+		code: StatusProtocolError, reason: "-4", ban: ban10, cause: ErrInvalidMessage,
+	},
+	{
+		name: "unknown message type",
+		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
+			r.writeBytes([]byte{2, 0, 0, 0, 0, 0}) // the removed handshake_ack
+		}),
+		code: StatusProtocolError, reason: "-4", ban: ban10, cause: ErrInvalidMessage,
+	},
+	{
+		name: "text frame",
+		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
+			if err := r.c.Write(context.Background(), websocket.MessageText, []byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+		}),
+		code: StatusNormal, reason: "", ban: 0, cause: ErrTextFrame,
+	},
+	{
+		name: "message over 50 MiB",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.clientHandshake(handshakeMsg(protocol.NodeFullNode))
+			big := make([]byte, protocol.MaxMessageSize+1)
+			copy(big, []byte{byte(protocol.MsgRespondBlocks), 0, 0xff, 0xff, 0xff, 0xff})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_ = r.c.Write(context.Background(), websocket.MessageBinary, big) // fails once the listener closes
+			}()
+			return func() { <-done }
+		},
+		code: StatusMessageTooBig, reason: "", ban: ban300, cause: ErrMessageTooBig,
+	},
+	{
+		name: "per-type max size exceeded",
+		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
+			// request_peers may carry at most 100 bytes of data.
+			r.writeBytes(append([]byte{byte(protocol.MsgRequestPeers), 1, 0, 1, 0, 0, 0, 101}, make([]byte, 101)...))
+		}),
+		code: StatusNormal, reason: "", ban: ban300, cause: ErrRateLimited,
+	},
+	{
+		name: "rate limit exceeded",
+		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
+			// request_peers: 10 per minute.
+			for i := range 11 {
+				r.writeMsg(protocol.MsgRequestPeers, true, uint16(i), &protocol.RequestPeers{})
+			}
+		}),
+		code: StatusNormal, reason: "", ban: ban300, cause: ErrRateLimited,
+	},
+	{
+		name: "v3 window exceeded",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			reply := r.clientHandshake(handshakeMsg(protocol.NodeFullNode, protocol.CapRateLimitsV3))
+			if !protocol.ActiveCapabilities(reply.Capabilities).Has(protocol.CapRateLimitsV3) {
+				t.Fatal("listener did not mirror RATE_LIMITS_V3")
+			}
+			// The listener handles height 999 until it closes; its window
+			// for request_block is 2.
+			for i := range 3 {
+				r.writeMsg(protocol.MsgRequestBlock, true, uint16(i), &protocol.RequestBlock{Height: 999})
+			}
+			return nil
+		},
+		code: StatusNormal, reason: "", ban: ban300, cause: ErrWindowExceeded,
+	},
+	{
+		name: "wrong network id",
+		act:  sendHandshake(func(hs *protocol.Handshake) { hs.NetworkID = "mainnet" }),
+		code: StatusProtocolError, reason: "110", ban: ban10, cause: ErrNetworkID,
+	},
+	{
+		name: "software version over 128 bytes",
+		act:  sendHandshake(func(hs *protocol.Handshake) { hs.SoftwareVersion = strings.Repeat("9", 129) }),
+		code: StatusProtocolError, reason: "-6", ban: ban10, cause: ErrInvalidHandshake,
+	},
+	{
+		name: "protocol version not PEP 440",
+		act:  sendHandshake(func(hs *protocol.Handshake) { hs.ProtocolVersion = "0.0.x" }),
+		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrHandshakeValue,
+	},
+	{
+		name: "unknown node type",
+		act:  sendHandshake(func(hs *protocol.Handshake) { hs.NodeType = 9 }),
+		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrHandshakeValue,
+	},
+	{
+		name: "first message not a handshake",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.writeMsg(protocol.MsgRequestPeers, true, 1, &protocol.RequestPeers{})
+			return nil
+		},
+		code: StatusProtocolError, reason: "-6", ban: ban10, cause: ErrInvalidHandshake,
+	},
+	{
+		name: "empty ConfigureWindowSizes",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.writeMsg(protocol.MsgHandshake, false, 0, handshakeMsg(protocol.NodeFullNode, protocol.CapRateLimitsV3))
+			r.readMsg() // handshake
+			r.readMsg() // the listener's ConfigureWindowSizes
+			r.writeMsg(protocol.MsgConfigureWindowSizes, false, 0, &protocol.ConfigureWindowSizes{})
+			return nil
+		},
+		code: StatusProtocolError, reason: "-6", ban: ban10, cause: ErrInvalidHandshake,
+	},
+	{
+		name: "wrong reply type",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.clientHandshake(handshakeMsg(protocol.NodeFullNode))
+			srv := e.nextAccepted(t)
+			errc := make(chan error, 1)
+			go func() {
+				_, err := srv.RequestPeers(context.Background())
+				errc <- err
+			}()
+			req := r.readMsg()
+			if req.Type != protocol.MsgRequestPeers || !req.HasID || req.ID < idHalf {
+				t.Errorf("listener request %v id %v/%d", req.Type, req.HasID, req.ID)
+			}
+			r.writeMsg(protocol.MsgRejectBlock, true, req.ID, &protocol.RejectBlock{Height: 1})
+			return func() {
+				var rte *ReplyTypeError
+				if err := <-errc; !errors.As(err, &rte) || rte.Reply != protocol.MsgRejectBlock {
+					t.Errorf("listener's request returned %v, want a *ReplyTypeError", err)
+				}
+			}
+		},
+		code: StatusProtocolError, reason: "-4", ban: ban10, cause: ErrWrongReply,
+	},
+	{
+		name: "sender type not allowed",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.clientHandshake(handshakeMsg(protocol.NodeWallet))
+			r.writeMsg(protocol.MsgRespondBlock, false, 0, &protocol.RejectBlock{}) // data is not looked at
+			return nil
+		},
+		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrSenderNotAllowed,
+	},
+	{
+		name: "second handshake",
+		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
+			r.writeMsg(protocol.MsgHandshake, false, 0, handshakeMsg(protocol.NodeFullNode))
+		}),
+		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrNoHandler,
+	},
+	{
+		name: "late ConfigureWindowSizes",
+		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
+			r.writeMsg(protocol.MsgConfigureWindowSizes, false, 0, protocol.LocalConfigureWindowSizes())
+		}),
+		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrNoHandler,
+	},
+	{
+		name: "unhandled message type",
+		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
+			r.writeMsg(protocol.MsgNewPeak, false, 0, &protocol.RequestPeers{})
+		}),
+		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrNoHandler,
+	},
+}
+
+// timedMisbehaviours need the clock: each runs in a synctest bubble.
+var timedMisbehaviours = []misbehaviour{
+	{
+		name: "handshake timeout",
+		act:  func(*testing.T, *env, *rawConn) func() { return nil },
+		code: StatusProtocolError, reason: "-6", ban: ban10, cause: ErrHandshakeTimeout,
+		after: DefaultInboundHandshakeTimeout,
+	},
+	{
+		name: "silent full node",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.clientHandshake(handshakeMsg(protocol.NodeFullNode))
+			return nil
+		},
+		code: StatusNormal, reason: "", ban: 0, cause: ErrIdle,
+		after: DefaultIdleTimeout,
+	},
+}
+
+// matrixListener is the listener of the matrix: limits apply to everybody
+// (nobody is exempt), and request_block 999 is handled until the
+// connection closes.
+func matrixListener() *Handler {
+	cfg := listenerConfig()
+	cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *Peer, m protocol.Message) (*protocol.Message, error) {
+		var req protocol.RequestBlock
+		if err := streamable.Unmarshal(m.Data, &req); err != nil {
+			return nil, err
+		}
+		if req.Height == 999 {
+			<-ctx.Done()
+			return nil, nil
+		}
+		return echoBlock(ctx, p, m)
+	}
+	return &Handler{Config: cfg, Exempt: func(*http.Request) bool { return false }}
+}
+
+// runMisbehaviour drives one row against e and then checks that a healthy
+// client still gets served.
+func runMisbehaviour(t *testing.T, e *env, row misbehaviour) {
+	r := e.dialRaw(t)
+	start := time.Now()
+	finish := row.act(t, e, r)
+	code, reason := r.waitClose()
+	elapsed := time.Since(start)
+	if finish != nil {
+		finish()
+	}
+	if code != row.code || reason != row.reason {
+		t.Errorf("client saw close %d %q, want %d %q", code, reason, row.code, row.reason)
+	}
+	lr := e.nextClose(t)
+	if lr.Code != row.code || lr.Reason != row.reason || lr.Ban != row.ban || lr.Remote {
+		t.Errorf("listener closed with %v, want %d %q ban %v", lr, row.code, row.reason, row.ban)
+	}
+	if !errors.Is(lr, row.cause) {
+		t.Errorf("listener close cause %v, want %v", lr.Err, row.cause)
+	}
+	if row.after != 0 && elapsed != row.after {
+		t.Errorf("closed after %v, want %v", elapsed, row.after)
+	}
+	r.close()
+	for len(e.accepted) > 0 {
+		<-e.accepted
+	}
+	e.healthy(t)
+}
+
+// TestMisbehaviour runs the matrix on one loopback listener.
+func TestMisbehaviour(t *testing.T) {
+	e := startLoopback(t, matrixListener())
+	for _, row := range misbehaviours {
+		t.Run(row.name, func(t *testing.T) { runMisbehaviour(t, e, row) })
+	}
+}
+
+// TestMisbehaviourTimed runs the rows that need time to pass, each in a
+// synctest bubble with its own in-memory listener.
+func TestMisbehaviourTimed(t *testing.T) {
+	for _, row := range timedMisbehaviours {
+		t.Run(row.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := startMem(t, matrixListener())
+				runMisbehaviour(t, e, row)
+			})
+		})
+	}
+}
+
+// TestExemptPeer checks that an exempt peer is not limited and never
+// banned.
+func TestExemptPeer(t *testing.T) {
+	h := matrixListener()
+	h.Exempt = func(*http.Request) bool { return true }
+	e := startLoopback(t, h)
+	r := e.dialRaw(t)
+	r.clientHandshake(handshakeMsg(protocol.NodeFullNode))
+	for i := range 20 { // twice the request_peers limit
+		r.writeMsg(protocol.MsgRequestPeers, true, uint16(i), &protocol.RequestPeers{})
+	}
+	for range 20 {
+		if m := r.readMsg(); m.Type != protocol.MsgRespondPeers {
+			t.Fatalf("reply %v", m.Type)
+		}
+	}
+	r.writeBytes([]byte{2, 0, 0, 0, 0, 0}) // unknown type: closed, but no ban
+	if code, reason := r.waitClose(); code != StatusProtocolError || reason != "-4" {
+		t.Fatalf("close %d %q", code, reason)
+	}
+	if lr := e.nextClose(t); lr.Ban != 0 || !errors.Is(lr, ErrInvalidMessage) {
+		t.Fatalf("exempt peer closed with %v", lr)
+	}
+}

@@ -1,0 +1,465 @@
+package peer
+
+import (
+	"context"
+	"encoding/hex"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chianet/chianet/protocol"
+	"github.com/chianet/chianet/ratelimit"
+)
+
+// Info describes a connected peer as its handshake and TLS certificate
+// present it. It does not change after the handshake.
+type Info struct {
+	// NodeID is the peer's node id: the SHA-256 of its TLS certificate.
+	NodeID protocol.Bytes32
+	// NodeType is the node type the peer announced.
+	NodeType protocol.NodeType
+	// ProtocolVersion is the protocol_version the peer announced.
+	ProtocolVersion string
+	// SoftwareVersion is the peer's software_version with Unicode control
+	// and format characters removed, as the reference stores it.
+	SoftwareVersion string
+	// ServerPort is the port the peer says it accepts connections on; 0
+	// for none.
+	ServerPort uint16
+	// Capabilities are the peer's active capabilities.
+	Capabilities protocol.CapabilitySet
+	// LocalCapabilities are ours as announced on this connection, after
+	// mirroring RATE_LIMITS_V3 for an accepted peer.
+	LocalCapabilities protocol.CapabilitySet
+	// RemoteAddr is the address of the peer's socket; the zero value if
+	// it is not an IP address.
+	RemoteAddr netip.AddrPort
+	// Outbound is set when we dialled the peer.
+	Outbound bool
+	// Exempt is set when the peer was exempt from limits and bans.
+	Exempt bool
+}
+
+// RateLimitsV3 reports whether both sides have RATE_LIMITS_V3 active, so
+// the v3 windows apply and the ConfigureWindowSizes exchange took place.
+func (i Info) RateLimitsV3() bool {
+	return i.Capabilities.Intersect(i.LocalCapabilities).Has(protocol.CapRateLimitsV3)
+}
+
+// Stats are a connection's counters. Bytes count whole WebSocket
+// messages (encoded Message, header included), handshake messages too.
+type Stats struct {
+	// BytesRead and BytesWritten count the bytes of whole messages.
+	BytesRead, BytesWritten uint64
+	// MessagesRead and MessagesWritten count binary messages.
+	MessagesRead, MessagesWritten uint64
+	// Created is when the connection was set up.
+	Created time.Time
+	// LastMessage is when the last binary message was received; the zero
+	// Time if none was. WebSocket pings and pongs do not count.
+	LastMessage time.Time
+}
+
+// Peer is one connection to a Chia peer, after a successful handshake. It
+// is created by Dial or by a Handler. All methods are safe for concurrent
+// use.
+type Peer struct {
+	cfg      Config
+	log      *slog.Logger
+	ws       wsConn
+	info     Info
+	handlers [256]HandlerFunc
+
+	// Negotiated at the handshake.
+	v3               bool
+	inLimit          *ratelimit.Limiter
+	outLimit         *ratelimit.Limiter
+	windows          *ratelimit.Windows
+	errorReplies     bool // the peer gets Error (255) replies
+	windowMu         sync.Mutex
+	windowFreed      chan struct{} // closed and replaced when an outbound window slot frees
+	idleApplies      bool
+	pingApplies      bool
+	handshakeTimeout time.Duration
+
+	// Lifecycle. run (or the handshake path) owns shutdown: it picks the
+	// first reason from errc or closeReq, stores it in reason, closes
+	// closing, closes the WebSocket, waits on wg and closes done.
+	errc      chan *CloseReason
+	closeReq  chan *CloseReason
+	closing   chan struct{}
+	done      chan struct{}
+	reason    *CloseReason
+	ioCtx     context.Context // for WebSocket I/O; cancelled after the close frame went out
+	ioCancel  context.CancelFunc
+	hctx      context.Context // parent of handler contexts; cancelled at closing
+	hcancel   context.CancelFunc
+	wg        sync.WaitGroup
+	finishing sync.Once
+
+	// Requests: mu guards pending, timedOut and nextID.
+	mu       sync.Mutex
+	pending  map[uint16]chan protocol.Message
+	timedOut map[uint16]struct{}
+	nextID   uint16
+	inFlight chan struct{} // semaphore of MaxInFlight
+	handling chan struct{} // semaphore of MaxHandlers
+
+	// Outgoing queue, drained by writeLoop.
+	out outQueue
+
+	// Counters.
+	created                       time.Time
+	bytesRead, bytesWritten       atomic.Uint64
+	messagesRead, messagesWritten atomic.Uint64
+	lastMessage                   atomic.Int64 // unix nanoseconds of the last binary message, 0 = none
+	lastReceived                  atomic.Int64 // unix nanoseconds of the last frame of any kind
+}
+
+// newPeer makes a Peer around a connection that is not open yet; the
+// WebSocket is attached with attach.
+func newPeer(cfg Config, outbound, exempt bool) *Peer {
+	p := &Peer{
+		cfg:         cfg,
+		errc:        make(chan *CloseReason, 4),
+		closeReq:    make(chan *CloseReason, 1),
+		closing:     make(chan struct{}),
+		done:        make(chan struct{}),
+		pending:     make(map[uint16]chan protocol.Message),
+		timedOut:    make(map[uint16]struct{}),
+		inFlight:    make(chan struct{}, cfg.MaxInFlight),
+		handling:    make(chan struct{}, cfg.MaxHandlers),
+		windowFreed: make(chan struct{}),
+		created:     cfg.now(),
+	}
+	p.info.Outbound = outbound
+	p.info.Exempt = exempt
+	if !outbound {
+		p.nextID = 1 << 15
+	}
+	p.ioCtx, p.ioCancel = context.WithCancel(context.Background())
+	p.hctx, p.hcancel = context.WithCancel(context.Background())
+	p.out.init()
+	for t, h := range cfg.Handlers {
+		if t == protocol.MsgHandshake || t == protocol.MsgConfigureWindowSizes {
+			continue
+		}
+		p.handlers[t] = h
+	}
+	p.handshakeTimeout = cfg.HandshakeTimeout
+	if exempt {
+		p.handshakeTimeout = -1
+	}
+	p.log = cfg.Logger
+	return p
+}
+
+// wsOptions returns the WebSocket callbacks of p.
+func (p *Peer) wsOptions() wsOptions {
+	return wsOptions{onControl: func() { p.lastReceived.Store(p.cfg.now().UnixNano()) }}
+}
+
+// attach records the open WebSocket and what the TLS layer tells about
+// the peer.
+func (p *Peer) attach(ws wsConn, id protocol.Bytes32, remote string) {
+	p.ws = ws
+	p.info.NodeID = id
+	if ap, err := netip.ParseAddrPort(remote); err == nil {
+		p.info.RemoteAddr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	p.log = p.log.With("peer", remote, "node_id", shortID(id))
+	p.lastReceived.Store(p.cfg.now().UnixNano())
+}
+
+// shortID is the first 8 bytes of a node id in hex, for logs.
+func shortID(id protocol.Bytes32) string { return hex.EncodeToString(id[:8]) }
+
+// Info returns what the handshake told about the peer.
+func (p *Peer) Info() Info { return p.info }
+
+// Stats returns the connection's counters.
+func (p *Peer) Stats() Stats {
+	s := Stats{
+		BytesRead:       p.bytesRead.Load(),
+		BytesWritten:    p.bytesWritten.Load(),
+		MessagesRead:    p.messagesRead.Load(),
+		MessagesWritten: p.messagesWritten.Load(),
+		Created:         p.created,
+	}
+	if n := p.lastMessage.Load(); n != 0 {
+		s.LastMessage = time.Unix(0, n)
+	}
+	return s
+}
+
+// String returns the peer's address and node id, for logs.
+func (p *Peer) String() string {
+	return p.info.RemoteAddr.String() + "/" + shortID(p.info.NodeID)
+}
+
+// Close starts closing the connection with reason; nil means a plain close
+// (code 1000, no reason text, no ban). It returns at once: wait on Done to
+// know when every goroutine of the peer has stopped, then Err gives the
+// reason that won (a close already under way keeps its own). Close is
+// idempotent and may be called from a handler.
+func (p *Peer) Close(reason *CloseReason) {
+	if reason == nil {
+		reason = NormalClose(nil)
+	}
+	select {
+	case p.closeReq <- reason:
+	default:
+	}
+}
+
+// Done returns a channel that is closed when the connection is closed and
+// all its goroutines, handlers included, have returned.
+func (p *Peer) Done() <-chan struct{} { return p.done }
+
+// Err returns nil while the connection is open and the *CloseReason once
+// Done is closed.
+func (p *Peer) Err() error {
+	select {
+	case <-p.done:
+		return p.reason
+	default:
+		return nil
+	}
+}
+
+// closedErr returns the close reason as an error; it may be called only
+// once closing is closed.
+func (p *Peer) closedErr() error { return p.reason }
+
+// fail reports a reason from one of p's goroutines; the first wins.
+func (p *Peer) fail(r *CloseReason) {
+	select {
+	case p.errc <- r:
+	default:
+	}
+}
+
+// run starts the loops of an established connection and owns its
+// shutdown. It returns when the peer is done.
+func (p *Peer) run() {
+	p.wg.Add(2)
+	go p.readLoop()
+	go p.writeLoop()
+	if p.pingApplies {
+		p.wg.Add(1)
+		go p.pingLoop()
+	}
+	if p.idleApplies {
+		p.wg.Add(1)
+		go p.idleLoop()
+	}
+	var r *CloseReason
+	select {
+	case r = <-p.errc:
+	case r = <-p.closeReq:
+	}
+	p.shutdown(r)
+}
+
+// shutdown closes the connection with r and waits for everything.
+func (p *Peer) shutdown(r *CloseReason) {
+	p.finishing.Do(func() {
+		rc := *r
+		if p.info.Exempt {
+			rc.Ban = 0
+		}
+		p.reason = &rc
+		close(p.closing)
+		p.hcancel()
+		if rc.Remote {
+			p.ws.close(StatusAbnormal, "")
+		} else {
+			p.ws.close(rc.Code, rc.Reason)
+		}
+		p.ioCancel()
+		p.wg.Wait()
+		lvl := slog.LevelDebug
+		if rc.Ban > 0 {
+			lvl = slog.LevelWarn
+		}
+		p.log.Log(context.Background(), lvl, "connection closed",
+			"code", rc.Code, "reason", rc.Reason, "ban", rc.Ban, "remote", rc.Remote, "err", rc.Err)
+		if p.cfg.OnClose != nil {
+			p.cfg.OnClose(p, p.reason)
+		}
+		close(p.done)
+	})
+}
+
+// now returns the peer's clock.
+func (p *Peer) now() time.Time { return p.cfg.now() }
+
+// readLoop reads, checks and routes every inbound message.
+func (p *Peer) readLoop() {
+	defer p.wg.Done()
+	for {
+		m, r := p.readMessage()
+		if r == nil {
+			r = p.route(m)
+		}
+		if r != nil {
+			p.fail(r)
+			return
+		}
+	}
+}
+
+// readMessage reads the next message and applies the checks of the
+// reference's _read_one_message: framing, known type, and the inbound
+// v1/v2 rate limit. It returns a reason to close on any failure.
+func (p *Peer) readMessage() (protocol.Message, *CloseReason) {
+	m, r := p.readFrame()
+	if r != nil {
+		return m, r
+	}
+	if p.info.Exempt || (p.v3 && ratelimit.V3Handled(m.Type)) {
+		return m, nil
+	}
+	if err := p.inLimit.Check(m.Type, len(m.Data)); err != nil {
+		p.log.Warn("peer exceeded the rate limit", "type", m.Type, "size", len(m.Data), "err", err)
+		return m, BanClose(protocol.RateLimiterBan, joinErr(ErrRateLimited, err))
+	}
+	return m, nil
+}
+
+// readFrame reads one WebSocket message and parses it as a Message of a
+// known type. It is shared with the handshake.
+func (p *Peer) readFrame() (protocol.Message, *CloseReason) {
+	binary, data, err := p.ws.read(p.ioCtx)
+	if err != nil {
+		return protocol.Message{}, p.readError(err)
+	}
+	if !binary {
+		p.log.Debug("unexpected WebSocket message type")
+		return protocol.Message{}, NormalClose(ErrTextFrame)
+	}
+	now := p.now().UnixNano()
+	p.lastMessage.Store(now)
+	p.lastReceived.Store(now)
+	p.bytesRead.Add(uint64(len(data)))
+	p.messagesRead.Add(1)
+	m, err := protocol.DecodeMessage(data)
+	if err == nil && !m.Type.Known() {
+		err = errUnknownType(m.Type)
+	}
+	if err != nil {
+		p.log.Debug("disconnecting peer for an invalid message", "err", err)
+		return m, ProtocolViolation(protocol.ErrCodeInvalidProtocolMessage, protocol.InternalProtocolErrorBan,
+			joinErr(ErrInvalidMessage, err))
+	}
+	return m, nil
+}
+
+// readError converts a failed read into a close reason.
+func (p *Peer) readError(err error) *CloseReason {
+	select {
+	case <-p.closing:
+		// Our own close interrupted the read; the reason is already set.
+		return NormalClose(nil)
+	default:
+	}
+	var ce *wsCloseError
+	switch {
+	case asErr(err, &ce):
+		p.log.Debug("peer closed the connection", "code", ce.code, "reason", ce.reason)
+		return &CloseReason{Code: ce.code, Reason: ce.reason, Remote: true, Err: ErrConnection}
+	case err == errWSTooBig:
+		p.log.Warn("peer sent a message over the size limit", "limit", protocol.MaxMessageSize)
+		return &CloseReason{Code: StatusMessageTooBig, Ban: protocol.RateLimiterBan, Err: ErrMessageTooBig}
+	default:
+		p.log.Debug("reading from peer failed", "err", err)
+		return &CloseReason{Code: StatusAbnormal, Remote: true, Err: joinErr(ErrConnection, err)}
+	}
+}
+
+// writeLoop sends queued messages in order.
+func (p *Peer) writeLoop() {
+	defer p.wg.Done()
+	for {
+		it, ok := p.out.pop(p.closing)
+		if !ok {
+			return
+		}
+		if it.request && p.droppedTimedOut(it.id) {
+			continue
+		}
+		if err := p.ws.write(p.ioCtx, it.data); err != nil {
+			select {
+			case <-p.closing:
+			default:
+				p.log.Debug("writing to peer failed", "err", err)
+				p.fail(&CloseReason{Code: StatusAbnormal, Remote: true, Err: joinErr(ErrConnection, err)})
+			}
+			return
+		}
+		p.bytesWritten.Add(uint64(len(it.data)))
+		p.messagesWritten.Add(1)
+	}
+}
+
+// pingLoop is the dialer's heartbeat: after PingInterval without receiving
+// anything it pings, and it drops the connection when neither a pong nor
+// anything else arrives within PongTimeout.
+func (p *Peer) pingLoop() {
+	defer p.wg.Done()
+	timer := time.NewTimer(p.cfg.PingInterval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-p.closing:
+			return
+		case <-timer.C:
+		}
+		last := p.lastReceived.Load()
+		if wait := time.Duration(last + int64(p.cfg.PingInterval) - p.now().UnixNano()); wait > 0 {
+			timer.Reset(wait)
+			continue
+		}
+		ctx, cancel := context.WithTimeout(p.ioCtx, p.cfg.PongTimeout)
+		err := p.ws.ping(ctx)
+		cancel()
+		if err != nil {
+			select {
+			case <-p.closing:
+				return
+			default:
+			}
+			if p.lastReceived.Load() == last {
+				p.log.Debug("no pong from peer", "err", err)
+				p.fail(&CloseReason{Code: StatusAbnormal, Err: ErrPongTimeout})
+				return
+			}
+		}
+		timer.Reset(p.cfg.PingInterval)
+	}
+}
+
+// idleLoop closes a full-node connection that sent no message for
+// IdleTimeout.
+func (p *Peer) idleLoop() {
+	defer p.wg.Done()
+	timer := time.NewTimer(p.cfg.IdleTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case <-p.closing:
+			return
+		case <-timer.C:
+		}
+		last := p.lastMessage.Load()
+		if wait := time.Duration(last + int64(p.cfg.IdleTimeout) - p.now().UnixNano()); wait > 0 {
+			timer.Reset(wait)
+			continue
+		}
+		p.log.Debug("closing idle connection", "idle", p.cfg.IdleTimeout)
+		p.fail(NormalClose(ErrIdle))
+		return
+	}
+}

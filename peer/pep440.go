@@ -1,0 +1,102 @@
+package peer
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// pep440 is the version pattern of the Python "packaging" library
+// (packaging.version.VERSION_PATTERN), which the reference applies to
+// Handshake.protocol_version with Version(...): anything it does not match
+// makes the reference close the connection. Matching is case-insensitive,
+// as there; surrounding white space is trimmed before matching (see
+// validVersion). Sub-matches: 1 epoch, 2 release, 3 pre, 4 post, 5 dev,
+// 6 local.
+var pep440 = regexp.MustCompile(`(?i)^v?` +
+	`(?:([0-9]+)!)?` + // epoch
+	`([0-9]+(?:\.[0-9]+)*)` + // release
+	`([-_.]?(?:alpha|a|beta|b|preview|pre|c|rc)[-_.]?[0-9]*)?` + // pre-release
+	`((?:-[0-9]+)|(?:[-_.]?(?:post|rev|r)[-_.]?[0-9]*))?` + // post-release
+	`([-_.]?dev[-_.]?[0-9]*)?` + // dev release
+	`(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?$`) // local version
+
+// pyspace reports whether Python's str.strip()/`\s` would treat r as white
+// space: Unicode white space plus the ASCII separators 0x1c-0x1f.
+func pyspace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
+
+// validVersion reports whether packaging.version.Version(s) accepts s.
+func validVersion(s string) bool {
+	return pep440.MatchString(strings.TrimFunc(s, pyspace))
+}
+
+// version is the part of a parsed PEP 440 version that orders it against
+// a plain release: epoch, release numbers, and whether it sorts before
+// (pre or dev, without post) or after (post) the plain release.
+type version struct {
+	epoch   int
+	release []int
+	// adj is -1 for a pre-release or a dev release of the release itself,
+	// +1 for a post-release, 0 for the release (a local label does not
+	// move it against a release without one).
+	adj int
+}
+
+// parseVersion parses s as a PEP 440 version; ok is false when
+// validVersion(s) is.
+func parseVersion(s string) (v version, ok bool) {
+	m := pep440.FindStringSubmatch(strings.TrimFunc(s, pyspace))
+	if m == nil {
+		return version{}, false
+	}
+	if m[1] != "" {
+		v.epoch = atoiSat(m[1])
+	}
+	for _, part := range strings.Split(m[2], ".") {
+		v.release = append(v.release, atoiSat(part))
+	}
+	switch {
+	case m[4] != "":
+		v.adj = 1
+	case m[3] != "" || m[5] != "":
+		v.adj = -1
+	}
+	return v, true
+}
+
+// atoiSat parses a string of ASCII digits, saturating instead of failing
+// on overflow.
+func atoiSat(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return int(^uint(0) >> 1)
+	}
+	return n
+}
+
+// atLeast reports whether v >= the plain release r (e.g. 0.0.35). Release
+// numbers compare as tuples with trailing zeros ignored, as in PEP 440.
+func (v version) atLeast(r version) bool {
+	if v.epoch != r.epoch {
+		return v.epoch > r.epoch
+	}
+	n := max(len(v.release), len(r.release))
+	for i := range n {
+		a, b := 0, 0
+		if i < len(v.release) {
+			a = v.release[i]
+		}
+		if i < len(r.release) {
+			b = r.release[i]
+		}
+		if a != b {
+			return a > b
+		}
+	}
+	return v.adj >= 0
+}
+
+// errorReplyVersion is the first protocol version the reference sends
+// Error (255) replies to (error_response_version).
+var errorReplyVersion = version{release: []int{0, 0, 35}}
