@@ -30,12 +30,18 @@ type corpusRecord struct {
 	JSON     json.RawMessage `json:"json"`
 }
 
+// corpusPath is where the corpus should be: CHIANET_CONFORMANCE_DIR, or
+// ../shared/conformance beside the repository.
+func corpusPath() string {
+	if dir := os.Getenv("CHIANET_CONFORMANCE_DIR"); dir != "" {
+		return dir
+	}
+	return filepath.Join("..", "..", "shared", "conformance")
+}
+
 func conformanceDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("CHIANET_CONFORMANCE_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "conformance")
-	}
+	dir := corpusPath()
 	if _, err := os.Stat(filepath.Join(dir, "protocol-messages.json")); err != nil {
 		msg := fmt.Sprintf("conformance corpus not found at %s (set CHIANET_CONFORMANCE_DIR to the folder holding protocol-messages.json and protocol_messages_bytes-v1.0)", dir)
 		if os.Getenv("CHIANET_REQUIRE_CONFORMANCE") == "1" {

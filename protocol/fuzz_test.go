@@ -16,11 +16,7 @@ import (
 // corpusSeeds returns the corpus records when the corpus is present, and
 // nothing otherwise (fuzz seeds are a bonus, not a requirement).
 func corpusSeeds() []corpusRecord {
-	dir := os.Getenv("CHIANET_CONFORMANCE_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "conformance")
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "protocol-messages.json"))
+	data, err := os.ReadFile(filepath.Join(corpusPath(), "protocol-messages.json"))
 	if err != nil {
 		return nil
 	}

@@ -59,20 +59,11 @@ func (e *Error) fix() {
 // Error renders the path and the cause, for example
 // "RespondBlock.block.foliage: unexpected end of input".
 func (e *Error) Error() string {
-	e.fix()
-	var sb strings.Builder
-	for i, p := range e.Path {
-		if i > 0 && !strings.HasPrefix(p, "[") {
-			sb.WriteByte('.')
-		}
-		sb.WriteString(p)
-	}
-	if sb.Len() == 0 {
+	path := e.FieldPath()
+	if path == "" {
 		return e.Err.Error()
 	}
-	sb.WriteString(": ")
-	sb.WriteString(e.Err.Error())
-	return sb.String()
+	return path + ": " + e.Err.Error()
 }
 
 // Unwrap returns the cause.
