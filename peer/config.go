@@ -174,6 +174,11 @@ type Config struct {
 	// address and node id attached. Remote misbehaviour is logged at
 	// debug or warn level. Nil discards.
 	Logger *slog.Logger
+	// DialContext opens the TCP connection of Dial, for example from a
+	// chosen local address (a node bound to one address of a multi-homed
+	// host, or many nodes on 127.0.0.0/8 in one process). Nil means a
+	// net.Dialer with no local address.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// OnClose, if set, is called once for every connection that got past
 	// the WebSocket upgrade, failed handshakes included, after all of its
 	// goroutines have stopped and before Done is closed. The reason's Ban
@@ -184,8 +189,6 @@ type Config struct {
 
 	// now is the clock of the rate limiters and counters; nil = time.Now.
 	now func() time.Time
-	// dialContext opens the TCP connection of Dial; nil = net.Dialer.
-	dialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// retryInterval replaces outboundRetryInterval when positive.
 	retryInterval time.Duration
 }

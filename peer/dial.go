@@ -45,7 +45,7 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Peer, error) {
 			own = id
 		}
 	}
-	dial := cfg.dialContext
+	dial := cfg.DialContext
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}

@@ -71,7 +71,7 @@ func TestHeartbeat(t *testing.T) {
 		var pings atomic.Int32
 		k := fakePKI(t)
 		ln := serveMem(t, rawServer(t, func(n int32) bool { return n != 1 }, &pings), k.serverTLS(k.listener))
-		cfg := Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), dialContext: ln.dial}
+		cfg := Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), DialContext: ln.dial}
 
 		deaf, err := Dial(context.Background(), "127.0.0.1:8444", cfg)
 		if err != nil {

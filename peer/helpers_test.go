@@ -304,7 +304,7 @@ func (e *env) clientConfig() Config {
 				return Reply(protocol.MsgRespondPeers, &protocol.RespondPeers{})
 			},
 		},
-		dialContext: e.dialContext,
+		DialContext: e.dialContext,
 	}
 }
 

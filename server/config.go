@@ -48,6 +48,12 @@ type Config struct {
 	// announces server_port 0, as the reference's wallet, harvester and
 	// timelord do.
 	ListenAddr string
+	// DialFrom is the local address outbound connections leave from. The
+	// zero value lets the kernel choose (on loopback that is always
+	// 127.0.0.1). Set it on a multi-homed host, or to run many nodes on
+	// 127.0.0.0/8 in one process so that each is seen at its own address.
+	// PeerConfig.DialContext, when set, wins.
+	DialFrom netip.Addr
 
 	// Certs is the CHIA_ROOT certificate tree to take the TLS
 	// credentials and our node id from when ServerTLS, ClientTLS or

@@ -225,6 +225,10 @@ func (s *Server) peerTemplate() peer.Config {
 	pc.NodeID = s.cfg.NodeID
 	pc.TLS = nil
 	pc.Exempt = false
+	if pc.DialContext == nil && s.cfg.DialFrom.IsValid() {
+		d := &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(s.cfg.DialFrom, 0))}
+		pc.DialContext = d.DialContext
+	}
 	hs := make(map[protocol.MessageType]peer.HandlerFunc, len(pc.Handlers)+len(s.handlers))
 	for t, h := range pc.Handlers {
 		hs[t] = h

@@ -126,3 +126,23 @@ func TestNoListener(t *testing.T) {
 		t.Errorf("wallet snapshot %+v", s)
 	}
 }
+
+// TestDialFrom checks that outbound connections leave from DialFrom, so
+// that nodes sharing 127.0.0.0/8 in one process see each other at their
+// own addresses (and /16 groups) rather than all at 127.0.0.1.
+func TestDialFrom(t *testing.T) {
+	k := testPKI(t)
+	a := startNode(t, k, k.issue(t), "127.2.0.1:0", func(c *Config) { c.DialFrom = mustAddr("127.2.0.1") })
+	b := startNode(t, k, k.issue(t), "127.3.0.1:0", nil)
+	p, err := a.Dial(context.Background(), b.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := b.connected(a.NodeID())
+	if got := e.Info.RemoteAddr.Addr(); got != mustAddr("127.2.0.1") {
+		t.Fatalf("b sees a at %v, want 127.2.0.1", got)
+	}
+	if got := p.Info().RemoteAddr.Addr(); got != mustAddr("127.3.0.1") {
+		t.Fatalf("a sees b at %v", got)
+	}
+}
