@@ -8,7 +8,9 @@ require (
 )
 
 require (
+	github.com/coder/websocket v1.8.15 // indirect
 	github.com/google/uuid v1.6.0 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/samber/mo v1.17.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
