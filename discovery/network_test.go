@@ -1,0 +1,556 @@
+package discovery
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/peer"
+	"github.com/chianet/chianet/protocol"
+	"github.com/chianet/chianet/server"
+)
+
+// The in-process network: networkSize full nodes on 127.N.0.1 (N = 1…40),
+// each its own /16 group, and an introducer-style peer on 127.100.0.1.
+const (
+	networkSize    = 40
+	networkID      = "discovery-test"
+	clockFactor    = 20 // simulated seconds per real second
+	networkTimeout = 25 * time.Second
+)
+
+// fastClock is a Clock that runs clockFactor times faster than real
+// time, and that a test can move forward (Advance): every wait of
+// discovery (connect-loop pauses, bootstrap backoff, feelers, the
+// 30-minute retry rule) shrinks by that factor, while the network, TLS
+// and handshakes run in real time. All nodes share one, as do their
+// address managers, so they agree on what "now" is.
+type fastClock struct {
+	base, realBase time.Time
+
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func newFastClock() *fastClock {
+	now := time.Now()
+	return &fastClock{base: now, realBase: now}
+}
+
+func (c *fastClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.base.Add(time.Since(c.realBase)*clockFactor + c.offset)
+}
+
+// Advance moves the clock forward by d at once. Waits under way are not
+// shortened; the connect loop's are at most a fraction of a second.
+func (c *fastClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+func (c *fastClock) After(d time.Duration) <-chan time.Time {
+	return time.After(d / clockFactor)
+}
+
+// testPKI is the public chia CA and its pool; issue makes a node
+// certificate of its own for every node (distinct node ids).
+type testPKI struct {
+	ca   *chiatls.KeyPair
+	pool *x509.CertPool
+}
+
+func newTestPKI(t *testing.T) *testPKI {
+	t.Helper()
+	ca, err := chiatls.PublicCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	return &testPKI{ca: ca, pool: pool}
+}
+
+// issueAll makes n node certificates, two at a time.
+func (k *testPKI) issueAll(t *testing.T, n int) []tls.Certificate {
+	t.Helper()
+	certs := make([]tls.Certificate, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i := range certs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			kp, err := k.ca.IssueNodeCert(time.Now())
+			if err == nil {
+				certs[i] = kp.TLSCertificate()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return certs
+}
+
+// logBuf collects the log records of one node, dumped if the test fails.
+type logBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// netNode is one full node of the network: server, address manager and
+// discovery.
+type netNode struct {
+	n      int
+	ip     netip.Addr
+	srv    *server.Server
+	am     *addrman.Manager
+	d      *Discovery
+	file   string
+	log    *logBuf
+	cancel context.CancelFunc
+	done   chan error
+	mu     sync.Mutex
+	steps  []stepRec
+	closed bool
+}
+
+// newServer makes a server of type typ listening on ip (any port) with
+// its own certificate.
+func newServer(t *testing.T, k *testPKI, cert tls.Certificate, ip netip.Addr, typ protocol.NodeType, clk Clock, lg *slog.Logger) *server.Server {
+	t.Helper()
+	srv, err := server.New(server.Config{
+		NetworkID:  networkID,
+		NodeType:   typ,
+		ListenAddr: netip.AddrPortFrom(ip, 0).String(),
+		DialFrom:   ip, // seen by others at 127.N.0.1, not 127.0.0.1
+		ServerTLS:  chiatls.ServerConfig(cert, k.pool),
+		ClientTLS:  chiatls.ClientConfig(cert, k.pool),
+		Now:        clk.Now,
+		Logger:     lg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+// startNode starts node n (on 127.n.0.1) bootstrapping from introducer;
+// seed, if not nil, fills its address table first.
+func startNode(t *testing.T, k *testPKI, cert tls.Certificate, n int, clk *fastClock, introducer string, dir string, seed func(*addrman.Manager)) *netNode {
+	t.Helper()
+	ip := netip.AddrFrom4([4]byte{127, byte(n), 0, 1})
+	nd := &netNode{n: n, ip: ip, log: &logBuf{}, file: filepath.Join(dir, fmt.Sprintf("peers-%d.dat", n))}
+	lg := slog.New(slog.NewTextHandler(nd.log, &slog.HandlerOptions{Level: slog.LevelInfo})).With("node", n)
+	for {
+		nd.srv = newServer(t, k, cert, ip, protocol.NodeFullNode, clk, lg.With("pkg", "server"))
+		nd.am = addrman.New(addrman.Config{AllowPrivate: true, Now: clk.Now, Rand: rand.New(rand.NewPCG(uint64(n), 1)), Logger: lg})
+		if seed != nil {
+			seed(nd.am)
+		}
+		d, err := New(Config{
+			Server:       nd.srv,
+			AddrMan:      nd.am,
+			Introducer:   introducer,
+			AllowPrivate: true,
+			DefaultPort:  MainnetPort,
+			PeersFile:    nd.file,
+			Logger:       lg.With("pkg", "discovery"),
+			Clock:        clk,
+			Rand:         rand.New(rand.NewPCG(uint64(n), 2)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.hooks.step = func(round int, step string, cnt int, err error) {
+			nd.mu.Lock()
+			defer nd.mu.Unlock()
+			nd.steps = append(nd.steps, stepRec{round: round, step: step, n: cnt, err: err})
+		}
+		nd.d = d
+		d.Register()
+		if err := nd.srv.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		// An ephemeral port may be another network's default port,
+		// which gossip drops: take another.
+		if p := nd.srv.Addr().Port(); slices.Contains(networkPorts[:], p) && p != MainnetPort {
+			_ = nd.srv.Close(t.Context())
+			continue
+		}
+		break
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	nd.cancel, nd.done = cancel, make(chan error, 1)
+	go func() { nd.done <- nd.d.Run(ctx) }()
+	return nd
+}
+
+// stop ends the node's discovery and closes its server.
+func (nd *netNode) stop(t *testing.T) {
+	t.Helper()
+	nd.mu.Lock()
+	if nd.closed {
+		nd.mu.Unlock()
+		return
+	}
+	nd.closed = true
+	nd.mu.Unlock()
+	nd.cancel()
+	if err := <-nd.done; err != nil {
+		t.Errorf("node %d: Run: %v", nd.n, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := nd.srv.Close(ctx); err != nil {
+		t.Errorf("node %d: Close: %v", nd.n, err)
+	}
+}
+
+// check returns why the node is not at its target with the invariants
+// kept: exactly the target of outbound full nodes, one per /16 group, no
+// connection to itself, no node id twice. Connections discovery is
+// already closing (feelers, extras) are left out of the count. "" means
+// all is well.
+func (nd *netNode) check() string {
+	self := nd.srv.NodeID()
+	ids := make(map[protocol.Bytes32]bool)
+	groups := make(map[addrman.Group]bool)
+	outbound := 0
+	for _, p := range nd.srv.Peers() {
+		c := p.Info()
+		if c.NodeID == self {
+			return "connected to itself"
+		}
+		if ids[c.NodeID] {
+			return fmt.Sprintf("node id %x twice", c.NodeID[:4])
+		}
+		ids[c.NodeID] = true
+		host := c.RemoteAddr.Addr()
+		if host == nd.ip {
+			return "connected to its own IP"
+		}
+		if !c.Outbound || c.NodeType != protocol.NodeFullNode {
+			continue
+		}
+		nd.d.mu.Lock()
+		_, closing := nd.d.closing[peerLink{p}]
+		nd.d.mu.Unlock()
+		if closing {
+			continue
+		}
+		outbound++
+		g := addrman.GroupOf(host)
+		if groups[g] {
+			return fmt.Sprintf("two outbound connections in group %v", g)
+		}
+		groups[g] = true
+	}
+	if outbound != DefaultTargetOutboundFullNode {
+		return fmt.Sprintf("%d outbound full nodes", outbound)
+	}
+	return ""
+}
+
+// testIntroducer is an introducer-style peer: a server of node type
+// INTRODUCER that remembers every full node that connects (its IP and
+// handshake server port, as the reference's introducer does) and answers
+// request_peers_introducer with up to 20 of them at random, never the
+// requester, with timestamp 0. Unlike the reference's it does not vet
+// the addresses first (the package introducer will).
+type testIntroducer struct {
+	srv *server.Server
+
+	mu    sync.Mutex
+	rand  *rand.Rand
+	peers []netip.AddrPort
+}
+
+func startIntroducer(t *testing.T, k *testPKI, cert tls.Certificate, clk Clock) *testIntroducer {
+	t.Helper()
+	in := &testIntroducer{rand: rand.New(rand.NewPCG(100, 100))}
+	in.srv = newServer(t, k, cert, netip.AddrFrom4([4]byte{127, 100, 0, 1}), protocol.NodeIntroducer, clk,
+		slog.New(slog.DiscardHandler))
+	in.srv.Handle(protocol.MsgRequestPeersIntroducer, in.handle)
+	if err := in.srv.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func (in *testIntroducer) handle(_ context.Context, p *peer.Peer, _ protocol.Message) (*protocol.Message, error) {
+	info := p.Info()
+	own := netip.AddrPortFrom(info.RemoteAddr.Addr(), info.ServerPort)
+	in.mu.Lock()
+	if info.NodeType == protocol.NodeFullNode && info.ServerPort != 0 && !slices.Contains(in.peers, own) {
+		in.peers = append(in.peers, own)
+	}
+	var list []protocol.TimestampedPeerInfo
+	for _, i := range in.rand.Perm(len(in.peers)) {
+		if ap := in.peers[i]; ap != own && len(list) < 20 {
+			list = append(list, protocol.TimestampedPeerInfo{Host: ap.Addr().String(), Port: ap.Port()})
+		}
+	}
+	in.mu.Unlock()
+	return peer.Reply(protocol.MsgRespondPeersIntroducer, &protocol.RespondPeersIntroducer{PeerList: list})
+}
+
+// waitAll polls until every node in nodes passes check, or fails the
+// test after networkTimeout with what is still wrong.
+func waitAll(t *testing.T, what string, nodes []*netNode) {
+	t.Helper()
+	deadline := time.Now().Add(networkTimeout)
+	for {
+		var bad []string
+		for _, nd := range nodes {
+			if why := nd.check(); why != "" {
+				bad = append(bad, fmt.Sprintf("node %d: %s", nd.n, why))
+			}
+		}
+		if len(bad) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: after %v, %d nodes not there:\n%v", what, networkTimeout, len(bad), bad)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestNetwork bootstraps 40 nodes from one introducer-style peer on
+// loopback and checks that every node reaches its outbound target with
+// one connection per group and no duplicate or self connection; that
+// after 30% of the nodes stop the survivors restore their targets; and
+// that a node whose every known address is dead re-bootstraps from the
+// introducer. Waits are driven by a clock running 20 times faster than
+// real time, which the test also moves forward.
+//
+// Choice: the nodes bootstrap through the introducer step (Config.
+// Introducer, request_peers_introducer), the path a fresh node takes,
+// rather than through a static peer answering request_peers; gossip
+// (request_peers on every outbound connection, inbound-peer relay) does
+// the rest.
+func TestNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("40-node network")
+	}
+	began := time.Now()
+	k := newTestPKI(t)
+	certs := k.issueAll(t, networkSize+2)
+	clk := newFastClock()
+	dir := t.TempDir()
+	in := startIntroducer(t, k, certs[networkSize+1], clk)
+	defer func() { _ = in.srv.Close(context.Background()) }()
+	intro := in.srv.Addr().String()
+
+	nodes := make([]*netNode, networkSize)
+	for i := range nodes {
+		nodes[i] = startNode(t, k, certs[i], i+1, clk, intro, dir, nil)
+	}
+	defer func() {
+		for _, nd := range nodes {
+			nd.stop(t)
+		}
+	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, nd := range nodes {
+				t.Logf("node %d log:\n%s", nd.n, nd.log.String())
+			}
+		}
+	})
+	setup := time.Since(began)
+
+	// 1. Everybody reaches the target.
+	waitAll(t, "bootstrap", nodes)
+	phase1 := time.Since(began)
+
+	// 2. Stop 30% of the nodes (12 of 40); the survivors make up for the
+	// connections they lost. In a network this small they have already
+	// tried most live addresses (feelers, and dials beyond the target
+	// while the start-up burst of handshakes was slow), and an address is
+	// tried once per 30 minutes: move the clock past that window.
+	var stopped, survivors []*netNode
+	for i, nd := range nodes {
+		if i%10 < 3 {
+			stopped = append(stopped, nd)
+		} else {
+			survivors = append(survivors, nd)
+		}
+	}
+	for _, nd := range stopped {
+		nd.stop(t)
+	}
+	clk.Advance(DefaultRetryInterval)
+	for _, nd := range stopped {
+		m, err := addrman.Load(nd.file, addrman.Config{AllowPrivate: true})
+		if err != nil || m.Size() == 0 {
+			t.Errorf("node %d: peers file after shutdown: %d addresses, %v", nd.n, m.Size(), err)
+		}
+	}
+	waitAll(t, "recovery", survivors)
+	phase2 := time.Since(began)
+
+	// 3. A new node that knows only the stopped nodes' addresses:
+	// round 1 takes them (persisted peers), every dial fails, round 2
+	// asks the introducer and the node reaches its target.
+	dead := make([]protocol.TimestampedPeerInfo, len(stopped))
+	for i, nd := range stopped {
+		dead[i] = protocol.TimestampedPeerInfo{Host: nd.ip.String(), Port: nd.srv.Addr().Port(), Timestamp: uint64(clk.Now().Unix())}
+	}
+	lonely := startNode(t, k, certs[networkSize], networkSize+1, clk, intro, dir, func(m *addrman.Manager) {
+		if added, _ := m.Add(dead, addrman.PeerInfo{}, 0); added != len(dead) {
+			t.Fatalf("seeded %d of %d dead addresses", added, len(dead))
+		}
+	})
+	nodes = append(nodes, lonely)
+	waitAll(t, "re-bootstrap", []*netNode{lonely})
+	lonely.mu.Lock()
+	steps := slices.Clone(lonely.steps)
+	lonely.mu.Unlock()
+	if len(steps) < 2 || steps[0].round != 1 || steps[0].step != StepPersisted || steps[0].err != nil || steps[0].n != len(dead) {
+		t.Fatalf("lonely node's first round = %+v, want its %d persisted addresses", steps, len(dead))
+	}
+	var intro2 *stepRec
+	for i, s := range steps {
+		if s.round >= 2 && s.step == StepIntroducer && s.err == nil {
+			intro2 = &steps[i]
+			break
+		}
+	}
+	if intro2 == nil {
+		t.Fatalf("lonely node never got peers from the introducer in a later round: %+v", steps)
+	}
+	if s := lonely.d.Stats(); s.BootstrapRounds < 2 {
+		t.Errorf("lonely node: %d bootstrap rounds, want at least 2", s.BootstrapRounds)
+	}
+	for _, ap := range dead {
+		e, _ := lonely.am.Lookup(addrman.PeerInfo{Host: ap.Host, Port: ap.Port})
+		if e.Attempts == 0 {
+			t.Errorf("dead %s:%d never counted as failed", ap.Host, ap.Port)
+		}
+	}
+	phase3 := time.Since(began)
+	t.Logf("setup %v, bootstrap at %v, recovery at %v, re-bootstrap at %v (simulated time %v)",
+		setup.Round(time.Millisecond), phase1.Round(time.Millisecond), phase2.Round(time.Millisecond),
+		phase3.Round(time.Millisecond), clk.Now().Sub(clk.base).Round(time.Second))
+}
+
+// TestRealPeerHandlers runs the handlers installed by Register over real
+// connections: a full node answers request_peers from the addresses it
+// knows, and an introducer that pushes an id-less
+// respond_peers_introducer gets its addresses stored with timestamp 0
+// and its connection closed.
+func TestRealPeerHandlers(t *testing.T) {
+	k := newTestPKI(t)
+	certs := k.issueAll(t, 3)
+	clk := newFastClock()
+	lg := slog.New(slog.DiscardHandler)
+	ip := func(n byte) netip.Addr { return netip.AddrFrom4([4]byte{127, 200, n, 1}) }
+
+	// A full node with discovery's handlers, not running its loops.
+	full := newServer(t, k, certs[0], ip(1), protocol.NodeFullNode, clk, lg)
+	am := addrman.New(addrman.Config{AllowPrivate: true, Now: clk.Now})
+	d, err := New(Config{Server: full, AddrMan: am, AllowPrivate: true, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Register()
+	if err := full.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = full.Close(context.Background()) }()
+	var known []protocol.TimestampedPeerInfo
+	for i := range 40 {
+		known = append(known, protocol.TimestampedPeerInfo{
+			Host: netip.AddrFrom4([4]byte{127, byte(210 + i), 0, 1}).String(), Port: 8444, Timestamp: uint64(clk.Now().Unix()),
+		})
+	}
+	if added, _ := am.Add(known, addrman.PeerInfo{}, 0); added != len(known) {
+		t.Fatalf("stored %d of %d addresses", added, len(known))
+	}
+
+	// A wallet asks it for peers.
+	wallet := newServer(t, k, certs[1], ip(2), protocol.NodeWallet, clk, lg)
+	wallet.Handle(protocol.MsgRespondPeers, peer.Ignore)
+	if err := wallet.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = wallet.Close(context.Background()) }()
+	p, err := wallet.Dial(t.Context(), full.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := p.RequestPeers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rp.PeerList) != 10 { // 23% of 40, rounded up
+		t.Errorf("request_peers answered %d addresses, want 10", len(rp.PeerList))
+	}
+
+	// An introducer pushes its list as soon as the full node connects.
+	intro := newServer(t, k, certs[2], ip(3), protocol.NodeIntroducer, clk, lg)
+	pushed := []protocol.TimestampedPeerInfo{
+		{Host: "127.202.0.1", Port: 8444, Timestamp: uint64(clk.Now().Unix())},
+		{Host: "127.202.1.1", Port: 8444, Timestamp: uint64(clk.Now().Unix())},
+	}
+	cancel := intro.Subscribe(func(e server.Event) {
+		if e.Type == server.Connected {
+			_ = e.Peer.Send(context.Background(), protocol.MsgRespondPeersIntroducer,
+				&protocol.RespondPeersIntroducer{PeerList: pushed})
+		}
+	})
+	defer cancel()
+	if err := intro.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = intro.Close(context.Background()) }()
+	ip2, err := full.Dial(t.Context(), intro.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ip2.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the introducer connection was not closed after its reply")
+	}
+	for _, tp := range pushed {
+		e, ok := am.Lookup(addrman.PeerInfo{Host: tp.Host, Port: tp.Port})
+		if !ok || !e.Timestamp.IsZero() {
+			t.Errorf("%s: stored %v with timestamp %v, want stored with 0", tp.Host, ok, e.Timestamp)
+		}
+	}
+}
