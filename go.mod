@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/chia-network/go-chia-libs v1.3.3
 	github.com/coder/websocket v1.8.15
+	github.com/gorilla/websocket v1.5.3
 	github.com/miekg/dns v1.1.73
 	github.com/spf13/cobra v1.10.2
 	go.uber.org/goleak v1.3.0

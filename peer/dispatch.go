@@ -42,7 +42,7 @@ func (p *Peer) dispatch(m protocol.Message) *CloseReason {
 		}
 		return nil
 	}
-	h := p.handlers[m.Type]
+	h := p.handler(m.Type)
 	if h == nil {
 		p.log.Warn("no handler for message type", "type", m.Type)
 		return ProtocolViolation(protocol.ErrCodeUnknown, protocol.APIExceptionBan, errUnhandled(ErrNoHandler, m.Type))

@@ -77,18 +77,20 @@
 //
 // # Concurrency
 //
-// A Peer has a read loop, a write loop, and on dialled connections a ping
-// loop, plus an idle timer for full-node peers and one goroutine per
-// running handler (at most Config.MaxHandlers). run owns shutdown: the
-// first error reported by a loop, or the first Close, wins; it closes the
+// A Peer has three goroutines: run, a read loop and a write loop, plus
+// one per running handler (at most Config.MaxHandlers) and, on dialled
+// connections, one while a heartbeat ping waits for its pong. run keeps
+// the heartbeat and idle timers and owns shutdown: the first error
+// reported by a loop or a timer, or the first Close, wins; it closes the
 // WebSocket with that reason, cancels the handlers' contexts, waits for
 // every goroutine and then closes Done. Every pending Request returns the
 // CloseReason, which wraps ErrClosed. One mutex owns the request-id map;
 // each request has its own reply channel. All methods of Peer are safe
 // for concurrent use; calls that can block take a context.
 //
-// The WebSocket library (github.com/coder/websocket) is used only in
-// wsconn.go, behind a small interface.
+// The WebSocket library (github.com/gorilla/websocket, chosen over
+// github.com/coder/websocket by the benchmarks recorded in BENCHMARKS.md)
+// is used only in wsconn.go, behind a small interface.
 //
 // # Where chianet differs from the reference
 //

@@ -204,16 +204,24 @@ func (p *Peer) handshake() *CloseReason {
 		}
 	}
 
-	v2 := both.Has(protocol.CapRateLimitsV2)
-	p.inLimit = ratelimit.New(ratelimit.Config{
-		Percent: cfg.InboundRateLimitPercent, V2: v2, V3: p.v3, CountRejected: true, Now: cfg.now,
-	})
-	// V3 stays off outbound: which of our messages skip this limiter is
-	// decided by the peer's window settings (gateOutbound).
-	p.outLimit = ratelimit.New(ratelimit.Config{
-		Percent: cfg.OutboundRateLimitPercent, V2: v2, Now: cfg.now,
-	})
-	p.windows = ratelimit.NewWindows(peerWindows)
+	// The two limiters and the windows take about 13 KiB per peer, so a
+	// peer gets only those it uses: an exempt one no limiters, one
+	// without v3 no windows (readMessage, dispatch and gateOutbound look
+	// at them only in those cases).
+	if !p.info.Exempt {
+		v2 := both.Has(protocol.CapRateLimitsV2)
+		p.inLimit = ratelimit.New(ratelimit.Config{
+			Percent: cfg.InboundRateLimitPercent, V2: v2, V3: p.v3, CountRejected: true, Now: cfg.now,
+		})
+		// V3 stays off outbound: which of our messages skip this limiter
+		// is decided by the peer's window settings (gateOutbound).
+		p.outLimit = ratelimit.New(ratelimit.Config{
+			Percent: cfg.OutboundRateLimitPercent, V2: v2, Now: cfg.now,
+		})
+	}
+	if p.v3 {
+		p.windows = ratelimit.NewWindows(peerWindows)
+	}
 	if v, ok := parseVersion(hs.ProtocolVersion); ok {
 		p.errorReplies = v.atLeast(errorReplyVersion)
 	}

@@ -132,7 +132,7 @@ func TestDialHandshakeFailures(t *testing.T) {
 			_ = c.CloseNow()
 		})
 		ln := serveMem(t, silent, k.serverTLS(k.listener))
-		cfg := Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), dialContext: ln.dial}
+		cfg := Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), DialContext: ln.dial}
 		var closed *CloseReason
 		cfg.OnClose = func(_ *Peer, r *CloseReason) { closed = r }
 		start := time.Now()
@@ -167,7 +167,7 @@ func TestDialIPv6URL(t *testing.T) {
 		e := startMem(t, &Handler{Config: listenerConfig()})
 		var dialled string
 		cfg := e.clientConfig()
-		cfg.dialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		cfg.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			dialled = addr
 			return e.dialContext(ctx, network, addr)
 		}

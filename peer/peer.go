@@ -66,13 +66,17 @@ type Stats struct {
 // is created by Dial or by a Handler. All methods are safe for concurrent
 // use.
 type Peer struct {
-	cfg      Config
-	log      *slog.Logger
-	ws       wsConn
-	info     Info
-	handlers [256]HandlerFunc
+	cfg  Config
+	log  *slog.Logger
+	ws   wsConn
+	info Info
+	// handlerFns[handlerIdx[t]-1] handles type t; index 0 means no
+	// handler. (A [256]HandlerFunc would take 2 KiB per connection.)
+	handlerIdx [256]uint8
+	handlerFns []HandlerFunc
 
-	// Negotiated at the handshake.
+	// Negotiated at the handshake. The limiters are nil for an exempt
+	// peer, the windows without v3.
 	v3               bool
 	inLimit          *ratelimit.Limiter
 	outLimit         *ratelimit.Limiter
@@ -143,10 +147,11 @@ func newPeer(cfg Config, outbound, exempt bool) *Peer {
 	p.hctx, p.hcancel = context.WithCancel(context.Background())
 	p.out.init()
 	for t, h := range cfg.Handlers {
-		if t == protocol.MsgHandshake || t == protocol.MsgConfigureWindowSizes {
+		if h == nil || t == protocol.MsgHandshake || t == protocol.MsgConfigureWindowSizes {
 			continue
 		}
-		p.handlers[t] = h
+		p.handlerFns = append(p.handlerFns, h)
+		p.handlerIdx[t] = uint8(len(p.handlerFns)) // at most 254 types get here
 	}
 	p.handshakeTimeout = cfg.HandshakeTimeout
 	if exempt {
@@ -154,6 +159,14 @@ func newPeer(cfg Config, outbound, exempt bool) *Peer {
 	}
 	p.log = cfg.Logger
 	return p
+}
+
+// handler returns the handler of type t, nil if there is none.
+func (p *Peer) handler(t protocol.MessageType) HandlerFunc {
+	if i := p.handlerIdx[t]; i != 0 {
+		return p.handlerFns[i-1]
+	}
+	return nil
 }
 
 // wsOptions returns the WebSocket callbacks of p.
@@ -243,22 +256,71 @@ func (p *Peer) fail(r *CloseReason) {
 
 // run starts the loops of an established connection and owns its
 // shutdown. It returns when the peer is done.
+//
+// The heartbeat and the idle timeout are timers of run rather than
+// goroutines of their own, so that an idle connection has three
+// goroutines (run, readLoop, writeLoop), not five; a heartbeat ping runs
+// in a goroutine of its own only while it waits for its pong.
 func (p *Peer) run() {
 	p.wg.Add(2)
 	go p.readLoop()
 	go p.writeLoop()
+	var pingC, idleC <-chan time.Time
+	var pingTimer, idleTimer *time.Timer
 	if p.pingApplies {
-		p.wg.Add(1)
-		go p.pingLoop()
+		pingTimer = time.NewTimer(p.cfg.PingInterval)
+		defer pingTimer.Stop()
+		pingC = pingTimer.C
 	}
 	if p.idleApplies {
-		p.wg.Add(1)
-		go p.idleLoop()
+		idleTimer = time.NewTimer(p.cfg.IdleTimeout)
+		defer idleTimer.Stop()
+		idleC = idleTimer.C
 	}
+	var pong chan error // the result of the heartbeat ping in flight
+	var pingLast int64  // lastReceived when that ping was sent
 	var r *CloseReason
-	select {
-	case r = <-p.errc:
-	case r = <-p.closeReq:
+	for r == nil {
+		select {
+		case r = <-p.errc:
+		case r = <-p.closeReq:
+		case <-pingC:
+			// After PingInterval without receiving anything, ping; no
+			// pong nor anything else within PongTimeout drops the
+			// connection.
+			pingLast = p.lastReceived.Load()
+			if wait := time.Duration(pingLast + int64(p.cfg.PingInterval) - p.now().UnixNano()); wait > 0 {
+				pingTimer.Reset(wait)
+				continue
+			}
+			pingC, pong = nil, make(chan error, 1)
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				ctx, cancel := context.WithTimeout(p.ioCtx, p.cfg.PongTimeout)
+				defer cancel()
+				pong <- p.ws.ping(ctx)
+			}()
+		case err := <-pong:
+			pong = nil
+			if err != nil && p.lastReceived.Load() == pingLast {
+				p.log.Debug("no pong from peer", "err", err)
+				r = &CloseReason{Code: StatusAbnormal, Err: ErrPongTimeout}
+				continue
+			}
+			pingTimer.Reset(p.cfg.PingInterval)
+			pingC = pingTimer.C
+		case <-idleC:
+			// A full-node connection that sent no message for
+			// IdleTimeout is closed.
+			last := p.lastMessage.Load()
+			if wait := time.Duration(last + int64(p.cfg.IdleTimeout) - p.now().UnixNano()); wait > 0 {
+				idleTimer.Reset(wait)
+				continue
+			}
+			p.log.Debug("closing idle connection", "idle", p.cfg.IdleTimeout)
+			r = NormalClose(ErrIdle)
+		}
 	}
 	p.shutdown(r)
 }
@@ -401,65 +463,5 @@ func (p *Peer) writeLoop() {
 		}
 		p.bytesWritten.Add(uint64(len(it.data)))
 		p.messagesWritten.Add(1)
-	}
-}
-
-// pingLoop is the dialer's heartbeat: after PingInterval without receiving
-// anything it pings, and it drops the connection when neither a pong nor
-// anything else arrives within PongTimeout.
-func (p *Peer) pingLoop() {
-	defer p.wg.Done()
-	timer := time.NewTimer(p.cfg.PingInterval)
-	defer timer.Stop()
-	for {
-		select {
-		case <-p.closing:
-			return
-		case <-timer.C:
-		}
-		last := p.lastReceived.Load()
-		if wait := time.Duration(last + int64(p.cfg.PingInterval) - p.now().UnixNano()); wait > 0 {
-			timer.Reset(wait)
-			continue
-		}
-		ctx, cancel := context.WithTimeout(p.ioCtx, p.cfg.PongTimeout)
-		err := p.ws.ping(ctx)
-		cancel()
-		if err != nil {
-			select {
-			case <-p.closing:
-				return
-			default:
-			}
-			if p.lastReceived.Load() == last {
-				p.log.Debug("no pong from peer", "err", err)
-				p.fail(&CloseReason{Code: StatusAbnormal, Err: ErrPongTimeout})
-				return
-			}
-		}
-		timer.Reset(p.cfg.PingInterval)
-	}
-}
-
-// idleLoop closes a full-node connection that sent no message for
-// IdleTimeout.
-func (p *Peer) idleLoop() {
-	defer p.wg.Done()
-	timer := time.NewTimer(p.cfg.IdleTimeout)
-	defer timer.Stop()
-	for {
-		select {
-		case <-p.closing:
-			return
-		case <-timer.C:
-		}
-		last := p.lastMessage.Load()
-		if wait := time.Duration(last + int64(p.cfg.IdleTimeout) - p.now().UnixNano()); wait > 0 {
-			timer.Reset(wait)
-			continue
-		}
-		p.log.Debug("closing idle connection", "idle", p.cfg.IdleTimeout)
-		p.fail(NormalClose(ErrIdle))
-		return
 	}
 }
