@@ -1,4 +1,38 @@
 // Command chianet is the chianet command-line tool: one binary, one
 // subcommand per job. The commands are thin: they turn flags into calls of
 // the library packages.
+//
+// The subcommands:
+//
+//	decode --type NAME [--hex] [FILE]   serialized bytes → reference JSON (streamable, protocol)
+//	encode --type NAME [FILE]           reference JSON → serialized bytes as hex
+//	hash --type NAME [--hex] [FILE]     header hash, spend bundle name, coin id or SHA-256
+//	types                               every wire type and message id
+//	certs init [--root DIR]             create the missing files of CHIA_ROOT/config/ssl (chiatls)
+//	peer ping HOST:PORT                 connect, print the peer's handshake and round-trip times (peer)
+//	peer peers HOST:PORT                request_peers, print the peers and their count (peer)
+//	node [--network NAME] [--peer HOST:PORT]...
+//	                                    run a networking-only full node until SIGINT/SIGTERM (node)
+//
+// The peer commands take --network (mainnet), --node-type (full_node),
+// --timeout (10s, for the whole command) and --root. --root defaults, as
+// in the reference, to $CHIA_ROOT, else ~/.chia/mainnet; the peer commands
+// dial with the node type's certificate from that tree (the one the
+// reference dials with: public, private for a harvester) and create it
+// there if it is missing.
+//
+// node listens on the network's default port (--port, --listen-host),
+// keeps its outbound connections with discovery (persisted peers, DNS
+// introducers, the introducer) and stays connected to every --peer; it
+// answers request_peers and records each peer's new_peak. It takes its
+// certificates and peers file (db/peers.dat, db/peers-NETWORK.dat off
+// mainnet) from --root, defaulting like the peer commands'. mainnet and
+// testnet11 come with their bootstrap defaults; any other --network (e.g.
+// devnet) has none and admits private addresses, so it talks only to the
+// peers it is given. It logs with log/slog to standard error (--log-level,
+// --log-format text|json) and on SIGINT or SIGTERM saves the peers file,
+// closes every connection normally and exits 0.
+//
+// Every other command writes its result to standard output; failures exit
+// with status 1 and one line on standard error, "chianet: " and the error.
 package main

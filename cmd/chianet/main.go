@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -15,12 +16,18 @@ func main() {
 // run executes the command line and returns the process exit code, so
 // tests can drive the whole tool in-process.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+// runContext is run with a context that long-running commands (node)
+// stop on, besides SIGINT and SIGTERM; tests cancel it.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdin, stdout)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	if err := root.Execute(); err != nil {
+	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "chianet:", err)
 		return 1
 	}
@@ -38,7 +45,10 @@ func newRootCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 		newDecodeCmd(stdin, stdout),
 		newEncodeCmd(stdin, stdout),
 		newHashCmd(stdin, stdout),
+		newNodeCmd(),
 		newTypesCmd(stdout),
+		newCertsCmd(stdout),
+		newPeerCmd(stdout),
 	)
 	return root
 }

@@ -1,0 +1,360 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/peer"
+	"github.com/chianet/chianet/protocol"
+	"github.com/spf13/cobra"
+)
+
+// peerFlags are the flags shared by the peer subcommands.
+type peerFlags struct {
+	network  string
+	nodeType string
+	timeout  time.Duration
+	root     string
+}
+
+func (f *peerFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.network, "network", "mainnet", "network id to handshake with, e.g. mainnet or testnet11")
+	cmd.Flags().StringVar(&f.nodeType, "node-type", "full_node", "node type to announce: "+nodeTypeNames())
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 10*time.Second, "limit for the whole command: connection, handshake and exchange")
+	cmd.Flags().StringVar(&f.root, "root", defaultRoot(), "CHIA_ROOT directory holding the certificates (created if missing)")
+}
+
+// nodeServices maps each node type to the service whose certificate it
+// dials with.
+var nodeServices = map[protocol.NodeType]chiatls.Service{
+	protocol.NodeFullNode:   chiatls.FullNode,
+	protocol.NodeHarvester:  chiatls.Harvester,
+	protocol.NodeFarmer:     chiatls.Farmer,
+	protocol.NodeTimelord:   chiatls.Timelord,
+	protocol.NodeIntroducer: chiatls.Introducer,
+	protocol.NodeWallet:     chiatls.Wallet,
+	protocol.NodeDataLayer:  chiatls.DataLayer,
+	protocol.NodeSolver:     chiatls.Solver,
+}
+
+func nodeTypeNames() string {
+	var names []string
+	for n := protocol.NodeFullNode; n.Valid(); n++ {
+		names = append(names, strings.ToLower(n.String()))
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseAddr checks a HOST:PORT argument.
+func parseAddr(s string) (string, error) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return "", fmt.Errorf("invalid address %q: want HOST:PORT, e.g. 203.0.113.7:8444 or [2001:db8::1]:8444", s)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return "", fmt.Errorf("invalid address %q: port %q is not a number from 1 to 65535", s, port)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// clientTLS returns the client TLS configuration of node type nt from the
+// tree at root: the certificate of nt's service of the family the
+// reference dials with (chiatls.ClientKind), or the public full_node
+// certificate if the layout has no such certificate. Missing certificates
+// are created, with a note on stderr.
+func clientTLS(root string, nt protocol.NodeType, stderr io.Writer) (*tls.Config, error) {
+	tree := chiatls.Tree{Root: root}
+	svc := nodeServices[nt]
+	kind := chiatls.ClientKind(svc)
+	if !svc.HasCert(kind) {
+		fmt.Fprintf(stderr, "chianet: note: the certificate layout has no %s %s certificate; using the public full_node one\n", kind, svc)
+		svc, kind = chiatls.FullNode, chiatls.Public
+	}
+	created, err := createdBy(treeFiles(tree), func() error { return tree.EnsureService(svc) })
+	if err != nil {
+		return nil, err
+	}
+	if len(created) > 0 {
+		fmt.Fprintf(stderr, "chianet: note: created %d certificate files for %s in %s (chianet certs init creates the rest)\n",
+			len(created), svc, tree.SSLDir())
+	}
+	cert, pool, err := tree.Credentials(svc, kind)
+	if err != nil {
+		return nil, err
+	}
+	return chiatls.ClientConfig(cert, pool), nil
+}
+
+// session is one connection made by a peer subcommand.
+type session struct {
+	p       *peer.Peer
+	addr    string
+	network string
+	// setup is how long the TCP, TLS, WebSocket and handshake took.
+	setup time.Duration
+}
+
+// connect dials addr with the flags' settings. ctx carries the command's
+// deadline.
+func connect(ctx context.Context, cmd *cobra.Command, arg string, f *peerFlags) (*session, error) {
+	addr, err := parseAddr(arg)
+	if err != nil {
+		return nil, err
+	}
+	nt, ok := protocol.ParseNodeType(f.nodeType)
+	if !ok {
+		return nil, fmt.Errorf("unknown node type %q (one of %s)", f.nodeType, nodeTypeNames())
+	}
+	if f.network == "" {
+		return nil, errors.New("--network must not be empty")
+	}
+	if f.root == "" {
+		return nil, errors.New("--root must not be empty")
+	}
+	conf, err := clientTLS(expandHome(f.root), nt, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	p, err := peer.Dial(ctx, addr, peer.Config{
+		NetworkID:        f.network,
+		NodeType:         nt,
+		TLS:              conf,
+		Handlers:         quietHandlers(),
+		ConnectTimeout:   f.timeout,
+		HandshakeTimeout: f.timeout,
+		RequestTimeout:   f.timeout,
+	})
+	if err != nil {
+		return nil, explain(ctx, "connecting to "+addr, f, err)
+	}
+	return &session{p: p, addr: addr, network: f.network, setup: time.Since(start)}, nil
+}
+
+// close closes the connection politely (close code 1000) and waits for
+// it to finish.
+func (s *session) close() {
+	s.p.Close(nil)
+	<-s.p.Done()
+}
+
+// quietHandlers accepts every message a peer may send unasked, so the
+// short session is not closed for lack of a handler: request_peers is
+// answered with an empty list, everything else is ignored.
+func quietHandlers() map[protocol.MessageType]peer.HandlerFunc {
+	h := make(map[protocol.MessageType]peer.HandlerFunc)
+	for _, t := range protocol.AllMessageTypes() {
+		h[t] = peer.Ignore
+	}
+	h[protocol.MsgRequestPeers] = func(context.Context, *peer.Peer, protocol.Message) (*protocol.Message, error) {
+		return peer.Reply(protocol.MsgRespondPeers, &protocol.RespondPeers{})
+	}
+	return h
+}
+
+// explain turns a failure of step into a one-line error.
+func explain(ctx context.Context, step string, f *peerFlags, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: timed out after %v", step, f.timeout)
+	}
+	cause := err
+	var r *peer.CloseReason
+	if errors.As(err, &r) && r.Err != nil {
+		cause = r.Err
+	}
+	var op *net.OpError
+	var unknownCA x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &unknownCA):
+		return fmt.Errorf("%s: the peer's certificate is not signed by the CA we dial with (%v)", step, unknownCA)
+	case errors.Is(err, peer.ErrNetworkID):
+		return fmt.Errorf("%s: %v (--network is %q)", step, cause, f.network)
+	case errors.Is(err, peer.ErrSelfConnection):
+		return fmt.Errorf("%s: the peer has our own node id (the certificate under --root is its own; use another --root or --node-type)", step)
+	case errors.As(err, &op):
+		return fmt.Errorf("%s: %v", step, op)
+	case r != nil && r.Remote && r.Code != peer.StatusAbnormal:
+		why := ""
+		if code, ok := r.ErrCode(); ok {
+			why = fmt.Sprintf(", reason %d %s", int(code), code)
+		}
+		hint := ""
+		if code, _ := r.ErrCode(); code == protocol.ErrCodeIncompatibleNetworkID {
+			hint = fmt.Sprintf(" (--network is %q)", f.network)
+		}
+		return fmt.Errorf("%s: the peer closed the connection (code %d%s)%s", step, r.Code, why, hint)
+	case r != nil:
+		return fmt.Errorf("%s: %v (close code %d)", step, cause, r.Code)
+	}
+	return fmt.Errorf("%s: %v", step, err)
+}
+
+func newPeerCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "peer",
+		Short: "Talk to a Chia peer over the peer protocol",
+	}
+	cmd.AddCommand(newPeerPingCmd(stdout), newPeerPeersCmd(stdout))
+	return cmd
+}
+
+// runPeer runs fn on a connection to args[0] under the flags' timeout,
+// and closes the connection afterwards.
+func runPeer(cmd *cobra.Command, args []string, f *peerFlags, fn func(ctx context.Context, s *session) error) error {
+	if f.timeout <= 0 {
+		return fmt.Errorf("--timeout must be positive, not %v", f.timeout)
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+	s, err := connect(ctx, cmd, args[0], f)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return fn(ctx, s)
+}
+
+func newPeerPingCmd(stdout io.Writer) *cobra.Command {
+	var f peerFlags
+	cmd := &cobra.Command{
+		Use:   "ping HOST:PORT [--network mainnet] [--node-type full_node] [--timeout 10s] [--root DIR]",
+		Short: "Connect to a peer, print its handshake and round-trip times, and close",
+		Long: `Ping connects to the peer at HOST:PORT (wss://HOST:PORT/ws over mutual TLS),
+handshakes as --node-type on --network, and prints what the peer announced:
+network, protocol and software version, node type, server port, node id and
+capabilities. Then it measures a WebSocket ping round trip and closes the
+connection normally (code 1000).
+
+The client certificate is the node type's from the tree at --root (the public
+one, or the private one for a harvester, as the reference dials); missing
+certificates are created there first.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPeer(cmd, args, &f, func(ctx context.Context, s *session) error {
+				rtt, err := s.p.Ping(ctx)
+				if err != nil {
+					return explain(ctx, "ping "+s.addr, &f, err)
+				}
+				return writeHandshake(stdout, s, rtt)
+			})
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// writeHandshake prints the peer's handshake and the round-trip times.
+func writeHandshake(w io.Writer, s *session, rtt time.Duration) error {
+	info := s.p.Info()
+	addr := s.addr
+	if info.RemoteAddr.IsValid() {
+		addr = info.RemoteAddr.String()
+	}
+	var caps []string
+	for _, c := range info.Capabilities.List() {
+		caps = append(caps, fmt.Sprintf("%s (%d)", c, uint16(c)))
+	}
+	if len(caps) == 0 {
+		caps = []string{"none"}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	for _, row := range [][2]string{
+		{"peer", addr},
+		{"network", s.network},
+		{"protocol version", info.ProtocolVersion},
+		{"software version", info.SoftwareVersion},
+		{"node type", fmt.Sprintf("%s (%d)", info.NodeType, uint8(info.NodeType))},
+		{"server port", strconv.Itoa(int(info.ServerPort))},
+		{"node id", protocol.Bytes32(info.NodeID).String()},
+		{"capabilities", strings.Join(caps, ", ")},
+		{"connect+handshake", roundDuration(s.setup).String()},
+		{"ping rtt", roundDuration(rtt).String()},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+	}
+	return tw.Flush()
+}
+
+func roundDuration(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
+
+func newPeerPeersCmd(stdout io.Writer) *cobra.Command {
+	var f peerFlags
+	cmd := &cobra.Command{
+		Use:   "peers HOST:PORT [--network mainnet] [--node-type full_node] [--timeout 10s] [--root DIR]",
+		Short: "Ask a peer for the peers it knows and print them",
+		Long: `Peers connects to the peer at HOST:PORT as ping does, sends request_peers
+(request_peers_introducer when the peer is an introducer), and prints the
+peers of the answer: host, port, and the time last seen as RFC 3339 (UTC)
+and as Unix seconds, followed by their count.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPeer(cmd, args, &f, func(ctx context.Context, s *session) error {
+				list, err := requestPeers(ctx, s.p)
+				if err != nil {
+					return explain(ctx, "request_peers to "+s.addr, &f, err)
+				}
+				return writePeers(stdout, list)
+			})
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// requestPeers asks p for its peers with the request its node type
+// answers.
+func requestPeers(ctx context.Context, p *peer.Peer) ([]protocol.TimestampedPeerInfo, error) {
+	if p.Info().NodeType != protocol.NodeIntroducer {
+		r, err := p.RequestPeers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return r.PeerList, nil
+	}
+	v, err := p.Request(ctx, protocol.MsgRequestPeersIntroducer, &protocol.RequestPeersIntroducer{})
+	if err != nil {
+		return nil, err
+	}
+	r, ok := v.(*protocol.RespondPeersIntroducer)
+	if !ok {
+		return nil, fmt.Errorf("unexpected reply %s", v.TypeName())
+	}
+	return r.PeerList, nil
+}
+
+// maxRFC3339 is the last second RFC 3339 can write (9999-12-31T23:59:59Z).
+const maxRFC3339 = 253402300799
+
+// writePeers prints a peer list as a table and its count.
+func writePeers(w io.Writer, list []protocol.TimestampedPeerInfo) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if len(list) > 0 {
+		fmt.Fprintln(tw, "HOST\tPORT\tLAST SEEN\tUNIX")
+	}
+	for _, pi := range list {
+		seen := "-"
+		if pi.Timestamp <= maxRFC3339 {
+			seen = time.Unix(int64(pi.Timestamp), 0).UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\n", pi.Host, pi.Port, seen, pi.Timestamp)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	noun := "peers"
+	if len(list) == 1 {
+		noun = "peer"
+	}
+	_, err := fmt.Fprintf(w, "%d %s\n", len(list), noun)
+	return err
+}

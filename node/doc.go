@@ -1,0 +1,79 @@
+// Package node composes the networking stack into a running Chia full node
+// without a chain: package server accepts and dials peers, package
+// discovery keeps the outbound connections at their target and answers
+// request_peers, package addrman holds the known addresses and persists
+// them in the peers file, and the node records the latest peak each peer
+// announces. One Config, with the reference's defaults for mainnet and
+// testnet11, describes all of it; `chianet node` is its command line.
+//
+// # Lifecycle
+//
+// New checks the Config, creates the full node's certificates under
+// Config.Root if they are missing (the reference's CHIA_ROOT layout,
+// package chiatls), loads the peers file and registers the handlers. Run
+// binds the listener, starts discovery (which also saves the peers file
+// every 15–30 minutes), dials the static peers, and waits for its context.
+// When the context ends it shuts down in this order:
+//
+//  1. discovery and the static peers stop: no new dials;
+//  2. the peers file is saved (the reference never saves on shutdown);
+//  3. every connection is closed with a normal close (1000, no reason, no
+//     ban), waiting at most Config.ShutdownTimeout for the close
+//     handshakes.
+//
+// # Static peers
+//
+// Config.StaticPeers are kept connected by the node itself, as the
+// reference's Service keeps full_node_peers: each is dialled at start and
+// again StaticRetryInterval (3 s) after a failure or a drop. They count
+// towards the outbound target but are outside discovery's one outbound
+// connection per address group (/16) rule, which would otherwise leave
+// nodes on one host or one LAN with a single outbound connection between
+// them. Discovery's own static bootstrap step is not used.
+//
+// # Messages
+//
+// A message of a type without a handler closes its connection with a ban
+// (transport spec §4.5), so the node handles everything a reference full
+// node sends a full-node peer in normal operation:
+//
+//	message                                   handling
+//	new_peak                                  recorded per connection (Peaks)
+//	request_peers, respond_peers,
+//	respond_peers_introducer                  discovery
+//	request_mempool_transactions, new_transaction,
+//	new_unfinished_block(2), new_signage_point_or_end_of_sub_slot,
+//	new_compact_vdf, respond_transaction (unsolicited),
+//	new_peak_wallet, coin_state_update,
+//	mempool_items_added, mempool_items_removed   ignored
+//
+// The node never announces a peak, blocks or transactions of its own, so
+// peers have no reason to ask it for any. Nor does it send anything on its
+// own accord besides discovery's request_peers and address relay, so two
+// chianet nodes with nothing to say to each other drop their connection
+// after the reference's idle timeout of 30 minutes (package peer); static
+// peers are dialled again at once.
+//
+// # Networks
+//
+// mainnet and testnet11 come with their default port (8444, 58444), DNS
+// introducers and introducer. Any other network name is taken for a
+// private network ("devnet"): it has no default port (port 0 takes any free
+// one), no DNS introducers and no introducer, so the node makes no
+// connection the user did not configure, and private addresses (loopback,
+// RFC 1918, …) are admitted into the address manager. With nothing to
+// bootstrap from, the node listens and says so in its log.
+//
+// # What it does not do
+//
+// It keeps no blockchain, validates nothing it is told, relays no
+// transactions or blocks, and serves no RPC yet. Peaks are recorded as
+// announced, not checked.
+//
+// # Logging
+//
+// Everything logs through Config.Logger (log/slog), with a "component"
+// attribute for the packages below (server, addrman, discovery, chiatls);
+// connections coming and going are logged at info level with the peer's
+// address and node id, remote misbehaviour at debug or warn.
+package node
