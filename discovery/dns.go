@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/chianet/chianet/addrman"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -361,73 +362,24 @@ func queryServer(ctx context.Context, cfg *DNSConfig, server string) DNSResult {
 }
 
 // usable reports whether ip, from an A (aaaa false) or AAAA answer, may be
-// dialled, and returns it without a zone and, for a kept IPv4-mapped IPv6
-// address, unmapped.
+// dialled, and returns it without a zone and unmapped (an IPv4-mapped AAAA
+// answer is the IPv4 address, and merges with the A record).
 func usable(ip netip.Addr, aaaa, allowPrivate bool) (netip.Addr, bool) {
 	ip = ip.WithZone("")
-	if !aaaa {
-		// Some resolvers (cgo) return A records as IPv4-mapped IPv6.
-		ip = ip.Unmap()
-		if !ip.Is4() {
-			return netip.Addr{}, false
-		}
+	if !aaaa && !ip.Unmap().Is4() {
+		return netip.Addr{}, false
 	}
+	ip = ip.Unmap()
 	if !ip.IsValid() || ip.IsUnspecified() || ip.IsMulticast() || ip == ipv4Broadcast {
 		return netip.Addr{}, false
 	}
-	if isPrivate(ip) {
-		if !allowPrivate {
-			return netip.Addr{}, false
-		}
-		ip = ip.Unmap()
-		if ip.IsUnspecified() || ip.IsMulticast() || ip == ipv4Broadcast {
-			return netip.Addr{}, false
-		}
+	if !allowPrivate && addrman.IsPrivate(ip) {
+		return netip.Addr{}, false
 	}
 	return ip, true
 }
 
 var ipv4Broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
-
-// privatePrefixes is the reference's is_private (Python's ipaddress, as of
-// CPython 3.11.7), pinned here as spec §2.7 advises. 100.64.0.0/10 (CGNAT)
-// is not in it.
-var privatePrefixes = [...]netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("10.0.0.0/8"),
-	netip.MustParsePrefix("127.0.0.0/8"),
-	netip.MustParsePrefix("169.254.0.0/16"),
-	netip.MustParsePrefix("172.16.0.0/12"),
-	netip.MustParsePrefix("192.0.0.0/29"),
-	netip.MustParsePrefix("192.0.0.170/31"),
-	netip.MustParsePrefix("192.0.2.0/24"),
-	netip.MustParsePrefix("192.168.0.0/16"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("198.51.100.0/24"),
-	netip.MustParsePrefix("203.0.113.0/24"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("255.255.255.255/32"),
-	netip.MustParsePrefix("::1/128"),
-	netip.MustParsePrefix("::/128"),
-	netip.MustParsePrefix("::ffff:0:0/96"),
-	netip.MustParsePrefix("100::/64"),
-	netip.MustParsePrefix("2001::/23"),
-	netip.MustParsePrefix("2001:2::/48"),
-	netip.MustParsePrefix("2001:db8::/32"),
-	netip.MustParsePrefix("2001:10::/28"),
-	netip.MustParsePrefix("fc00::/7"),
-	netip.MustParsePrefix("fe80::/10"),
-}
-
-// isPrivate reports whether ip is in the reference's is_private list.
-func isPrivate(ip netip.Addr) bool {
-	for _, p := range privatePrefixes {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
 
 // joinedError is an error with its own message that wraps several errors,
 // so that errors.Is and errors.As see each of them.

@@ -30,7 +30,7 @@ func (d *Discovery) admissible(a netip.Addr) bool {
 	if !a.IsValid() || a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() || a == ipv4Broadcast {
 		return false
 	}
-	return d.cfg.AllowPrivate || !isPrivate(a)
+	return d.cfg.AllowPrivate || !addrman.IsPrivate(a)
 }
 
 // wrongNetworkPort reports whether port is another network's default

@@ -226,7 +226,7 @@ func TestRequestPeersAnswer(t *testing.T) {
 		}
 		for _, tp := range got {
 			a := netip.MustParseAddr(tp.Host)
-			if isPrivate(a) || tp.Timestamp == 0 || tp.Port != MainnetPort {
+			if addrman.IsPrivate(a) || tp.Timestamp == 0 || tp.Port != MainnetPort {
 				t.Errorf("answer holds %s:%d ts %d", tp.Host, tp.Port, tp.Timestamp)
 			}
 		}
