@@ -138,7 +138,14 @@ func TestThreeNodes(t *testing.T) {
 	}
 
 	// a answers request_peers from what it learned of its inbound peers.
-	eventually(t, "a records b and c", func() bool { return a.addrs.Size() == 2 })
+	eventually(t, "a records b and c", func() bool {
+		for _, o := range []*running{b, c} {
+			if _, ok := a.addrs.Lookup(addrman.PeerInfo{Host: o.Addr().Addr().String(), Port: o.Addr().Port()}); !ok {
+				return false
+			}
+		}
+		return true
+	})
 	ctx := context.Background()
 	pa, ok := c.srv.Peer(a.NodeID())
 	if !ok {

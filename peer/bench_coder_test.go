@@ -247,7 +247,7 @@ func (g coderHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p.run()
+	go p.run()
 }
 
 // TestCoderPeer keeps the comparison honest: the peer code on coder

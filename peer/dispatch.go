@@ -83,9 +83,20 @@ type typedErr struct {
 func (e *typedErr) Error() string { return e.err.Error() + ": " + e.t.String() }
 func (e *typedErr) Unwrap() error { return e.err }
 
-// handle runs one handler and sends its reply.
+// handle runs one handler and sends its reply. If the reply found no
+// writer active, this goroutine becomes the writer, after it has given
+// back its handler slot (and v3 window), so a write blocked on the socket
+// never keeps the read loop from dispatching.
 func (p *Peer) handle(h HandlerFunc, m protocol.Message, windowed bool) {
 	defer p.wg.Done()
+	if p.runHandler(h, m, windowed) {
+		p.writeLoop()
+	}
+}
+
+// runHandler runs one handler and queues its reply; it returns claim's
+// result for it (false if there is none).
+func (p *Peer) runHandler(h HandlerFunc, m protocol.Message, windowed bool) bool {
 	defer func() { <-p.handling }()
 	if windowed {
 		defer p.windows.EndInbound(m.Type)
@@ -98,13 +109,13 @@ func (p *Peer) handle(h HandlerFunc, m protocol.Message, windowed bool) {
 
 	reply, err := h(ctx, p, m)
 	if p.hctx.Err() != nil {
-		return // closing: nothing more to send
+		return false // closing: nothing more to send
 	}
 	if ctx.Err() != nil {
 		// The reference only logs a handler timeout; the late result is
 		// not sent.
 		p.log.Warn("handler timed out", "type", m.Type, "timeout", p.cfg.HandlerTimeout)
-		return
+		return false
 	}
 	if err != nil {
 		var apiErr *APIError
@@ -113,29 +124,29 @@ func (p *Peer) handle(h HandlerFunc, m protocol.Message, windowed bool) {
 		case errors.As(err, &apiErr):
 			p.log.Debug("handler returned an API error", "type", m.Type, "code", apiErr.Code, "message", apiErr.Message)
 			if !p.errorReplies {
-				return
+				return false
 			}
 			r, merr := protocol.MakeMessage(protocol.MsgError, apiErr.payload())
 			if merr != nil {
 				p.log.Error("encoding error reply", "err", merr)
-				return
+				return false
 			}
 			reply = &r
 		case errors.As(err, &cr):
 			p.Close(cr)
-			return
+			return false
 		default:
 			p.log.Warn("handler failed; closing connection", "type", m.Type, "err", err)
 			p.Close(ProtocolViolation(protocol.ErrCodeUnknown, protocol.APIExceptionBan, joinErr(ErrHandlerFailed, err)))
-			return
+			return false
 		}
 	}
 	if reply == nil {
-		return
+		return false
 	}
 	if !protocol.ReplyOK(m.Type, reply.Type) {
 		p.log.Error("handler returned an invalid reply type; not sent", "request", m.Type, "reply", reply.Type)
-		return
+		return false
 	}
 	out := protocol.Message{Type: reply.Type, HasID: m.HasID, ID: m.ID, Data: reply.Data}
 	if out.Data == nil {
@@ -144,10 +155,10 @@ func (p *Peer) handle(h HandlerFunc, m protocol.Message, windowed bool) {
 	data, err := encode(&out)
 	if err != nil {
 		p.log.Error("encoding reply", "type", out.Type, "err", err)
-		return
+		return false
 	}
 	if _, err := p.gateOutbound(p.hctx, out.Type, len(out.Data), false, out.HasID); err != nil {
-		return
+		return false
 	}
-	p.out.push(outItem{data: data})
+	return p.claim(outItem{data: data})
 }

@@ -77,13 +77,16 @@
 //
 // # Concurrency
 //
-// A Peer has three goroutines: run, a read loop and a write loop, plus
-// one per running handler (at most Config.MaxHandlers) and, on dialled
-// connections, one while a heartbeat ping waits for its pong. run keeps
-// the heartbeat and idle timers and owns shutdown: the first error
-// reported by a loop or a timer, or the first Close, wins; it closes the
-// WebSocket with that reason, cancels the handlers' contexts, waits for
-// every goroutine and then closes Done. Every pending Request returns the
+// A Peer has two goroutines while it is idle: run and a read loop. A
+// write goroutine exists only while messages are queued (a Request
+// caller writes its request itself when nothing else is being written),
+// plus one per running handler (at most Config.MaxHandlers) and, on
+// dialled connections, one while a heartbeat ping waits for its pong. An
+// accepted peer's goroutines are its own: Handler.ServeHTTP returns once
+// the peer is accepted. run keeps the heartbeat and idle timers and owns
+// shutdown: the first error reported by a loop or a timer, or the first
+// Close, wins; it closes the WebSocket with that reason, cancels the
+// handlers' contexts, waits for every goroutine and then closes Done. Every pending Request returns the
 // CloseReason, which wraps ErrClosed. One mutex owns the request-id map;
 // each request has its own reply channel. All methods of Peer are safe
 // for concurrent use; calls that can block take a context.

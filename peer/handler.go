@@ -11,8 +11,12 @@ import (
 // Handler accepts Chia peers: it is the http.Handler of the "/ws" route of
 // a TLS http.Server (whose tls.Config should come from
 // chiatls.Tree.ServerConfig, which requires a client certificate). Each
-// request is upgraded to a WebSocket, handshaken, offered to Accept, and
-// then served until the connection closes: ServeHTTP returns only then.
+// request is upgraded to a WebSocket, handshaken and offered to Accept.
+// ServeHTTP returns as soon as the peer is accepted (or refused, or has
+// failed): an accepted peer is served on goroutines of its own until its
+// Done is closed, so that an idle connection does not keep the HTTP
+// server's per-request state and connection goroutine. An owner that must
+// wait for its accepted peers waits on their Done (or uses Served).
 //
 // The fields must not change while the Handler is in use.
 type Handler struct {
@@ -37,6 +41,11 @@ type Handler struct {
 	// returns, so Accept must not wait for replies from p (start such
 	// conversations in a goroutine).
 	Accept func(p *Peer) error
+	// Served, if set, is called once a peer that Accept took is done:
+	// after its Done is closed, on the peer's last goroutine, as the last
+	// thing it does. An owner counting its connections (a WaitGroup
+	// incremented in Accept) decrements it here.
+	Served func(p *Peer)
 }
 
 // ServeHTTP serves one peer connection; see Handler.
@@ -87,5 +96,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p.run()
+	go func() {
+		p.run()
+		if h.Served != nil {
+			h.Served(p)
+		}
+	}()
 }

@@ -84,7 +84,7 @@ func (p *Peer) send(t protocol.MessageType, payload protocol.Value) *CloseReason
 	if err == nil {
 		var data []byte
 		if data, err = encode(&m); err == nil {
-			if err = p.ws.write(p.ioCtx, data); err == nil {
+			if err = p.ws.write(noInterrupt, data); err == nil {
 				p.bytesWritten.Add(uint64(len(data)))
 				p.messagesWritten.Add(1)
 				return nil

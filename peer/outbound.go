@@ -19,64 +19,107 @@ type outItem struct {
 	id      uint16
 }
 
-// outQueue is the FIFO between senders and the write loop. It never
-// blocks a sender: a handler that replies must not wait on the socket, or
-// two peers whose handler slots are all busy replying could stop reading
-// each other's replies. What bounds it is the in-flight cap on our
-// requests and the inbound limits on what the peer makes us answer.
+// outQueue is the FIFO between senders and the socket. It never blocks
+// a sender that may not wait (a handler that replies must not wait on the
+// socket, or two peers whose handler slots are all busy replying could
+// stop reading each other's replies). What bounds it is the in-flight cap
+// on our requests and the inbound limits on what the peer makes us
+// answer.
+//
+// Nothing writes while it is empty: the first push starts a write
+// goroutine, which drains it and exits, so an idle connection has none.
+// A request caller, which waits for its reply anyway, writes its request
+// itself when the queue is empty and nothing is being written (one
+// goroutine hand-off less per round trip). At most one writer exists at a
+// time, which keeps the order of the queue.
 type outQueue struct {
-	mu     sync.Mutex
-	items  []outItem
-	notify chan struct{} // holds a token while items is not empty
+	mu      sync.Mutex
+	items   []outItem
+	writing bool // a writer (goroutine or direct caller) is active
+	closed  bool // set at shutdown, before the peer's wg.Wait
 }
 
-func (q *outQueue) init() { q.notify = make(chan struct{}, 1) }
+// push queues it and starts a write goroutine if none is active.
+func (p *Peer) push(it outItem) {
+	if p.claim(it) {
+		go p.writeLoop()
+	}
+}
 
-// push appends it and wakes the write loop.
-func (q *outQueue) push(it outItem) {
+// claim queues it. When no writer is active it returns true and the
+// caller must run writeLoop (counted in wg already): a handler's
+// goroutine does so itself once it has given back its handler slot,
+// which saves starting another goroutine.
+func (p *Peer) claim(it outItem) bool {
+	q := &p.out
 	q.mu.Lock()
-	q.items = append(q.items, it)
-	q.mu.Unlock()
-	select {
-	case q.notify <- struct{}{}:
-	default:
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
 	}
+	q.items = append(q.items, it)
+	if q.writing {
+		return false
+	}
+	q.writing = true
+	p.wg.Add(1) // under mu, before closed is set: never races wg.Wait
+	return true
 }
 
-// pop returns the oldest item, waiting for one; ok is false once stop is
-// closed.
-func (q *outQueue) pop(stop <-chan struct{}) (outItem, bool) {
-	for {
-		select {
-		case <-stop:
-			return outItem{}, false
-		default:
-		}
-		q.mu.Lock()
-		if len(q.items) > 0 {
-			it := q.items[0]
-			q.items[0] = outItem{}
-			q.items = q.items[1:]
-			if len(q.items) == 0 {
-				q.items = nil
-			} else {
-				// More remain: keep the token so the next pop does not
-				// wait.
-				select {
-				case q.notify <- struct{}{}:
-				default:
-				}
-			}
-			q.mu.Unlock()
-			return it, true
-		}
+// pushDirect sends it from the calling goroutine when the queue is idle,
+// and queues it otherwise. It blocks while the write runs.
+func (p *Peer) pushDirect(it outItem) {
+	q := &p.out
+	q.mu.Lock()
+	if q.closed {
 		q.mu.Unlock()
-		select {
-		case <-stop:
-			return outItem{}, false
-		case <-q.notify:
-		}
+		return
 	}
+	if q.writing || len(q.items) > 0 {
+		q.items = append(q.items, it)
+		q.mu.Unlock()
+		return
+	}
+	q.writing = true
+	p.wg.Add(1)
+	q.mu.Unlock()
+	if !p.writeItem(it) {
+		p.closeQueue()
+	}
+	q.mu.Lock()
+	if len(q.items) > 0 && !q.closed {
+		// Others queued behind us: a goroutine takes over.
+		q.mu.Unlock()
+		go p.writeLoop() // inherits our wg count
+		return
+	}
+	q.writing = false
+	q.mu.Unlock()
+	p.wg.Done()
+}
+
+// closeQueue stops the queue for shutdown: nothing more is written.
+func (p *Peer) closeQueue() {
+	p.out.mu.Lock()
+	p.out.closed = true
+	p.out.items = nil
+	p.out.mu.Unlock()
+}
+
+// next returns the oldest queued item, or ok false (and marks the queue
+// idle) when there is none or the queue is closed.
+func (q *outQueue) next() (it outItem, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed || len(q.items) == 0 {
+		q.writing = false
+		q.items = nil
+		return outItem{}, false
+	}
+	it = q.items[0]
+	q.items[0] = outItem{}
+	q.items = q.items[1:]
+	return it, true
 }
 
 // checkSendable reports a message we must not send: an unknown type, or
@@ -201,7 +244,7 @@ func (p *Peer) SendMessage(ctx context.Context, m protocol.Message) error {
 	if _, err := p.gateOutbound(ctx, m.Type, len(m.Data), false, m.HasID); err != nil {
 		return err
 	}
-	p.out.push(outItem{data: data})
+	p.push(outItem{data: data})
 	return nil
 }
 

@@ -96,7 +96,7 @@ type Peer struct {
 	closing   chan struct{}
 	done      chan struct{}
 	reason    *CloseReason
-	ioCtx     context.Context // for WebSocket I/O; cancelled after the close frame went out
+	ioCtx     context.Context // for heartbeat pings; cancelled after the close frame went out
 	ioCancel  context.CancelFunc
 	hctx      context.Context // parent of handler contexts; cancelled at closing
 	hcancel   context.CancelFunc
@@ -111,7 +111,7 @@ type Peer struct {
 	inFlight chan struct{} // semaphore of MaxInFlight
 	handling chan struct{} // semaphore of MaxHandlers
 
-	// Outgoing queue, drained by writeLoop.
+	// Outgoing queue, drained by writeLoop or written directly.
 	out outQueue
 
 	// Counters.
@@ -145,7 +145,6 @@ func newPeer(cfg Config, outbound, exempt bool) *Peer {
 	}
 	p.ioCtx, p.ioCancel = context.WithCancel(context.Background())
 	p.hctx, p.hcancel = context.WithCancel(context.Background())
-	p.out.init()
 	for t, h := range cfg.Handlers {
 		if h == nil || t == protocol.MsgHandshake || t == protocol.MsgConfigureWindowSizes {
 			continue
@@ -258,13 +257,13 @@ func (p *Peer) fail(r *CloseReason) {
 // shutdown. It returns when the peer is done.
 //
 // The heartbeat and the idle timeout are timers of run rather than
-// goroutines of their own, so that an idle connection has three
-// goroutines (run, readLoop, writeLoop), not five; a heartbeat ping runs
+// goroutines of their own, and messages are written by a goroutine that
+// exists only while some are queued, so that an idle connection has two
+// goroutines (run, readLoop), not five; a heartbeat ping runs
 // in a goroutine of its own only while it waits for its pong.
 func (p *Peer) run() {
-	p.wg.Add(2)
+	p.wg.Add(1)
 	go p.readLoop()
-	go p.writeLoop()
 	var pingC, idleC <-chan time.Time
 	var pingTimer, idleTimer *time.Timer
 	if p.pingApplies {
@@ -334,6 +333,7 @@ func (p *Peer) shutdown(r *CloseReason) {
 		}
 		p.reason = &rc
 		close(p.closing)
+		p.closeQueue()
 		p.hcancel()
 		if rc.Remote {
 			p.ws.close(StatusAbnormal, "")
@@ -354,6 +354,13 @@ func (p *Peer) shutdown(r *CloseReason) {
 		close(p.done)
 	})
 }
+
+// noInterrupt is the context of the peer's reads and writes. They need
+// none of their own: shutdown closes the WebSocket (ws.close, which ends
+// with closing the socket, so every blocked read and write fails) before
+// anything else could interrupt them, and a context that can be done
+// would cost a context.AfterFunc registration per message.
+var noInterrupt = context.Background()
 
 // now returns the peer's clock.
 func (p *Peer) now() time.Time { return p.cfg.now() }
@@ -394,7 +401,7 @@ func (p *Peer) readMessage() (protocol.Message, *CloseReason) {
 // readFrame reads one WebSocket message and parses it as a Message of a
 // known type. It is shared with the handshake.
 func (p *Peer) readFrame() (protocol.Message, *CloseReason) {
-	binary, data, err := p.ws.read(p.ioCtx)
+	binary, data, err := p.ws.read(noInterrupt)
 	if err != nil {
 		return protocol.Message{}, p.readError(err)
 	}
@@ -441,27 +448,38 @@ func (p *Peer) readError(err error) *CloseReason {
 	}
 }
 
-// writeLoop sends queued messages in order.
+// writeLoop sends queued messages in order until the queue is empty; see
+// outQueue.
 func (p *Peer) writeLoop() {
 	defer p.wg.Done()
 	for {
-		it, ok := p.out.pop(p.closing)
+		it, ok := p.out.next()
 		if !ok {
 			return
 		}
-		if it.request && p.droppedTimedOut(it.id) {
-			continue
-		}
-		if err := p.ws.write(p.ioCtx, it.data); err != nil {
-			select {
-			case <-p.closing:
-			default:
-				p.log.Debug("writing to peer failed", "err", err)
-				p.fail(&CloseReason{Code: StatusAbnormal, Remote: true, Err: joinErr(ErrConnection, err)})
-			}
+		if !p.writeItem(it) {
+			p.closeQueue()
 			return
 		}
-		p.bytesWritten.Add(uint64(len(it.data)))
-		p.messagesWritten.Add(1)
 	}
+}
+
+// writeItem writes one message. It returns false when the connection
+// failed (the failure is reported).
+func (p *Peer) writeItem(it outItem) bool {
+	if it.request && p.droppedTimedOut(it.id) {
+		return true
+	}
+	if err := p.ws.write(noInterrupt, it.data); err != nil {
+		select {
+		case <-p.closing:
+		default:
+			p.log.Debug("writing to peer failed", "err", err)
+			p.fail(&CloseReason{Code: StatusAbnormal, Remote: true, Err: joinErr(ErrConnection, err)})
+		}
+		return false
+	}
+	p.bytesWritten.Add(uint64(len(it.data)))
+	p.messagesWritten.Add(1)
+	return true
 }

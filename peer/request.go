@@ -176,7 +176,7 @@ func (p *Peer) RequestMessage(ctx context.Context, req protocol.Message) (protoc
 		p.mu.Unlock()
 		return protocol.Message{}, err
 	}
-	p.out.push(outItem{data: data, request: true, id: id})
+	p.pushDirect(outItem{data: data, request: true, id: id})
 
 	var rep protocol.Message
 	select {

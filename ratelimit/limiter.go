@@ -104,12 +104,22 @@ type Limiter struct {
 	origin time.Time
 	// bucket is the index of the current 60 s bucket since origin.
 	bucket int64
-	// Counters of the current bucket, indexed by message type. Arrays, not
-	// maps, so Check never allocates.
-	counts   [256]int64
-	sizes    [256]int64
+	// Counters of the current bucket: slot[t]-1 indexes the counters of
+	// type t in seen, 0 meaning none yet. Only the types seen get
+	// counters (two [256]int64 arrays would take 4 KiB per limiter), and
+	// seen keeps its capacity across buckets, so Check does not allocate
+	// once every type in use has been seen.
+	slot     [256]uint8
+	seen     []typeCount
 	aggCount int64
 	aggSize  int64
+}
+
+// typeCount is the count and total size of one type in the current bucket.
+type typeCount struct {
+	t     protocol.MessageType
+	count int64
+	size  int64
 }
 
 // New returns a Limiter with empty counters; its first bucket starts now.
@@ -170,8 +180,10 @@ func (l *Limiter) rollLocked(now time.Time) {
 		return
 	}
 	l.bucket = b
-	clear(l.counts[:])
-	clear(l.sizes[:])
+	for _, c := range l.seen {
+		l.slot[c.t] = 0
+	}
+	l.seen = l.seen[:0]
 	l.aggCount, l.aggSize = 0, 0
 }
 
@@ -228,8 +240,12 @@ func (l *Limiter) Check(t protocol.MessageType, size int) error {
 	defer l.mu.Unlock()
 	l.rollLocked(l.now())
 
-	count := l.counts[t] + 1
-	total := l.sizes[t] + n
+	var count, total int64
+	if i := l.slot[t]; i != 0 {
+		count, total = l.seen[i-1].count, l.seen[i-1].size
+	}
+	count++
+	total += n
 	aggCount, aggSize := l.aggCount, l.aggSize
 
 	var v *Violation
@@ -255,8 +271,15 @@ func (l *Limiter) Check(t protocol.MessageType, size int) error {
 	}
 
 	if v == nil || l.countRejected {
-		l.counts[t] = count
-		l.sizes[t] = total
+		i := l.slot[t]
+		if i == 0 {
+			// At most 255 types have limits (MsgError's included), so
+			// the index fits.
+			l.seen = append(l.seen, typeCount{t: t})
+			i = uint8(len(l.seen))
+			l.slot[t] = i
+		}
+		l.seen[i-1].count, l.seen[i-1].size = count, total
 		l.aggCount, l.aggSize = aggCount, aggSize
 	}
 	if v != nil {

@@ -78,7 +78,8 @@ type Server struct {
 	peerCfg  peer.Config // the template with our fields set; valid after Start
 	onClose  func(*peer.Peer, *peer.CloseReason)
 
-	// wg counts the serve and purge loops, ServeHTTP calls and Dials.
+	// wg counts the serve and purge loops, ServeHTTP calls, accepted
+	// connections until they are done, and Dials.
 	wg sync.WaitGroup
 	// subWG counts the subscribers' goroutines.
 	subWG sync.WaitGroup
@@ -187,6 +188,7 @@ func (s *Server) Start(ctx context.Context) error {
 			Exempt: func(r *http.Request) bool { return s.exempt(parseRemote(r.RemoteAddr)) },
 			Admit:  s.admit,
 			Accept: s.accept,
+			Served: s.served,
 		}
 		headerTimeout := s.peerCfg.ConnectTimeout
 		if headerTimeout <= 0 {
@@ -261,7 +263,8 @@ func (s *Server) purgeLoop() {
 }
 
 // serveWS serves one HTTP request of the listener; the peer.Handler
-// answers 404 to anything but /ws.
+// answers 404 to anything but /ws. It returns once the peer is accepted
+// (accept then counts the connection in wg until served) or refused.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.closed {
@@ -307,8 +310,15 @@ func (s *Server) accept(p *peer.Peer) error {
 		return err
 	}
 	s.register(&conn{}, p)
+	// peer.Handler.ServeHTTP returns once the peer is accepted; the
+	// connection is counted until the Handler's Served hook (served).
+	s.wg.Add(1)
 	return nil
 }
+
+// served is the peer.Handler's Served hook: an accepted connection is
+// done.
+func (s *Server) served(*peer.Peer) { s.wg.Done() }
 
 // connClosed is every connection's OnClose: it applies the close
 // reason's ban and takes a registered connection out of the registry. c
