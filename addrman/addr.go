@@ -102,9 +102,15 @@ func (g Group) String() string {
 // a.b.c.d takes the 6to4 form 2002:aabb:ccdd:: .
 type addrKey [18]byte
 
-func keyOf(ap netip.AddrPort) addrKey {
-	var k addrKey
-	a := ap.Addr()
+func keyOf(ap netip.AddrPort) addrKey { return AddressKey(ap) }
+
+// AddressKey returns the reference's 18-byte key of an address (its
+// get_key): the 16-byte address, an IPv4 address a.b.c.d in the 6to4 form
+// 2002:aabb:ccdd::, then the port big-endian. Bucket placement and the
+// relay order of gossip both hash it. An IPv4-mapped address is unmapped.
+func AddressKey(ap netip.AddrPort) [18]byte {
+	var k [18]byte
+	a := ap.Addr().Unmap()
 	if a.Is4() {
 		v := a.As4()
 		k[0], k[1] = 0x20, 0x02

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -316,17 +315,8 @@ func (d *Discovery) relay(ctx context.Context, it relayItem) {
 func relayHash(key *[32]byte, nb netip.AddrPort, day uint32) [32]byte {
 	var buf [32 + 18 + 3]byte
 	copy(buf[:32], key[:])
-	k := buf[32:50]
-	a := nb.Addr().Unmap()
-	if a.Is4() {
-		v := a.As4()
-		k[0], k[1] = 0x20, 0x02
-		copy(k[2:6], v[:])
-	} else {
-		v := a.As16()
-		copy(k[:16], v[:])
-	}
-	binary.BigEndian.PutUint16(k[16:], nb.Port())
+	k := addrman.AddressKey(nb)
+	copy(buf[32:50], k[:])
 	buf[50], buf[51], buf[52] = byte(day>>16), byte(day>>8), byte(day)
 	return sha256.Sum256(buf[:])
 }
