@@ -152,7 +152,7 @@ func (p *Peer) runHandler(h HandlerFunc, m protocol.Message, windowed bool) bool
 	if out.Data == nil {
 		out.Data = []byte{}
 	}
-	data, err := encode(&out)
+	data, pooled, err := encode(&out)
 	if err != nil {
 		p.log.Error("encoding reply", "type", out.Type, "err", err)
 		return false
@@ -160,5 +160,5 @@ func (p *Peer) runHandler(h HandlerFunc, m protocol.Message, windowed bool) bool
 	if _, err := p.gateOutbound(p.hctx, out.Type, len(out.Data), false, out.HasID); err != nil {
 		return false
 	}
-	return p.claim(outItem{data: data})
+	return p.claim(outItem{data: data, pooled: pooled})
 }

@@ -83,8 +83,13 @@ func (p *Peer) send(t protocol.MessageType, payload protocol.Value) *CloseReason
 	m, err := protocol.MakeMessage(t, payload)
 	if err == nil {
 		var data []byte
-		if data, err = encode(&m); err == nil {
-			if err = p.ws.write(noInterrupt, data); err == nil {
+		var pooled bool
+		if data, pooled, err = encode(&m); err == nil {
+			err = p.ws.write(noInterrupt, data)
+			if pooled {
+				putSendBuffer(data)
+			}
+			if err == nil {
 				p.bytesWritten.Add(uint64(len(data)))
 				p.messagesWritten.Add(1)
 				return nil

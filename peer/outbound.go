@@ -17,6 +17,9 @@ type outItem struct {
 	// times out before it is written, it is dropped.
 	request bool
 	id      uint16
+	// pooled marks data as lent by getSendBuffer: it goes back once
+	// written.
+	pooled bool
 }
 
 // outQueue is the FIFO between senders and the socket. It never blocks
@@ -134,14 +137,6 @@ func checkSendable(m *protocol.Message) error {
 	return nil
 }
 
-// encode checks and encodes m for sending.
-func encode(m *protocol.Message) ([]byte, error) {
-	if err := checkSendable(m); err != nil {
-		return nil, err
-	}
-	return m.MarshalBinary()
-}
-
 // gateOutbound holds back a message of type t with size bytes of data
 // until our own limits let it go, as the reference's _send_message does:
 //
@@ -234,7 +229,7 @@ func (p *Peer) acquireWindow(ctx context.Context, t protocol.MessageType) (func(
 // is queued for writing; it blocks only while our outbound rate limit
 // holds the message back, until ctx is done.
 func (p *Peer) SendMessage(ctx context.Context, m protocol.Message) error {
-	data, err := encode(&m)
+	data, pooled, err := encode(&m)
 	if err != nil {
 		return err
 	}
@@ -244,7 +239,7 @@ func (p *Peer) SendMessage(ctx context.Context, m protocol.Message) error {
 	if _, err := p.gateOutbound(ctx, m.Type, len(m.Data), false, m.HasID); err != nil {
 		return err
 	}
-	p.push(outItem{data: data})
+	p.push(outItem{data: data, pooled: pooled})
 	return nil
 }
 

@@ -470,7 +470,11 @@ func (p *Peer) writeItem(it outItem) bool {
 	if it.request && p.droppedTimedOut(it.id) {
 		return true
 	}
-	if err := p.ws.write(noInterrupt, it.data); err != nil {
+	err := p.ws.write(noInterrupt, it.data)
+	if it.pooled {
+		putSendBuffer(it.data)
+	}
+	if err != nil {
 		select {
 		case <-p.closing:
 		default:

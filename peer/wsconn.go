@@ -148,14 +148,11 @@ func newGorillaConn(c *websocket.Conn, ts tls.ConnectionState, opts wsOptions) *
 	return w
 }
 
-// interrupt makes the blocked I/O of the socket fail once ctx is done,
-// through set (a deadline setter of the socket, which unlike the
-// websocket.Conn's may be called from any goroutine). The returned
-// function stops that.
+// interrupt makes the blocked I/O of the socket fail once ctx, which can
+// be done, is done, through set (a deadline setter of the socket, which
+// unlike the websocket.Conn's may be called from any goroutine). The
+// returned function stops that.
 func interrupt(ctx context.Context, set func(time.Time) error) func() bool {
-	if ctx.Done() == nil {
-		return func() bool { return true }
-	}
 	return context.AfterFunc(ctx, func() { _ = set(aLongTimeAgo) })
 }
 
@@ -165,7 +162,9 @@ func (w *gorillaConn) readFailed() { w.readOnce.Do(func() { close(w.readDone) })
 func (w *gorillaConn) read(ctx context.Context) (bool, []byte, error) {
 	w.readMu.Lock()
 	defer w.readMu.Unlock()
-	defer interrupt(ctx, w.c.NetConn().SetReadDeadline)()
+	if ctx.Done() != nil { // the method value would be allocated
+		defer interrupt(ctx, w.c.NetConn().SetReadDeadline)()
+	}
 	typ, r, err := w.c.NextReader()
 	if err != nil {
 		w.readFailed()
@@ -187,7 +186,9 @@ func (w *gorillaConn) read(ctx context.Context) (bool, []byte, error) {
 func (w *gorillaConn) write(ctx context.Context, data []byte) error {
 	w.writeMu.Lock()
 	defer w.writeMu.Unlock()
-	defer interrupt(ctx, w.c.NetConn().SetWriteDeadline)()
+	if ctx.Done() != nil {
+		defer interrupt(ctx, w.c.NetConn().SetWriteDeadline)()
+	}
 	return convertErr(w.c.WriteMessage(websocket.BinaryMessage, data))
 }
 
@@ -256,6 +257,9 @@ func (w *gorillaConn) tlsState() tls.ConnectionState { return w.ts }
 
 // convertErr turns a received close frame into a *wsCloseError.
 func convertErr(err error) error {
+	if err == nil {
+		return nil // without the allocation of errors.As's target
+	}
 	var ce *websocket.CloseError
 	if errors.As(err, &ce) {
 		return &wsCloseError{code: ce.Code, reason: ce.Text}
@@ -264,8 +268,14 @@ func convertErr(err error) error {
 }
 
 // readAhead is the most that readMessage allocates beyond the bytes it
-// has received.
-const readAhead = 256 << 10
+// has received, so the most a peer makes us allocate by announcing a
+// length it never sends. 2 MiB holds a block or a batch of transactions
+// in one buffer; with 256 KiB, a 1 MiB message cost a second allocation
+// and a copy of the first quarter, and bulk transfers ran about 15 %
+// slower (BENCHMARKS.md). The memory is taken from the heap as the data
+// arrives: pages of a fresh buffer that are never written are not
+// resident.
+const readAhead = 2 << 20
 
 // readMessage reads one WebSocket message, normally a Chia Message, from
 // r. A Message starts with its own length, so a well-formed one is read

@@ -3,8 +3,7 @@ package peer
 // Tests of what wsconn.go does beyond passing calls to the library: the
 // exact-size message reads behind the bulk numbers of
 // bench_transport_test.go, and the cancellation of a dial that the
-// library would not interrupt by itself. (They sit in a bench_ file only
-// because of who wrote them when; they belong in wsconn_test.go.)
+// library would not interrupt by itself.
 
 import (
 	"bytes"
@@ -74,6 +73,19 @@ func TestReadMessage(t *testing.T) {
 		r := io.MultiReader(bytes.NewReader(hdr), io.LimitReader(zeros{}, protocol.MaxMessageSize))
 		if _, err := readMessage(r); err != errWSTooBig {
 			t.Fatalf("err = %v, want errWSTooBig", err)
+		}
+	})
+	t.Run("announced, not sent", func(t *testing.T) {
+		// A header announcing 40 MiB followed by 10 bytes: the buffer
+		// stays within readAhead of what arrived.
+		hdr := []byte{30, 0, 0x02, 0x80, 0, 0}
+		r := io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(make([]byte, 10)))
+		got, err := readMessage(r)
+		if err != nil || len(got) != len(hdr)+10 {
+			t.Fatalf("readMessage: %d bytes, %v", len(got), err)
+		}
+		if cap(got) > readAhead {
+			t.Fatalf("allocated %d bytes for 16 received", cap(got))
 		}
 	})
 	t.Run("broken connection", func(t *testing.T) {
