@@ -15,6 +15,7 @@ package peer
 //	peer-coder     the same peer code on coder/websocket (bench_coder_test.go)
 //	rawws-coder    a bare coder/websocket connection
 //	rawws-gorilla  a bare gorilla/websocket connection
+//	rawws-gorilla-demux  the same, its replies read by another goroutine
 //	rawtls         a bare crypto/tls connection
 
 import (
@@ -306,6 +307,48 @@ func BenchmarkRoundTrip(b *testing.B) {
 			}
 			if _, m, err := c.ReadMessage(); err != nil || len(m) != len(reply) {
 				b.Fatal(len(m), err)
+			}
+		}
+	})
+	// The least that matching replies to concurrent requests adds to the
+	// raw ping-pong: a reading goroutine that hands each reply to the
+	// waiting caller over a channel, with the same echo server.
+	b.Run("rawws-gorilla-demux", func(b *testing.B) {
+		addr := serveBench(b, gorillaServer(func(c *gws.Conn) {
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return
+				}
+				if err := c.WriteMessage(gws.BinaryMessage, reply); err != nil {
+					return
+				}
+			}
+		}), k.serverTLS(k.listener))
+		c, err := dialGorillaRaw(ctx, addr, k.clientTLS(k.client))
+		if err != nil {
+			b.Fatal(err)
+		}
+		replies := make(chan []byte, 1)
+		read := make(chan struct{})
+		go func() {
+			defer close(read)
+			for {
+				_, m, err := c.ReadMessage()
+				if err != nil {
+					close(replies)
+					return
+				}
+				replies <- m
+			}
+		}()
+		b.Cleanup(func() { _ = c.Close(); <-read })
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := c.WriteMessage(gws.BinaryMessage, req); err != nil {
+				b.Fatal(err)
+			}
+			if m := <-replies; len(m) != len(reply) {
+				b.Fatal(len(m))
 			}
 		}
 	})
