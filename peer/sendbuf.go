@@ -38,7 +38,7 @@ func getSendBuffer(n int) []byte {
 // putSendBuffer gives back a buffer from getSendBuffer.
 func putSendBuffer(b []byte) {
 	c := sizeClass(cap(b))
-	if cap(b) != 1<<c {
+	if cap(b) < pooledMin || cap(b) != 1<<c {
 		return // not one of ours
 	}
 	sendBuffers[c].Put(&b)

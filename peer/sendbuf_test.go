@@ -18,7 +18,9 @@ func TestSendBuffers(t *testing.T) {
 		}
 		putSendBuffer(b)
 	}
-	// A buffer that is not a power of two is not taken.
+	// Buffers that are not ours are not taken.
+	putSendBuffer(nil)
+	putSendBuffer(make([]byte, 0, pooledMin/2))
 	putSendBuffer(make([]byte, 0, 3*pooledMin))
 	if b := getSendBuffer(3 * pooledMin); cap(b) == 3*pooledMin {
 		t.Error("the pool kept a foreign buffer")
