@@ -148,10 +148,10 @@ func newGorillaConn(c *websocket.Conn, ts tls.ConnectionState, opts wsOptions) *
 	return w
 }
 
-// interrupt makes the blocked I/O of the socket fail once ctx, which can
-// be done, is done, through set (a deadline setter of the socket, which
-// unlike the websocket.Conn's may be called from any goroutine). The
-// returned function stops that.
+// interrupt makes the blocked I/O of the socket fail once ctx is done,
+// through set (a deadline setter of the socket, which unlike the
+// websocket.Conn's may be called from any goroutine). The returned
+// function stops that. Callers skip it for a ctx that is never done.
 func interrupt(ctx context.Context, set func(time.Time) error) func() bool {
 	return context.AfterFunc(ctx, func() { _ = set(aLongTimeAgo) })
 }
