@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"context"
 	"errors"
 
 	"github.com/chianet/chianet/protocol"
@@ -101,11 +100,12 @@ func (p *Peer) runHandler(h HandlerFunc, m protocol.Message, windowed bool) bool
 	if windowed {
 		defer p.windows.EndInbound(m.Type)
 	}
-	ctx, cancel := p.hctx, context.CancelFunc(func() {})
+	ctx := p.hctx
 	if p.cfg.HandlerTimeout > 0 {
-		ctx, cancel = context.WithTimeout(p.hctx, p.cfg.HandlerTimeout)
+		hc := newHandlerContext(p.hctx, &p.deadlines, p.cfg.HandlerTimeout)
+		defer hc.finish(&p.deadlines)
+		ctx = hc
 	}
-	defer cancel()
 
 	reply, err := h(ctx, p, m)
 	if p.hctx.Err() != nil {
@@ -157,7 +157,7 @@ func (p *Peer) runHandler(h HandlerFunc, m protocol.Message, windowed bool) bool
 		p.log.Error("encoding reply", "type", out.Type, "err", err)
 		return false
 	}
-	if _, err := p.gateOutbound(p.hctx, out.Type, len(out.Data), false, out.HasID); err != nil {
+	if _, err := p.gateOutbound(p.hctx, nil, out.Type, len(out.Data), false, out.HasID); err != nil {
 		return false
 	}
 	return p.claim(outItem{data: data, pooled: pooled})

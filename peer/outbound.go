@@ -149,8 +149,9 @@ func checkSendable(m *protocol.Message) error {
 //     limit it is checked again every retry interval, except respond_peers,
 //     which is dropped (ErrDropped).
 //
-// It returns early with ctx's error or the close reason.
-func (p *Peer) gateOutbound(ctx context.Context, t protocol.MessageType, size int, tracked, hasID bool) (release func(), err error) {
+// It returns early with ctx's error, errExpired once expired is closed
+// (a request's timeout; nil for none), or the close reason.
+func (p *Peer) gateOutbound(ctx context.Context, expired <-chan struct{}, t protocol.MessageType, size int, tracked, hasID bool) (release func(), err error) {
 	noop := func() {}
 	if p.info.Exempt {
 		return noop, nil
@@ -161,7 +162,7 @@ func (p *Peer) gateOutbound(ctx context.Context, t protocol.MessageType, size in
 			if window == 0 {
 				return noop, nil
 			}
-			return p.acquireWindow(ctx, t)
+			return p.acquireWindow(ctx, expired, t)
 		}
 		if listed && hasID && window == 0 {
 			return noop, nil
@@ -188,14 +189,20 @@ func (p *Peer) gateOutbound(ctx context.Context, t protocol.MessageType, size in
 		case <-timer.C:
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-expired:
+			return nil, errExpired
 		case <-p.closing:
 			return nil, p.closedErr()
 		}
 	}
 }
 
+// errExpired is gateOutbound's error when the request's own timeout
+// passed.
+var errExpired = errors.New("peer: request timeout")
+
 // acquireWindow waits for a slot in the peer's v3 window for t.
-func (p *Peer) acquireWindow(ctx context.Context, t protocol.MessageType) (func(), error) {
+func (p *Peer) acquireWindow(ctx context.Context, expired <-chan struct{}, t protocol.MessageType) (func(), error) {
 	for {
 		p.windowMu.Lock()
 		freed := p.windowFreed
@@ -217,6 +224,8 @@ func (p *Peer) acquireWindow(ctx context.Context, t protocol.MessageType) (func(
 		case <-freed:
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-expired:
+			return nil, errExpired
 		case <-p.closing:
 			return nil, p.closedErr()
 		}
@@ -236,7 +245,7 @@ func (p *Peer) SendMessage(ctx context.Context, m protocol.Message) error {
 	if err := p.checkOpen(); err != nil {
 		return err
 	}
-	if _, err := p.gateOutbound(ctx, m.Type, len(m.Data), false, m.HasID); err != nil {
+	if _, err := p.gateOutbound(ctx, nil, m.Type, len(m.Data), false, m.HasID); err != nil {
 		return err
 	}
 	p.push(outItem{data: data, pooled: pooled})

@@ -111,6 +111,9 @@ type Peer struct {
 	inFlight chan struct{} // semaphore of MaxInFlight
 	handling chan struct{} // semaphore of MaxHandlers
 
+	// deadlines times out requests and handlers.
+	deadlines deadlines
+
 	// Outgoing queue, drained by writeLoop or written directly.
 	out outQueue
 
@@ -335,6 +338,7 @@ func (p *Peer) shutdown(r *CloseReason) {
 		close(p.closing)
 		p.closeQueue()
 		p.hcancel()
+		p.deadlines.close()
 		if rc.Remote {
 			p.ws.close(StatusAbnormal, "")
 		} else {

@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/streamable"
@@ -131,14 +132,17 @@ func (p *Peer) RequestMessage(ctx context.Context, req protocol.Message) (protoc
 	if err := p.checkOpen(); err != nil {
 		return protocol.Message{}, err
 	}
-	parent := ctx
+	// The timeout runs from here: waiting for an in-flight slot and
+	// for our outbound limits counts against it, as in the reference.
+	var expired chan struct{}
 	if p.cfg.RequestTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.cfg.RequestTimeout)
-		defer cancel()
+		d := &expiry{at: time.Now().Add(p.cfg.RequestTimeout), done: make(chan struct{})}
+		p.deadlines.add(d)
+		defer p.deadlines.remove(d)
+		expired = d.done
 	}
 	timeoutErr := func() error {
-		if err := parent.Err(); err != nil {
+		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("peer: %v request: %w", req.Type, err)
 		}
 		return fmt.Errorf("peer: %v request: %w: %w", req.Type, ErrRequestTimeout, context.DeadlineExceeded)
@@ -148,14 +152,16 @@ func (p *Peer) RequestMessage(ctx context.Context, req protocol.Message) (protoc
 	case p.inFlight <- struct{}{}:
 	case <-ctx.Done():
 		return protocol.Message{}, timeoutErr()
+	case <-expired:
+		return protocol.Message{}, timeoutErr()
 	case <-p.closing:
 		return protocol.Message{}, p.closedErr()
 	}
 	defer func() { <-p.inFlight }()
 
-	release, err := p.gateOutbound(ctx, req.Type, len(req.Data), true, true)
+	release, err := p.gateOutbound(ctx, expired, req.Type, len(req.Data), true, true)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || err == errExpired {
 			return protocol.Message{}, timeoutErr()
 		}
 		return protocol.Message{}, err
@@ -182,6 +188,12 @@ func (p *Peer) RequestMessage(ctx context.Context, req protocol.Message) (protoc
 	select {
 	case rep = <-ch:
 	case <-ctx.Done():
+		var late bool
+		if rep, late = p.abandon(id, ch); !late {
+			p.log.Debug("request cancelled", "type", req.Type, "id", id)
+			return protocol.Message{}, timeoutErr()
+		}
+	case <-expired:
 		var late bool
 		if rep, late = p.abandon(id, ch); !late {
 			p.log.Debug("request timed out", "type", req.Type, "id", id)
