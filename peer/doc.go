@@ -86,10 +86,13 @@
 // the peer is accepted. run keeps the heartbeat and idle timers and owns
 // shutdown: the first error reported by a loop or a timer, or the first
 // Close, wins; it closes the WebSocket with that reason, cancels the
-// handlers' contexts, waits for every goroutine and then closes Done. Every pending Request returns the
-// CloseReason, which wraps ErrClosed. One mutex owns the request-id map;
-// each request has its own reply channel. All methods of Peer are safe
-// for concurrent use; calls that can block take a context.
+// handlers' contexts, waits for every goroutine and then closes Done.
+// Every pending Request returns the CloseReason, which wraps ErrClosed.
+// One mutex owns the request-id map; each request has its own reply
+// channel. Request and handler timeouts share one timer per connection,
+// armed for the earliest deadline (timeouts.go), and large outgoing
+// messages are encoded into pooled buffers (sendbuf.go). All methods of
+// Peer are safe for concurrent use; calls that can block take a context.
 //
 // The WebSocket library (github.com/gorilla/websocket, chosen over
 // github.com/coder/websocket by the benchmarks recorded in BENCHMARKS.md)
