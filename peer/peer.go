@@ -100,6 +100,7 @@ type Peer struct {
 	ioCancel  context.CancelFunc
 	hctx      context.Context // parent of handler contexts; cancelled at closing
 	hcancel   context.CancelFunc
+	hvalues   context.Context // hctx without its cancellation: the values of handler contexts
 	wg        sync.WaitGroup
 	finishing sync.Once
 
@@ -148,6 +149,7 @@ func newPeer(cfg Config, outbound, exempt bool) *Peer {
 	}
 	p.ioCtx, p.ioCancel = context.WithCancel(context.Background())
 	p.hctx, p.hcancel = context.WithCancel(context.Background())
+	p.hvalues = context.WithoutCancel(p.hctx)
 	for t, h := range cfg.Handlers {
 		if h == nil || t == protocol.MsgHandshake || t == protocol.MsgConfigureWindowSizes {
 			continue

@@ -19,11 +19,11 @@ import (
 // still fires exactly when it is due.
 
 // expiry is one call's timeout: when at passes, done is closed (a
-// request) or cancel is called with context.DeadlineExceeded (a handler).
+// request) or ctx is cancelled with context.DeadlineExceeded (a handler).
 type expiry struct {
-	at     time.Time
-	done   chan struct{}
-	cancel context.CancelCauseFunc
+	at   time.Time
+	done chan struct{}
+	ctx  *handlerContext
 }
 
 // expire carries out d.
@@ -31,8 +31,8 @@ func (d *expiry) expire() {
 	if d.done != nil {
 		close(d.done)
 	}
-	if d.cancel != nil {
-		d.cancel(context.DeadlineExceeded)
+	if d.ctx != nil {
+		d.ctx.cancel(context.DeadlineExceeded)
 	}
 }
 
@@ -120,42 +120,103 @@ func (q *deadlines) close() {
 	q.mu.Unlock()
 }
 
-// handlerContext is a handler's context: the connection's handler
-// context with the handler's deadline, cancelled by the connection's
-// deadlines rather than by a timer of its own. Err reports
-// context.DeadlineExceeded once the deadline passed, as a context of
-// context.WithDeadline does; contexts derived from it see
-// context.Canceled, with context.DeadlineExceeded as their cause.
+// handlerContext is a handler's context: done when the handler's
+// deadline passes (Err is context.DeadlineExceeded), when the connection
+// closes (the parent's error) or when the handler returned. It behaves as
+// a context of context.WithDeadline, derived contexts included, but its
+// deadline is one entry of the connection's deadlines instead of a timer
+// of its own. Its values are the parent's.
 type handlerContext struct {
-	context.Context
-	d expiry
+	values     context.Context // the parent without its cancellation, for Value
+	d          expiry
+	stopParent func() bool
+
+	mu    sync.Mutex
+	done  chan struct{}
+	err   error
+	funcs map[*afterFunc]struct{}
+}
+
+// afterFunc is one function registered by AfterFunc.
+type afterFunc struct{ f func() }
+
+// newHandlerContext returns the context of a handler that may run for
+// timeout, with the values of values and cancelled with parent (values
+// is context.WithoutCancel(parent), made once per connection); its
+// deadline is scheduled in q. The caller must call finish when the
+// handler returned.
+func newHandlerContext(parent, values context.Context, q *deadlines, timeout time.Duration) *handlerContext {
+	c := &handlerContext{values: values, done: make(chan struct{})}
+	c.d = expiry{at: time.Now().Add(timeout), ctx: c}
+	c.mu.Lock() // a parent that is done already calls cancel at once
+	c.stopParent = context.AfterFunc(parent, func() { c.cancel(parent.Err()) })
+	c.mu.Unlock()
+	q.add(&c.d)
+	return c
+}
+
+// finish unschedules c's deadline and cancels c.
+func (c *handlerContext) finish(q *deadlines) {
+	q.remove(&c.d)
+	c.cancel(context.Canceled)
+}
+
+// cancel makes c done with err, unless it is done already, and starts the
+// functions registered with AfterFunc.
+func (c *handlerContext) cancel(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = err
+	close(c.done)
+	funcs, stop := c.funcs, c.stopParent
+	c.funcs = nil
+	c.mu.Unlock()
+	stop()
+	for a := range funcs {
+		go a.f()
+	}
 }
 
 // Deadline returns the handler's deadline.
 func (c *handlerContext) Deadline() (time.Time, bool) { return c.d.at, true }
 
-// Err returns context.DeadlineExceeded after the deadline, the parent's
-// error after the connection closed, and nil before.
+// Done is closed when c is done.
+func (c *handlerContext) Done() <-chan struct{} { return c.done }
+
+// Err returns nil before c is done, then why it is.
 func (c *handlerContext) Err() error {
-	err := c.Context.Err()
-	if err != nil && context.Cause(c.Context) == context.DeadlineExceeded {
-		return context.DeadlineExceeded
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Value returns the parent's value for key.
+func (c *handlerContext) Value(key any) any { return c.values.Value(key) }
+
+// AfterFunc calls f in its own goroutine once c is done; stop unregisters
+// f and reports whether it did so before f was started. Contexts derived
+// from c use it (through the context package), so they learn c's own
+// error without a goroutine each.
+func (c *handlerContext) AfterFunc(f func()) (stop func() bool) {
+	a := &afterFunc{f: f}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		go f()
+		return func() bool { return false }
 	}
-	return err
-}
-
-// newHandlerContext returns the context of a handler that may run for
-// timeout, scheduled in q; the caller must call finish when the handler
-// returned.
-func newHandlerContext(parent context.Context, q *deadlines, timeout time.Duration) *handlerContext {
-	inner, cancel := context.WithCancelCause(parent)
-	c := &handlerContext{Context: inner, d: expiry{at: time.Now().Add(timeout), cancel: cancel}}
-	q.add(&c.d)
-	return c
-}
-
-// finish unschedules c's deadline and releases c.
-func (c *handlerContext) finish(q *deadlines) {
-	q.remove(&c.d)
-	c.d.cancel(context.Canceled)
+	if c.funcs == nil {
+		c.funcs = make(map[*afterFunc]struct{})
+	}
+	c.funcs[a] = struct{}{}
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, ok := c.funcs[a]
+		delete(c.funcs, a)
+		return ok
+	}
 }

@@ -50,12 +50,15 @@ func TestDeadlines(t *testing.T) {
 		after := mk(time.Hour)
 		q.add(after)
 		q.close()
-		q.add(mk(time.Minute)) // ignored once closed
+		closedAdd := mk(time.Minute)
+		q.add(closedAdd) // ignored once closed
 		time.Sleep(2 * time.Hour)
-		select {
-		case <-after.done:
-			t.Fatal("a deadline expired after close")
-		default:
+		for _, d := range []*expiry{after, closedAdd} {
+			select {
+			case <-d.done:
+				t.Fatal("a deadline expired after close")
+			default:
+			}
 		}
 	})
 }
@@ -71,6 +74,7 @@ func TestHandlerTimeout(t *testing.T) {
 			deadline     time.Time
 			hasDeadline  bool
 			err, cause   error
+			derived      [2]error // of WithCancel and WithTimeout(1 h) children
 			started, end time.Time
 		}
 		got := make(chan seen, 1)
@@ -79,8 +83,15 @@ func TestHandlerTimeout(t *testing.T) {
 		cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *Peer, m protocol.Message) (*protocol.Message, error) {
 			s := seen{started: time.Now()}
 			s.deadline, s.hasDeadline = ctx.Deadline()
+			c1, cancel1 := context.WithCancel(ctx)
+			defer cancel1()
+			c2, cancel2 := context.WithTimeout(ctx, time.Hour)
+			defer cancel2()
 			<-ctx.Done()
 			s.end, s.err, s.cause = time.Now(), ctx.Err(), context.Cause(ctx)
+			<-c1.Done()
+			<-c2.Done()
+			s.derived = [2]error{c1.Err(), c2.Err()}
 			got <- s
 			return echoBlock(ctx, p, m)
 		}
@@ -106,6 +117,11 @@ func TestHandlerTimeout(t *testing.T) {
 		if s.err != context.DeadlineExceeded || s.cause != context.DeadlineExceeded {
 			t.Errorf("handler context: Err %v, Cause %v, want DeadlineExceeded", s.err, s.cause)
 		}
+		for i, err := range s.derived {
+			if err != context.DeadlineExceeded {
+				t.Errorf("derived context %d: Err %v, want DeadlineExceeded", i, err)
+			}
+		}
 
 		// A handler running when the connection closes is cancelled.
 		cfgDone := make(chan error, 1)
@@ -127,5 +143,45 @@ func TestHandlerTimeout(t *testing.T) {
 		<-d2.Done()
 		dialer.Close(nil)
 		<-listener.Done()
+	})
+}
+
+// TestHandlerContext checks the context.Context contract of a handler's
+// context beyond its deadline: the parent's values, cancellation by the
+// parent, and AfterFunc registrations run once done or stopped before.
+func TestHandlerContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type key struct{}
+		parent, cancelParent := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
+		var q deadlines
+		defer q.close()
+		c := newHandlerContext(parent, context.WithoutCancel(parent), &q, time.Minute)
+		if c.Value(key{}) != "v" || c.Err() != nil || context.Cause(c) != nil {
+			t.Fatalf("before done: Value %v, Err %v, Cause %v", c.Value(key{}), c.Err(), context.Cause(c))
+		}
+		ran := make(chan struct{})
+		stopRan := c.AfterFunc(func() { close(ran) })
+		stopped := c.AfterFunc(func() { t.Error("a stopped AfterFunc ran") })
+		if !stopped() {
+			t.Error("stop before done reported false")
+		}
+		cancelParent()
+		<-c.Done()
+		<-ran
+		if c.Err() != context.Canceled || context.Cause(c) != context.Canceled {
+			t.Errorf("after the parent's cancel: Err %v, Cause %v", c.Err(), context.Cause(c))
+		}
+		if stopRan() {
+			t.Error("stop after the function started reported true")
+		}
+		late := make(chan struct{})
+		c.AfterFunc(func() { close(late) })
+		<-late
+		time.Sleep(2 * time.Minute) // the deadline passes: nothing changes
+		if c.Err() != context.Canceled {
+			t.Errorf("Err changed to %v", c.Err())
+		}
+		c.finish(&q)
+		synctest.Wait()
 	})
 }
