@@ -41,6 +41,37 @@ func TestOutboundRateLimitWaits(t *testing.T) {
 	})
 }
 
+// TestRequestTimeoutWhileHeld checks that the request timeout runs while
+// our outbound limit holds a request back: with a 30 s timeout, the
+// fourth request_peers of a minute fails with ErrRequestTimeout after
+// exactly 30 s instead of waiting for the next bucket.
+func TestRequestTimeoutWhileHeld(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := startMem(t, &Handler{Config: listenerConfig(), Exempt: func(*http.Request) bool { return true }})
+		ccfg := e.clientConfig()
+		ccfg.RequestTimeout = 30 * time.Second
+		dialer := e.dial(t, ccfg)
+		for i := range 3 {
+			if _, err := dialer.RequestPeers(context.Background()); err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+		}
+		start := time.Now()
+		_, err := dialer.RequestPeers(context.Background())
+		if !errors.Is(err, ErrRequestTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("fourth request: %v, want ErrRequestTimeout", err)
+		}
+		if d := time.Since(start); d != ccfg.RequestTimeout {
+			t.Fatalf("fourth request failed after %v, want %v", d, ccfg.RequestTimeout)
+		}
+		// The id space was not touched: the next bucket works.
+		time.Sleep(time.Minute)
+		if _, err := dialer.RequestPeers(context.Background()); err != nil {
+			t.Fatalf("request in the next minute: %v", err)
+		}
+	})
+}
+
 // TestRespondPeersDropped checks the exception: a respond_peers over our
 // outbound limit is dropped, so the fourth request_peers in a minute is
 // never answered.
