@@ -238,14 +238,18 @@ func (p *Peer) acquireWindow(ctx context.Context, expired <-chan struct{}, t pro
 // is queued for writing; it blocks only while our outbound rate limit
 // holds the message back, until ctx is done.
 func (p *Peer) SendMessage(ctx context.Context, m protocol.Message) error {
-	data, pooled, err := encode(&m)
-	if err != nil {
+	if err := checkSendable(&m); err != nil {
 		return err
 	}
 	if err := p.checkOpen(); err != nil {
 		return err
 	}
 	if _, err := p.gateOutbound(ctx, nil, m.Type, len(m.Data), false, m.HasID); err != nil {
+		return err
+	}
+	// Encoded only now, so no buffer is held while the limit waits.
+	data, pooled, err := encode(&m)
+	if err != nil {
 		return err
 	}
 	p.push(outItem{data: data, pooled: pooled})

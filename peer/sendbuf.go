@@ -14,19 +14,24 @@ import (
 // 1 MiB messages took about a fifth of the sender's CPU.
 
 // pooledMin is the smallest message encoded into a pooled buffer; below
-// it an allocation is cheap.
-const pooledMin = 64 << 10
+// it an allocation is cheap. pooledMax is the largest: a buffer is
+// rounded up to a power of two and stays in the pool for up to two
+// garbage collections, which for the rare larger message (up to
+// protocol.MaxMessageSize) would hold up to 64 MiB for one send.
+const (
+	pooledMin = 64 << 10
+	pooledMax = 8 << 20
+)
 
 // sendBuffers holds free buffers by size class: class c holds buffers of
-// capacity 1<<c, from pooledMin up to the smallest power of two that
-// holds protocol.MaxMessageSize.
+// capacity 1<<c, from pooledMin to pooledMax.
 var sendBuffers [bits.UintSize]sync.Pool
 
 // sizeClass returns the class whose buffers hold n bytes.
 func sizeClass(n int) int { return bits.Len(uint(n - 1)) }
 
 // getSendBuffer returns an empty buffer with room for n bytes, where
-// pooledMin <= n <= protocol.MaxMessageSize.
+// pooledMin <= n <= pooledMax.
 func getSendBuffer(n int) []byte {
 	c := sizeClass(n)
 	if b, ok := sendBuffers[c].Get().(*[]byte); ok {
@@ -38,7 +43,7 @@ func getSendBuffer(n int) []byte {
 // putSendBuffer gives back a buffer from getSendBuffer.
 func putSendBuffer(b []byte) {
 	c := sizeClass(cap(b))
-	if cap(b) < pooledMin || cap(b) != 1<<c {
+	if cap(b) < pooledMin || cap(b) > pooledMax || cap(b) != 1<<c {
 		return // not one of ours
 	}
 	sendBuffers[c].Put(&b)
@@ -51,7 +56,7 @@ func encode(m *protocol.Message) (data []byte, pooled bool, err error) {
 		return nil, false, err
 	}
 	n := m.EncodedLen()
-	if n < pooledMin {
+	if n < pooledMin || n > pooledMax {
 		data, err = m.MarshalBinary()
 		return data, false, err
 	}

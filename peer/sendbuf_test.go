@@ -11,7 +11,7 @@ import (
 // TestSendBuffers checks the size classes of the pool of large outgoing
 // messages and that encode uses it only from pooledMin on.
 func TestSendBuffers(t *testing.T) {
-	for _, n := range []int{pooledMin, pooledMin + 1, 1 << 20, 1<<20 + 7, protocol.MaxMessageSize} {
+	for _, n := range []int{pooledMin, pooledMin + 1, 1 << 20, 1<<20 + 7, pooledMax} {
 		b := getSendBuffer(n)
 		if len(b) != 0 || cap(b) < n || cap(b) >= 2*n || cap(b)&(cap(b)-1) != 0 {
 			t.Errorf("getSendBuffer(%d): len %d cap %d", n, len(b), cap(b))
@@ -22,6 +22,7 @@ func TestSendBuffers(t *testing.T) {
 	putSendBuffer(nil)
 	putSendBuffer(make([]byte, 0, pooledMin/2))
 	putSendBuffer(make([]byte, 0, 3*pooledMin))
+	putSendBuffer(make([]byte, 0, 2*pooledMax))
 	if b := getSendBuffer(3 * pooledMin); cap(b) == 3*pooledMin {
 		t.Error("the pool kept a foreign buffer")
 	}
@@ -29,7 +30,7 @@ func TestSendBuffers(t *testing.T) {
 	for _, c := range []struct {
 		size   int
 		pooled bool
-	}{{0, false}, {pooledMin - 8, false}, {pooledMin, true}, {5 << 20, true}} {
+	}{{0, false}, {pooledMin - 8, false}, {pooledMin, true}, {5 << 20, true}, {pooledMax, false}} {
 		m := protocol.Message{Type: protocol.MsgRespondBlocks, Data: bytes.Repeat([]byte{9}, c.size)}
 		data, pooled, err := encode(&m)
 		if err != nil {
