@@ -267,14 +267,15 @@ func convertErr(err error) error {
 	return err
 }
 
-// readAhead is the most that readMessage allocates beyond the bytes it
-// has received, so the most a peer makes us allocate by announcing a
-// length it never sends. 2 MiB holds a block or a batch of transactions
-// in one buffer; with 256 KiB, a 1 MiB message cost a second allocation
-// and a copy of the first quarter, and bulk transfers ran about 15 %
-// slower (BENCHMARKS.md). The memory is taken from the heap as the data
-// arrives: pages of a fresh buffer that are never written are not
-// resident.
+// readAhead is the size of readMessage's first buffer for a message
+// that announces more: what a peer makes us allocate by announcing a
+// length it does not send. Past it, buffers grow eightfold as the data
+// arrives, so the memory held stays within about eight times what was
+// received (and within protocol.MaxMessageSize). 2 MiB holds a block or
+// a batch of transactions in one buffer; with 256 KiB, a 1 MiB message
+// cost a second allocation and a copy, and bulk transfers ran about
+// 15 % slower (BENCHMARKS.md). The price is what a peer that stalls
+// after a header can hold: 2 MiB per connection instead of 256 KiB.
 const readAhead = 2 << 20
 
 // readMessage reads one WebSocket message, normally a Chia Message, from

@@ -87,6 +87,16 @@ func TestReadMessage(t *testing.T) {
 		if cap(got) > readAhead {
 			t.Fatalf("allocated %d bytes for 16 received", cap(got))
 		}
+		// Past the read-ahead, buffers stay within 8x what arrived.
+		const sent = readAhead + 1000
+		r = io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(make([]byte, sent)))
+		got, err = readMessage(r)
+		if err != nil || len(got) != len(hdr)+sent {
+			t.Fatalf("readMessage: %d bytes, %v", len(got), err)
+		}
+		if cap(got) > 8*readAhead {
+			t.Fatalf("allocated %d bytes for %d received", cap(got), len(got))
+		}
 	})
 	t.Run("broken connection", func(t *testing.T) {
 		broken := errors.New("broken")
