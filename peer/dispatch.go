@@ -102,7 +102,7 @@ func (p *Peer) runHandler(h HandlerFunc, m protocol.Message, windowed bool) bool
 	}
 	ctx := p.hctx
 	if p.cfg.HandlerTimeout > 0 {
-		hc := newHandlerContext(p.hctx, p.hvalues, &p.deadlines, p.cfg.HandlerTimeout)
+		hc := newHandlerContext(p.hvalues, &p.deadlines, p.cfg.HandlerTimeout)
 		defer hc.finish(&p.deadlines)
 		ctx = hc
 	}

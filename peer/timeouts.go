@@ -45,13 +45,13 @@ type deadlines struct {
 	closed bool
 }
 
-// add schedules d. It does nothing once the set is closed (d then never
-// expires: the connection is closing, and its callers end on that).
-func (q *deadlines) add(d *expiry) {
+// add schedules d and reports whether it did: once the set is closed d
+// never expires (the connection is closing, and its callers end on that).
+func (q *deadlines) add(d *expiry) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
-		return
+		return false
 	}
 	if q.set == nil {
 		q.set = make(map[*expiry]struct{})
@@ -60,6 +60,7 @@ func (q *deadlines) add(d *expiry) {
 	if q.armed.IsZero() || d.at.Before(q.armed) {
 		q.arm(d.at)
 	}
+	return true
 }
 
 // remove unschedules d, which has not expired or has.
@@ -109,27 +110,35 @@ func (q *deadlines) sweep() {
 	}
 }
 
-// close stops the timer for good.
+// close stops the timer for good and cancels the handler contexts in the
+// set with context.Canceled, as their parent is at shutdown.
 func (q *deadlines) close() {
 	q.mu.Lock()
 	q.closed = true
+	set := q.set
 	q.set = nil
 	if q.timer != nil {
 		q.timer.Stop()
 	}
 	q.mu.Unlock()
+	for d := range set {
+		if d.ctx != nil {
+			d.ctx.cancel(context.Canceled)
+		}
+	}
 }
 
 // handlerContext is a handler's context: done when the handler's
 // deadline passes (Err is context.DeadlineExceeded), when the connection
-// closes (the parent's error) or when the handler returned. It behaves as
-// a context of context.WithDeadline, derived contexts included, but its
-// deadline is one entry of the connection's deadlines instead of a timer
-// of its own. Its values are the parent's.
+// closes (context.Canceled, from deadlines.close) or when the handler
+// returned. It behaves as a context of context.WithDeadline, derived
+// contexts included, but its deadline is one entry of the connection's
+// deadlines instead of a timer of its own, and the connection's shutdown
+// reaches it through the same set instead of a registration with a
+// parent context.
 type handlerContext struct {
-	values     context.Context // the parent without its cancellation, for Value
-	d          expiry
-	stopParent func() bool
+	values context.Context // the connection's values, without cancellation
+	d      expiry
 
 	mu    sync.Mutex
 	done  chan struct{}
@@ -141,17 +150,15 @@ type handlerContext struct {
 type afterFunc struct{ f func() }
 
 // newHandlerContext returns the context of a handler that may run for
-// timeout, with the values of values and cancelled with parent (values
-// is context.WithoutCancel(parent), made once per connection); its
-// deadline is scheduled in q. The caller must call finish when the
+// timeout, with the values of values, scheduled in q: cancelled when its
+// deadline passes or q is closed. The caller must call finish when the
 // handler returned.
-func newHandlerContext(parent, values context.Context, q *deadlines, timeout time.Duration) *handlerContext {
+func newHandlerContext(values context.Context, q *deadlines, timeout time.Duration) *handlerContext {
 	c := &handlerContext{values: values, done: make(chan struct{})}
 	c.d = expiry{at: time.Now().Add(timeout), ctx: c}
-	c.mu.Lock() // a parent that is done already calls cancel at once
-	c.stopParent = context.AfterFunc(parent, func() { c.cancel(parent.Err()) })
-	c.mu.Unlock()
-	q.add(&c.d)
+	if !q.add(&c.d) {
+		c.cancel(context.Canceled) // the connection is closing
+	}
 	return c
 }
 
@@ -171,10 +178,9 @@ func (c *handlerContext) cancel(err error) {
 	}
 	c.err = err
 	close(c.done)
-	funcs, stop := c.funcs, c.stopParent
+	funcs := c.funcs
 	c.funcs = nil
 	c.mu.Unlock()
-	stop()
 	for a := range funcs {
 		go a.f()
 	}

@@ -147,15 +147,13 @@ func TestHandlerTimeout(t *testing.T) {
 }
 
 // TestHandlerContext checks the context.Context contract of a handler's
-// context beyond its deadline: the parent's values, cancellation by the
-// parent, and AfterFunc registrations run once done or stopped before.
+// context beyond its deadline: the connection's values, cancellation at
+// shutdown, and AfterFunc registrations run once done or stopped before.
 func TestHandlerContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		type key struct{}
-		parent, cancelParent := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
 		var q deadlines
-		defer q.close()
-		c := newHandlerContext(parent, context.WithoutCancel(parent), &q, time.Minute)
+		c := newHandlerContext(context.WithValue(context.Background(), key{}, "v"), &q, time.Minute)
 		if c.Value(key{}) != "v" || c.Err() != nil || context.Cause(c) != nil {
 			t.Fatalf("before done: Value %v, Err %v, Cause %v", c.Value(key{}), c.Err(), context.Cause(c))
 		}
@@ -165,11 +163,11 @@ func TestHandlerContext(t *testing.T) {
 		if !stopped() {
 			t.Error("stop before done reported false")
 		}
-		cancelParent()
+		q.close() // the connection's shutdown
 		<-c.Done()
 		<-ran
 		if c.Err() != context.Canceled || context.Cause(c) != context.Canceled {
-			t.Errorf("after the parent's cancel: Err %v, Cause %v", c.Err(), context.Cause(c))
+			t.Errorf("after shutdown: Err %v, Cause %v", c.Err(), context.Cause(c))
 		}
 		if stopRan() {
 			t.Error("stop after the function started reported true")
@@ -182,6 +180,11 @@ func TestHandlerContext(t *testing.T) {
 			t.Errorf("Err changed to %v", c.Err())
 		}
 		c.finish(&q)
+
+		// A handler that starts after shutdown gets a cancelled context.
+		if c2 := newHandlerContext(context.Background(), &q, time.Minute); c2.Err() != context.Canceled {
+			t.Errorf("context made after close: Err %v", c2.Err())
+		}
 		synctest.Wait()
 	})
 }
