@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"context"
 	"errors"
 
 	"github.com/chianet/chianet/protocol"
@@ -102,7 +103,7 @@ func (p *Peer) runHandler(h HandlerFunc, m protocol.Message, windowed bool) bool
 	}
 	ctx := p.hctx
 	if p.cfg.HandlerTimeout > 0 {
-		hc := newHandlerContext(p.hvalues, &p.deadlines, p.cfg.HandlerTimeout)
+		hc := newHandlerContext(context.Background(), &p.deadlines, p.cfg.HandlerTimeout)
 		defer hc.finish(&p.deadlines)
 		ctx = hc
 	}

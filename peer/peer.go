@@ -98,9 +98,8 @@ type Peer struct {
 	reason    *CloseReason
 	ioCtx     context.Context // for heartbeat pings; cancelled after the close frame went out
 	ioCancel  context.CancelFunc
-	hctx      context.Context // parent of handler contexts; cancelled at closing
+	hctx      context.Context // handlers' context without a HandlerTimeout; cancelled at closing
 	hcancel   context.CancelFunc
-	hvalues   context.Context // hctx without its cancellation: the values of handler contexts
 	wg        sync.WaitGroup
 	finishing sync.Once
 
@@ -149,7 +148,6 @@ func newPeer(cfg Config, outbound, exempt bool) *Peer {
 	}
 	p.ioCtx, p.ioCancel = context.WithCancel(context.Background())
 	p.hctx, p.hcancel = context.WithCancel(context.Background())
-	p.hvalues = context.WithoutCancel(p.hctx)
 	for t, h := range cfg.Handlers {
 		if h == nil || t == protocol.MsgHandshake || t == protocol.MsgConfigureWindowSizes {
 			continue
