@@ -29,6 +29,10 @@ type coderConn struct {
 	ts tls.ConnectionState
 }
 
+func (*coderConn) waiter() *frameConn { return nil }
+
+func (*coderConn) wait(int) error { return errTooLong }
+
 var _ wsConn = (*coderConn)(nil)
 
 func (o wsOptions) coderOnPing() func(context.Context, []byte) bool {

@@ -48,6 +48,12 @@ type wsConn interface {
 	close(code int, reason string)
 	// tlsState returns the TLS state of the underlying connection.
 	tlsState() tls.ConnectionState
+	// waiter returns what lets a Request caller wait for a whole message
+	// before reading it (see frameConn), or nil when the connection has
+	// none.
+	waiter() *frameConn
+	// wait is the waiter's waitMessage, under the read lock.
+	wait(limit int) error
 }
 
 // wsCloseError reports a close frame received from the peer.
@@ -106,6 +112,7 @@ const writeBufferSize = 64 << 10
 type gorillaConn struct {
 	c  *websocket.Conn
 	ts tls.ConnectionState
+	fc *frameConn // a dialled connection's; nil for an accepted one
 
 	readMu   sync.Mutex // held by read; close reads itself when it is free
 	readOnce sync.Once
@@ -255,6 +262,14 @@ func (w *gorillaConn) close(code int, reason string) {
 
 func (w *gorillaConn) tlsState() tls.ConnectionState { return w.ts }
 
+func (w *gorillaConn) waiter() *frameConn { return w.fc }
+
+func (w *gorillaConn) wait(limit int) error {
+	w.readMu.Lock()
+	defer w.readMu.Unlock()
+	return w.fc.waitMessage(limit)
+}
+
 // convertErr turns a received close frame into a *wsCloseError.
 func convertErr(err error) error {
 	if err == nil {
@@ -382,23 +397,34 @@ func dialWS(ctx context.Context, cfg dialConfig) (wsConn, net.Addr, error) {
 		}
 		return c, err
 	}
+	var fc *frameConn
+	dialTLS := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		raw, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := tls.Client(raw, cfg.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = raw.Close()
+			return nil, err
+		}
+		fc = newFrameConn(tc)
+		return fc, nil
+	}
 	d := &websocket.Dialer{
-		NetDialContext:  dial,
-		TLSClientConfig: cfg.tls,
-		ReadBufferSize:  readBufferSize,
-		WriteBufferSize: writeBufferSize,
-		WriteBufferPool: writeBuffers,
+		NetDialTLSContext: dialTLS,
+		ReadBufferSize:    readBufferSize,
+		WriteBufferSize:   writeBufferSize,
+		WriteBufferPool:   writeBuffers,
 	}
 	c, resp, err := d.DialContext(ctx, cfg.url, nil)
 	if err != nil {
 		return nil, nil, dialError(ctx, resp, err)
 	}
-	tc, ok := c.NetConn().(*tls.Conn)
-	if !ok {
-		_ = c.Close()
-		return nil, nil, errors.New("peer: no TLS state after dial")
-	}
-	return newGorillaConn(c, tc.ConnectionState(), cfg.opts), tc.RemoteAddr(), nil
+	tc := fc.Conn.(*tls.Conn)
+	w := newGorillaConn(c, tc.ConnectionState(), cfg.opts)
+	w.fc = fc
+	return w, tc.RemoteAddr(), nil
 }
 
 // dialError adds to a failed dial what callers look for: the context's
