@@ -36,8 +36,11 @@ type outItem struct {
 // goroutine hand-off less per round trip). At most one writer exists at a
 // time, which keeps the order of the queue.
 type outQueue struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// items[head:] wait; the array is reused once drained, so a queue
+	// that never holds more than a few items stops allocating.
 	items   []outItem
+	head    int
 	writing bool // a writer (goroutine or direct caller) is active
 	closed  bool // set at shutdown, before the peer's wg.Wait
 }
@@ -60,7 +63,7 @@ func (p *Peer) claim(it outItem) bool {
 	if q.closed {
 		return false
 	}
-	q.items = append(q.items, it)
+	q.add(it)
 	if q.writing {
 		return false
 	}
@@ -78,8 +81,8 @@ func (p *Peer) pushDirect(it outItem) {
 		q.mu.Unlock()
 		return
 	}
-	if q.writing || len(q.items) > 0 {
-		q.items = append(q.items, it)
+	if q.writing || q.head < len(q.items) {
+		q.add(it)
 		q.mu.Unlock()
 		return
 	}
@@ -90,7 +93,7 @@ func (p *Peer) pushDirect(it outItem) {
 		p.closeQueue()
 	}
 	q.mu.Lock()
-	if len(q.items) > 0 && !q.closed {
+	if q.head < len(q.items) && !q.closed {
 		// Others queued behind us: a goroutine takes over.
 		q.mu.Unlock()
 		go p.writeLoop() // inherits our wg count
@@ -105,23 +108,44 @@ func (p *Peer) pushDirect(it outItem) {
 func (p *Peer) closeQueue() {
 	p.out.mu.Lock()
 	p.out.closed = true
-	p.out.items = nil
+	p.out.items, p.out.head = nil, 0
 	p.out.mu.Unlock()
 }
+
+// add appends it; q.mu is held. Once the written items fill half the
+// array the waiting ones move to its front, so a queue that is never
+// drained does not grow with everything it ever held.
+func (q *outQueue) add(it outItem) {
+	if q.head > 0 && q.head >= len(q.items)/2 && len(q.items) == cap(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items = q.items[:n]
+		q.head = 0
+	}
+	q.items = append(q.items, it)
+}
+
+// maxIdleQueue is the largest queue array kept while the queue is empty.
+const maxIdleQueue = 16
 
 // next returns the oldest queued item, or ok false (and marks the queue
 // idle) when there is none or the queue is closed.
 func (q *outQueue) next() (it outItem, ok bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.closed || len(q.items) == 0 {
+	if q.closed || q.head == len(q.items) {
 		q.writing = false
-		q.items = nil
+		if cap(q.items) > maxIdleQueue {
+			q.items = nil // a burst's array is not kept while idle
+		} else {
+			q.items = q.items[:0]
+		}
+		q.head = 0
 		return outItem{}, false
 	}
-	it = q.items[0]
-	q.items[0] = outItem{}
-	q.items = q.items[1:]
+	it = q.items[q.head]
+	q.items[q.head] = outItem{}
+	q.head++
 	return it, true
 }
 
