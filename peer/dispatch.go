@@ -11,16 +11,42 @@ import (
 // route delivers an inbound message: a reply to a pending request goes to
 // its waiter, a late reply to a timed-out one is dropped, anything else is
 // a new inbound call (the reference's _route_incoming_message).
-func (p *Peer) route(m protocol.Message) *CloseReason {
+//
+// background is set for a reader goroutine, which may run a handler
+// itself and may give up the read role; keep is false when it did and
+// must stop reading (readrole.go).
+func (p *Peer) route(m protocol.Message, background bool) (r *CloseReason, keep bool) {
 	select {
 	case <-p.closing:
-		return NormalClose(nil)
+		return NormalClose(nil), true
 	default:
 	}
-	if p.deliver(m) {
-		return nil
+	if m.HasID {
+		p.mu.Lock()
+		if ch, ok := p.pending[m.ID]; ok {
+			delete(p.pending, m.ID)
+			ch <- m // buffered; nothing else sends on it
+			if background && len(p.pending) == 0 && p.ws.waiter() != nil {
+				// Callers read their own replies on this connection:
+				// leave the socket to the next one.
+				p.releaseLocked()
+				p.mu.Unlock()
+				return nil, false
+			}
+			p.mu.Unlock()
+			return nil, true
+		}
+		_, late := p.timedOut[m.ID]
+		if late {
+			delete(p.timedOut, m.ID)
+		}
+		p.mu.Unlock()
+		if late {
+			p.log.Debug("ignoring late reply", "type", m.Type, "id", m.ID)
+			return nil, true
+		}
 	}
-	return p.dispatch(m)
+	return p.dispatch(m, background)
 }
 
 // dispatch applies the checks of the reference's _api_call to an inbound
@@ -32,7 +58,7 @@ func (p *Peer) route(m protocol.Message) *CloseReason {
 //     (1002 "1", ban 10 s);
 //  4. with v3 active, a request over our window for its type closes the
 //     connection with a 300 s ban.
-func (p *Peer) dispatch(m protocol.Message) *CloseReason {
+func (p *Peer) dispatch(m protocol.Message, background bool) (*CloseReason, bool) {
 	if m.Type == protocol.MsgError {
 		var e protocol.Error
 		if err := streamable.Unmarshal(m.Data, &e); err != nil {
@@ -40,21 +66,21 @@ func (p *Peer) dispatch(m protocol.Message) *CloseReason {
 		} else {
 			p.log.Warn("unsolicited error message", "code", e.Code, "message", e.Message)
 		}
-		return nil
+		return nil, true
 	}
 	h := p.handler(m.Type)
 	if h == nil {
 		p.log.Warn("no handler for message type", "type", m.Type)
-		return ProtocolViolation(protocol.ErrCodeUnknown, protocol.APIExceptionBan, errUnhandled(ErrNoHandler, m.Type))
+		return ProtocolViolation(protocol.ErrCodeUnknown, protocol.APIExceptionBan, errUnhandled(ErrNoHandler, m.Type)), true
 	}
 	if !protocol.SenderAllowed(m.Type, p.info.NodeType) {
 		p.log.Warn("API call type mismatch", "type", m.Type, "node_type", p.info.NodeType)
-		return ProtocolViolation(protocol.ErrCodeUnknown, protocol.APIExceptionBan, errUnhandled(ErrSenderNotAllowed, m.Type))
+		return ProtocolViolation(protocol.ErrCodeUnknown, protocol.APIExceptionBan, errUnhandled(ErrSenderNotAllowed, m.Type)), true
 	}
 	windowed := p.v3 && !p.info.Exempt
 	if windowed && !p.windows.BeginInbound(m.Type) {
 		p.log.Warn("peer exceeded the v3 window and will be disconnected", "type", m.Type)
-		return BanClose(protocol.RateLimiterBan, errUnhandled(ErrWindowExceeded, m.Type))
+		return BanClose(protocol.RateLimiterBan, errUnhandled(ErrWindowExceeded, m.Type)), true
 	}
 	select {
 	case p.handling <- struct{}{}:
@@ -62,11 +88,24 @@ func (p *Peer) dispatch(m protocol.Message) *CloseReason {
 		if windowed {
 			p.windows.EndInbound(m.Type)
 		}
-		return NormalClose(nil)
+		return NormalClose(nil), true
 	}
 	p.wg.Add(1)
+	if background && len(p.handling) == 1 {
+		// No other handler runs: run this one here, without a goroutine
+		// to wake. The role is free meanwhile (the watchdog starts a
+		// reader if the handler takes long, and that reader, finding a
+		// handler running, starts goroutines for what follows, so slow
+		// handlers still run concurrently), and taken back after if
+		// nobody took it.
+		p.mu.Lock()
+		p.releaseLocked()
+		p.mu.Unlock()
+		p.handle(h, m, windowed)
+		return nil, p.takeRole()
+	}
 	go p.handle(h, m, windowed)
-	return nil
+	return nil, true
 }
 
 // errUnhandled wraps err with the message type.

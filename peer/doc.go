@@ -81,7 +81,13 @@
 // write goroutine exists only while messages are queued (a Request
 // caller writes its request itself when nothing else is being written),
 // plus one per running handler (at most Config.MaxHandlers) and, on
-// dialled connections, one while a heartbeat ping waits for its pong. An
+// dialled connections, one while a heartbeat ping waits for its pong.
+// One goroutine at a time reads the socket (readrole.go): the read loop
+// runs a handler itself when it can, giving up the socket meanwhile, and
+// on a dialled connection a Request caller reads until its own reply
+// comes, so a request and its reply cost no goroutine hand-off; a
+// watchdog starts a read loop when the socket stays unread for a
+// millisecond. An
 // accepted peer's goroutines are its own: Handler.ServeHTTP returns once
 // the peer is accepted. run keeps the heartbeat and idle timers and owns
 // shutdown: the first error reported by a loop or a timer, or the first

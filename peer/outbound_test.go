@@ -123,6 +123,9 @@ func TestOutboundWindowWaits(t *testing.T) {
 				}
 			}()
 		}
+		// A handler that blocks holds the listener's reader for
+		// up to 2×readHandoff before another reader takes over.
+		time.Sleep(2 * readHandoff)
 		synctest.Wait()
 		if n := handling.Load(); n != 2 {
 			t.Fatalf("%d requests being handled, want the window's 2", n)

@@ -108,8 +108,16 @@ type Peer struct {
 	pending  map[uint16]chan protocol.Message
 	timedOut map[uint16]struct{}
 	nextID   uint16
-	inFlight chan struct{} // semaphore of MaxInFlight
-	handling chan struct{} // semaphore of MaxHandlers
+	// The read role (readrole.go): reading is set while a goroutine holds
+	// it; the watchdog starts a reader when it stays free.
+	reading     bool
+	readersDone bool   // shutdown: no more reader goroutines
+	releases    uint64 // times the role was given up
+	watchSeen   uint64 // releases when the watchdog last looked
+	watch       *time.Timer
+	watchArmed  bool
+	inFlight    chan struct{} // semaphore of MaxInFlight
+	handling    chan struct{} // semaphore of MaxHandlers
 
 	// deadlines times out requests and handlers.
 	deadlines deadlines
@@ -140,6 +148,7 @@ func newPeer(cfg Config, outbound, exempt bool) *Peer {
 		handling:    make(chan struct{}, cfg.MaxHandlers),
 		windowFreed: make(chan struct{}),
 		created:     cfg.now(),
+		reading:     true, // the handshake reads, then run's read loop
 	}
 	p.info.Outbound = outbound
 	p.info.Exempt = exempt
@@ -266,7 +275,7 @@ func (p *Peer) fail(r *CloseReason) {
 // in a goroutine of its own only while it waits for its pong.
 func (p *Peer) run() {
 	p.wg.Add(1)
-	go p.readLoop()
+	go p.readLoop() // holds the read role, which newPeer gave the setup
 	var pingC, idleC <-chan time.Time
 	var pingTimer, idleTimer *time.Timer
 	if p.pingApplies {
@@ -339,6 +348,7 @@ func (p *Peer) shutdown(r *CloseReason) {
 		p.closeQueue()
 		p.hcancel()
 		p.deadlines.close()
+		p.stopReaders()
 		if rc.Remote {
 			p.ws.close(StatusAbnormal, "")
 		} else {
@@ -369,13 +379,17 @@ var noInterrupt = context.Background()
 // now returns the peer's clock.
 func (p *Peer) now() time.Time { return p.cfg.now() }
 
-// readLoop reads, checks and routes every inbound message.
+// readLoop reads, checks and routes inbound messages while it holds the
+// read role (readrole.go).
 func (p *Peer) readLoop() {
 	defer p.wg.Done()
 	for {
 		m, r := p.readMessage()
 		if r == nil {
-			r = p.route(m)
+			var keep bool
+			if r, keep = p.route(m, true); r == nil && !keep {
+				return
+			}
 		}
 		if r != nil {
 			p.fail(r)

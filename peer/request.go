@@ -54,32 +54,6 @@ func (p *Peer) register() (id uint16, ch chan protocol.Message, ok bool) {
 	return id, ch, true
 }
 
-// deliver hands m to the request waiting for its id. It returns false
-// when m is not a reply: no id, or an id we are not waiting for. A late
-// reply to a timed-out request is swallowed (and its id freed).
-func (p *Peer) deliver(m protocol.Message) bool {
-	if !m.HasID {
-		return false
-	}
-	p.mu.Lock()
-	ch, ok := p.pending[m.ID]
-	if ok {
-		delete(p.pending, m.ID)
-		p.mu.Unlock()
-		ch <- m // buffered; nothing else sends on it
-		return true
-	}
-	_, late := p.timedOut[m.ID]
-	if late {
-		delete(p.timedOut, m.ID)
-	}
-	p.mu.Unlock()
-	if late {
-		p.log.Debug("ignoring late reply", "type", m.Type, "id", m.ID)
-	}
-	return late
-}
-
 // abandon gives up waiting for id: if its reply has not been delivered,
 // the id moves to the timed-out set, so a late reply is dropped and the id
 // is not reused meanwhile. It returns the reply if one was delivered after
@@ -135,11 +109,12 @@ func (p *Peer) RequestMessage(ctx context.Context, req protocol.Message) (protoc
 	// The timeout runs from here: waiting for an in-flight slot and
 	// for our outbound limits counts against it, as in the reference.
 	var expired chan struct{}
+	var exp *expiry
 	if p.cfg.RequestTimeout > 0 {
-		d := &expiry{at: time.Now().Add(p.cfg.RequestTimeout), done: make(chan struct{})}
-		p.deadlines.add(d)
-		defer p.deadlines.remove(d)
-		expired = d.done
+		exp = &expiry{at: time.Now().Add(p.cfg.RequestTimeout), done: make(chan struct{})}
+		p.deadlines.add(exp)
+		defer p.deadlines.remove(exp)
+		expired = exp.done
 	}
 	timeoutErr := func() error {
 		if err := ctx.Err(); err != nil {
@@ -183,6 +158,9 @@ func (p *Peer) RequestMessage(ctx context.Context, req protocol.Message) (protoc
 		return protocol.Message{}, err
 	}
 	p.pushDirect(outItem{data: data, request: true, id: id})
+	if rep, ok := p.readOwnReply(ctx, exp, id); ok {
+		return p.checkReply(req.Type, rep)
+	}
 
 	var rep protocol.Message
 	select {

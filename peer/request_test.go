@@ -252,10 +252,11 @@ func TestLateReplyDropped(t *testing.T) {
 // TestRequestContext checks a caller's own deadline and cancellation.
 func TestRequestContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
 		cfg := listenerConfig()
-		cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, _ *Peer, _ protocol.Message) (*protocol.Message, error) {
-			<-ctx.Done()
-			return nil, nil
+		cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *Peer, m protocol.Message) (*protocol.Message, error) {
+			<-release
+			return echoBlock(ctx, p, m)
 		}
 		e := startMem(t, &Handler{Config: cfg})
 		dialer := e.dial(t, e.clientConfig())
@@ -264,6 +265,16 @@ func TestRequestContext(t *testing.T) {
 		_, err := dialer.RequestBlock(ctx, 1, false)
 		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrRequestTimeout) {
 			t.Fatalf("RequestBlock: %v, want the caller's deadline", err)
+		}
+		// The caller stopped reading the socket mid-wait: the late reply
+		// is dropped and the connection carries on.
+		close(release)
+		if _, err := dialer.RequestPeers(context.Background()); err != nil {
+			t.Fatalf("request after a cancelled one: %v", err)
+		}
+		_, err = dialer.RequestBlock(context.Background(), 2, false)
+		if !errors.As(err, new(*RejectError)) {
+			t.Fatalf("RequestBlock after a cancelled one: %v, want a rejection", err)
 		}
 		e.nextAccepted(t).Close(nil)
 		<-dialer.Done()

@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,12 +25,17 @@ type expiry struct {
 	at   time.Time
 	done chan struct{}
 	ctx  *handlerContext
+	// wake is the socket wait of a request whose caller is reading.
+	wake atomic.Pointer[frameConn]
 }
 
 // expire carries out d.
 func (d *expiry) expire() {
 	if d.done != nil {
 		close(d.done)
+	}
+	if fc := d.wake.Load(); fc != nil {
+		fc.interrupt()
 	}
 	if d.ctx != nil {
 		d.ctx.cancel(context.DeadlineExceeded)
@@ -141,7 +147,7 @@ type handlerContext struct {
 	d      expiry
 
 	mu    sync.Mutex
-	done  chan struct{}
+	done  chan struct{} // made lazily by Done
 	err   error
 	funcs map[*afterFunc]struct{}
 }
@@ -154,7 +160,7 @@ type afterFunc struct{ f func() }
 // deadline passes or q is closed. The caller must call finish when the
 // handler returned.
 func newHandlerContext(values context.Context, q *deadlines, timeout time.Duration) *handlerContext {
-	c := &handlerContext{values: values, done: make(chan struct{})}
+	c := &handlerContext{values: values}
 	c.d = expiry{at: time.Now().Add(timeout), ctx: c}
 	if !q.add(&c.d) {
 		c.cancel(context.Canceled) // the connection is closing
@@ -177,7 +183,11 @@ func (c *handlerContext) cancel(err error) {
 		return
 	}
 	c.err = err
-	close(c.done)
+	if c.done == nil {
+		c.done = closedChan
+	} else {
+		close(c.done)
+	}
 	funcs := c.funcs
 	c.funcs = nil
 	c.mu.Unlock()
@@ -189,8 +199,24 @@ func (c *handlerContext) cancel(err error) {
 // Deadline returns the handler's deadline.
 func (c *handlerContext) Deadline() (time.Time, bool) { return c.d.at, true }
 
-// Done is closed when c is done.
-func (c *handlerContext) Done() <-chan struct{} { return c.done }
+// Done is closed when c is done. It is made on first use, as most
+// handlers never ask for it.
+func (c *handlerContext) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+	}
+	return c.done
+}
+
+// closedChan is the Done channel of a context that ended before anyone
+// asked for it.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // Err returns nil before c is done, then why it is.
 func (c *handlerContext) Err() error {

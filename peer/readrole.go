@@ -1,0 +1,201 @@
+package peer
+
+import (
+	"context"
+	"time"
+
+	"github.com/chianet/chianet/protocol"
+)
+
+// Who reads the socket. One goroutine at a time holds the read role
+// (Peer.reading, under Peer.mu). An idle connection's role is held by a
+// reader goroutine (readLoop). On a dialled connection a Request caller
+// that finds the role free takes it and reads until its own reply
+// arrives, so the reply needs no hand-off from another goroutine: with
+// two CPUs such a hand-off wakes a second OS thread and cost a third of
+// a round trip (BENCHMARKS.md). It waits for each message to be buffered
+// whole before reading it (frameConn), so it can stop waiting when its
+// context ends without disturbing the WebSocket library. A reader
+// goroutine that delivers the last awaited reply leaves the role free
+// for the next caller, and one that runs a handler itself (rather than
+// starting a goroutine for it) gives the role up while the handler runs.
+//
+// A free role is taken back within 2×readHandoff by a new reader goroutine
+// (the watchdog), so inbound messages, pings and close frames are read
+// even when no caller comes and a handler runs long; a role given up
+// while requests still wait for replies goes to a new reader goroutine at
+// once.
+
+// readHandoff bounds how long the socket stays unread while the role is
+// free.
+const readHandoff = time.Millisecond
+
+// callerWaitLimit is the largest message a Request caller buffers
+// before reading it; a longer one is left to a reader goroutine.
+const callerWaitLimit = 256 << 10
+
+// handOffLocked gives the role, which the caller holds, to a new reader
+// goroutine; p.mu is held.
+func (p *Peer) handOffLocked() {
+	if p.readersDone {
+		p.reading = false
+		return
+	}
+	p.wg.Add(1)
+	go p.readLoop()
+}
+
+// releaseLocked gives up the role, which the caller holds; p.mu is held.
+// With requests waiting for replies a reader goroutine takes it at once;
+// otherwise the watchdog does within 2×readHandoff, unless a caller or the
+// goroutine that released it takes it first.
+func (p *Peer) releaseLocked() {
+	if len(p.pending) > 0 {
+		p.handOffLocked()
+		return
+	}
+	p.reading = false
+	p.releases++
+	if p.watchArmed || p.readersDone {
+		return
+	}
+	p.watchArmed = true
+	p.watchSeen = p.releases
+	if p.watch == nil {
+		p.watch = time.AfterFunc(readHandoff, p.watchdog)
+	} else {
+		p.watch.Reset(readHandoff)
+	}
+}
+
+// watchdog starts a reader goroutine when the role is free and was not
+// given up again since the watchdog last ran, so it has been free for
+// readHandoff at least (and at most twice that). A count of releases
+// rather than their times keeps a clock read off every release.
+func (p *Peer) watchdog() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.watchArmed = false
+	if p.reading || p.readersDone {
+		return
+	}
+	if p.releases != p.watchSeen {
+		p.watchSeen = p.releases
+		p.watchArmed = true
+		p.watch.Reset(readHandoff)
+		return
+	}
+	p.reading = true
+	p.handOffLocked()
+}
+
+// takeRole takes the role if it is free.
+func (p *Peer) takeRole() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.takeRoleLocked()
+}
+
+// takeRoleLocked is takeRole with p.mu held.
+func (p *Peer) takeRoleLocked() bool {
+	if p.reading || p.readersDone {
+		return false
+	}
+	p.reading = true
+	return true
+}
+
+// takeRoleFor takes the role for the caller waiting for the reply to id,
+// if the role is free and the reply was not delivered already.
+func (p *Peer) takeRoleFor(id uint16) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, waiting := p.pending[id]; !waiting {
+		return false
+	}
+	return p.takeRoleLocked()
+}
+
+// stopReaders keeps new reader goroutines from starting; shutdown calls
+// it before waiting for the peer's goroutines.
+func (p *Peer) stopReaders() {
+	p.mu.Lock()
+	p.readersDone = true
+	if p.watch != nil {
+		p.watch.Stop()
+	}
+	p.mu.Unlock()
+	if fc := p.ws.waiter(); fc != nil {
+		fc.interrupt()
+	}
+}
+
+// readOwnReply is RequestMessage's wait for the reply to id when the
+// caller may read the socket itself. ok is false when it did not get the
+// reply (the role was taken, the message was too long to wait for, the
+// wait was given up, or the connection failed): the caller then waits
+// for it to be delivered, as any other.
+func (p *Peer) readOwnReply(ctx context.Context, exp *expiry, id uint16) (rep protocol.Message, ok bool) {
+	fc := p.ws.waiter()
+	if fc == nil || !p.takeRoleFor(id) {
+		return rep, false
+	}
+	fc.resetInterrupt()
+	if ctx.Done() != nil {
+		defer context.AfterFunc(ctx, fc.interrupt)()
+	}
+	if exp != nil {
+		exp.wake.Store(fc)
+		defer exp.wake.Store(nil)
+	}
+	for {
+		err := p.ws.wait(callerWaitLimit)
+		if err == errInterrupted && !p.givenUp(ctx, exp) {
+			fc.resetInterrupt() // a late interrupt meant for an earlier caller
+			continue
+		}
+		if err != nil {
+			p.mu.Lock()
+			p.handOffLocked()
+			p.mu.Unlock()
+			return rep, false
+		}
+		m, r := p.readMessage() // buffered whole: does not block
+		if r != nil {
+			p.fail(r)
+			return rep, false
+		}
+		if m.HasID && m.ID == id {
+			p.mu.Lock()
+			delete(p.pending, id)
+			p.releaseLocked()
+			p.mu.Unlock()
+			return m, true
+		}
+		if r, _ := p.route(m, false); r != nil {
+			p.fail(r)
+			return rep, false
+		}
+	}
+}
+
+// givenUp reports whether a request is over: its context or its timeout
+// ended, or the connection is closing.
+func (p *Peer) givenUp(ctx context.Context, exp *expiry) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	if exp != nil {
+		select {
+		case <-exp.done:
+			return true
+		default:
+		}
+	}
+	select {
+	case <-p.closing:
+		return true
+	default:
+		return false
+	}
+}
