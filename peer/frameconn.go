@@ -3,8 +3,10 @@ package peer
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,13 +24,17 @@ type frameConn struct {
 
 	buf  []byte // unread bytes are buf[r:w]
 	r, w int
-	// http is set while the HTTP response is being read; matched counts
-	// the bytes of its final "\r\n\r\n" seen so far.
+	// http is set while the HTTP response is being read; matched tracks
+	// how much of the empty line that ends it has been seen.
 	http    bool
 	matched int
 	// left is what remains to hand over of the current frame; 0 at a
 	// frame boundary.
 	left int
+
+	// callerReads is set while a Request caller holds the read role
+	// (readrole.go), for close.
+	callerReads atomic.Bool
 
 	imu         sync.Mutex
 	waiting     bool // waitMessage is blocked in a read
@@ -48,13 +54,21 @@ func newFrameConn(c net.Conn) *frameConn {
 // errTooLong is waitMessage's error for a message it will not buffer.
 var errTooLong = errors.New("peer: next message too long to wait for")
 
+// errControl is waitMessage's error when a ping or pong came before a
+// message that has not arrived whole: the library must handle it now
+// (answer the ping, note the pong), not after the message.
+var errControl = errors.New("peer: control frame before an incomplete message")
+
 // errInterrupted is waitMessage's error after interrupt.
 var errInterrupted = errors.New("peer: wait interrupted")
 
 // fill reads more bytes into the buffer, growing it when full.
 func (c *frameConn) fill() error {
-	if c.r > 0 && c.r == c.w {
+	if c.r == c.w {
 		c.r, c.w = 0, 0
+		if len(c.buf) > frameConnBuffer {
+			c.buf = nil // a long message's buffer is not kept
+		}
 	}
 	if c.w == len(c.buf) {
 		if c.r > 0 {
@@ -101,7 +115,7 @@ func frameHeader(b []byte) (hlen, plen int, ok bool) {
 		plen = int(binary.BigEndian.Uint16(b[2:4]))
 	case 127:
 		n := binary.BigEndian.Uint64(b[2:10])
-		if n > 1<<40 {
+		if n > 1<<40 || n > uint64(math.MaxInt-hlen) {
 			return hlen, -1, true
 		}
 		plen = int(n)
@@ -132,15 +146,19 @@ func (c *frameConn) Read(p []byte) (int, error) {
 		for n < len(p) && c.r+n < c.w {
 			b := c.buf[c.r+n]
 			n++
+			// The response ends with an empty line; a line ends with
+			// "\n", optionally after "\r" (as net/textproto reads it).
 			switch {
-			case b == "\r\n\r\n"[c.matched]:
-				c.matched++
-			case b == '\r':
-				c.matched = 1
+			case b == '\n' && c.matched > 0:
+				c.matched = 3 // the empty line
+			case b == '\n':
+				c.matched = 1 // a line end
+			case b == '\r' && c.matched == 1:
+				c.matched = 2 // a line end, then "\r"
 			default:
 				c.matched = 0
 			}
-			if c.matched == 4 {
+			if c.matched == 3 {
 				c.http = false
 				break
 			}
@@ -175,12 +193,14 @@ func (c *frameConn) Read(p []byte) (int, error) {
 // read it without blocking. It must be called between messages, by the
 // one goroutine that reads. It returns errTooLong when the message would
 // take more than limit bytes (it is then read the ordinary way),
-// errInterrupted after interrupt, or the error of the connection.
+// errControl when a ping or pong is buffered but the message after it is
+// not, errInterrupted after interrupt, or the error of the connection.
 func (c *frameConn) waitMessage(limit int) error {
 	if c.http || c.left != 0 {
 		return errTooLong // not between messages
 	}
 	pos := c.r
+	control := false
 	for {
 		hlen, plen, ok := frameHeader(c.buf[pos:c.w])
 		if ok {
@@ -193,11 +213,15 @@ func (c *frameConn) waitMessage(limit int) error {
 				if op == 8 || op < 8 && c.buf[pos]&0x80 != 0 {
 					return nil // a close frame, or the final frame of a message
 				}
+				control = control || op >= 8
 				pos = end // a ping or pong, or a data frame that continues
 				continue
 			}
 		} else if pos+14 > c.r+limit {
 			return errTooLong
+		}
+		if control {
+			return errControl
 		}
 		off := pos - c.r
 		if err := c.waitFill(); err != nil {
