@@ -8,14 +8,12 @@ import (
 	"github.com/chianet/chianet/streamable"
 )
 
-// route delivers an inbound message: a reply to a pending request goes to
-// its waiter, a late reply to a timed-out one is dropped, anything else is
-// a new inbound call (the reference's _route_incoming_message).
-//
-// background is set for a reader goroutine, which may run a handler
-// itself and may give up the read role; keep is false when it did and
-// must stop reading (readrole.go).
-func (p *Peer) route(m protocol.Message, background bool) (r *CloseReason, keep bool) {
+// route delivers an inbound message for the read loop: a reply to a
+// pending request goes to its waiter, a late reply to a timed-out one is
+// dropped, anything else is a new inbound call (the reference's
+// _route_incoming_message). keep is false when the loop gave up the read
+// role and must stop reading (readrole.go).
+func (p *Peer) route(m protocol.Message) (r *CloseReason, keep bool) {
 	select {
 	case <-p.closing:
 		return NormalClose(nil), true
@@ -26,7 +24,7 @@ func (p *Peer) route(m protocol.Message, background bool) (r *CloseReason, keep 
 		if ch, ok := p.pending[m.ID]; ok {
 			delete(p.pending, m.ID)
 			ch <- m // buffered; nothing else sends on it
-			if background && len(p.pending) == 0 && p.ws.waiter() != nil {
+			if len(p.pending) == 0 && p.ws.waiter() != nil {
 				// Callers read their own replies on this connection:
 				// leave the socket to the next one.
 				p.releaseLocked()
@@ -46,7 +44,7 @@ func (p *Peer) route(m protocol.Message, background bool) (r *CloseReason, keep 
 			return nil, true
 		}
 	}
-	return p.dispatch(m, background)
+	return p.dispatch(m)
 }
 
 // dispatch applies the checks of the reference's _api_call to an inbound
@@ -58,7 +56,7 @@ func (p *Peer) route(m protocol.Message, background bool) (r *CloseReason, keep 
 //     (1002 "1", ban 10 s);
 //  4. with v3 active, a request over our window for its type closes the
 //     connection with a 300 s ban.
-func (p *Peer) dispatch(m protocol.Message, background bool) (*CloseReason, bool) {
+func (p *Peer) dispatch(m protocol.Message) (*CloseReason, bool) {
 	if m.Type == protocol.MsgError {
 		var e protocol.Error
 		if err := streamable.Unmarshal(m.Data, &e); err != nil {
@@ -91,7 +89,7 @@ func (p *Peer) dispatch(m protocol.Message, background bool) (*CloseReason, bool
 		return NormalClose(nil), true
 	}
 	p.wg.Add(1)
-	if background && len(p.handling) == 1 {
+	if len(p.handling) == 1 {
 		// No other handler runs: run this one here, without a goroutine
 		// to wake. The role is free meanwhile (the watchdog starts a
 		// reader if the handler takes long, and that reader, finding a

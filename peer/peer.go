@@ -116,8 +116,9 @@ type Peer struct {
 	watchSeen   uint64 // releases when the watchdog last looked
 	watch       *time.Timer
 	watchArmed  bool
-	inFlight    chan struct{} // semaphore of MaxInFlight
-	handling    chan struct{} // semaphore of MaxHandlers
+	spare       atomic.Pointer[reqState] // see reqState
+	inFlight    chan struct{}            // semaphore of MaxInFlight
+	handling    chan struct{}            // semaphore of MaxHandlers
 
 	// deadlines times out requests and handlers.
 	deadlines deadlines
@@ -275,7 +276,7 @@ func (p *Peer) fail(r *CloseReason) {
 // in a goroutine of its own only while it waits for its pong.
 func (p *Peer) run() {
 	p.wg.Add(1)
-	go p.readLoop() // holds the read role, which newPeer gave the setup
+	go p.readLoop(nil) // holds the read role, which newPeer gave the setup
 	var pingC, idleC <-chan time.Time
 	var pingTimer, idleTimer *time.Timer
 	if p.pingApplies {
@@ -380,14 +381,21 @@ var noInterrupt = context.Background()
 func (p *Peer) now() time.Time { return p.cfg.now() }
 
 // readLoop reads, checks and routes inbound messages while it holds the
-// read role (readrole.go).
-func (p *Peer) readLoop() {
+// read role (readrole.go), starting with first when a Request caller
+// handed one over with the role.
+func (p *Peer) readLoop(first *protocol.Message) {
 	defer p.wg.Done()
 	for {
-		m, r := p.readMessage()
+		var m protocol.Message
+		var r *CloseReason
+		if first != nil {
+			m, first = *first, nil
+		} else {
+			m, r = p.readMessage()
+		}
 		if r == nil {
 			var keep bool
-			if r, keep = p.route(m, true); r == nil && !keep {
+			if r, keep = p.route(m); r == nil && !keep {
 				return
 			}
 		}

@@ -35,14 +35,16 @@ const readHandoff = time.Millisecond
 const callerWaitLimit = 256 << 10
 
 // handOffLocked gives the role, which the caller holds, to a new reader
-// goroutine; p.mu is held.
-func (p *Peer) handOffLocked() {
+// goroutine, which routes first (if not nil) before it reads; p.mu is
+// held. Once shutdown has begun the role is just dropped (and first with
+// it: the connection is closing).
+func (p *Peer) handOffLocked(first *protocol.Message) {
 	if p.readersDone {
 		p.reading = false
 		return
 	}
-	p.wg.Add(1)
-	go p.readLoop()
+	p.wg.Add(1) // under p.mu, before readersDone: never races wg.Wait
+	go p.readLoop(first)
 }
 
 // releaseLocked gives up the role, which the caller holds; p.mu is held.
@@ -51,7 +53,7 @@ func (p *Peer) handOffLocked() {
 // goroutine that released it takes it first.
 func (p *Peer) releaseLocked() {
 	if len(p.pending) > 0 {
-		p.handOffLocked()
+		p.handOffLocked(nil)
 		return
 	}
 	p.reading = false
@@ -86,7 +88,7 @@ func (p *Peer) watchdog() {
 		return
 	}
 	p.reading = true
-	p.handOffLocked()
+	p.handOffLocked(nil)
 }
 
 // takeRole takes the role if it is free.
@@ -132,13 +134,21 @@ func (p *Peer) stopReaders() {
 
 // readOwnReply is RequestMessage's wait for the reply to id when the
 // caller may read the socket itself. ok is false when it did not get the
-// reply (the role was taken, the message was too long to wait for, the
-// wait was given up, or the connection failed): the caller then waits
-// for it to be delivered, as any other.
+// reply: the role was taken, the next message was too long to wait for or
+// came after a ping or pong (which the WebSocket library must handle), an
+// inbound call came first, the wait was given up, or the connection
+// failed. The caller then waits for the reply to be delivered, as any
+// other, and a reader goroutine has the role.
 func (p *Peer) readOwnReply(ctx context.Context, exp *expiry, id uint16) (rep protocol.Message, ok bool) {
 	fc := p.ws.waiter()
 	if fc == nil || !p.takeRoleFor(id) {
 		return rep, false
+	}
+	fc.callerReads.Store(true)
+	// Cleared before the role goes, never after: see gorillaConn.close.
+	handOff := func(first *protocol.Message) {
+		fc.callerReads.Store(false)
+		p.handOff(first)
 	}
 	fc.resetInterrupt()
 	if ctx.Done() != nil {
@@ -148,6 +158,12 @@ func (p *Peer) readOwnReply(ctx context.Context, exp *expiry, id uint16) (rep pr
 		exp.wake.Store(fc)
 		defer exp.wake.Store(nil)
 	}
+	// An interrupt that came before the reset or the registrations
+	// above is lost; what it was for is not.
+	if p.givenUp(ctx, exp) {
+		handOff(nil)
+		return rep, false
+	}
 	for {
 		err := p.ws.wait(callerWaitLimit)
 		if err == errInterrupted && !p.givenUp(ctx, exp) {
@@ -155,28 +171,38 @@ func (p *Peer) readOwnReply(ctx context.Context, exp *expiry, id uint16) (rep pr
 			continue
 		}
 		if err != nil {
-			p.mu.Lock()
-			p.handOffLocked()
-			p.mu.Unlock()
+			handOff(nil)
 			return rep, false
 		}
 		m, r := p.readMessage() // buffered whole: does not block
 		if r != nil {
-			p.fail(r)
+			fc.callerReads.Store(false)
+			p.fail(r) // the connection is closing: no reader needed
 			return rep, false
 		}
 		if m.HasID && m.ID == id {
+			fc.callerReads.Store(false)
 			p.mu.Lock()
 			delete(p.pending, id)
 			p.releaseLocked()
 			p.mu.Unlock()
 			return m, true
 		}
-		if r, _ := p.route(m, false); r != nil {
-			p.fail(r)
+		if !p.deliver(m) {
+			// An inbound call: a reader goroutine dispatches it (it may
+			// wait for a handler slot, which a caller must not) and
+			// reads on.
+			handOff(&m)
 			return rep, false
 		}
 	}
+}
+
+// handOff is handOffLocked for a caller that does not hold p.mu.
+func (p *Peer) handOff(first *protocol.Message) {
+	p.mu.Lock()
+	p.handOffLocked(first)
+	p.mu.Unlock()
 }
 
 // givenUp reports whether a request is over: its context or its timeout

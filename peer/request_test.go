@@ -224,7 +224,8 @@ func TestLateReplyDropped(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("%d timed-out ids, want 1", n)
 		}
-		id, ch, ok := dialer.register()
+		ch := make(chan protocol.Message, 1)
+		id, ok := dialer.register(ch)
 		if !ok || id == late {
 			t.Fatalf("register gave id %d (ok %v) while %d is timed out", id, ok, late)
 		}

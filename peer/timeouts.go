@@ -69,11 +69,14 @@ func (q *deadlines) add(d *expiry) bool {
 	return true
 }
 
-// remove unschedules d, which has not expired or has.
-func (q *deadlines) remove(d *expiry) {
+// remove unschedules d. It reports whether d was still scheduled: if
+// not, it has expired or is expiring (or was never added).
+func (q *deadlines) remove(d *expiry) bool {
 	q.mu.Lock()
+	defer q.mu.Unlock()
+	_, ok := q.set[d]
 	delete(q.set, d)
-	q.mu.Unlock()
+	return ok
 }
 
 // arm sets the timer to fire at at; q.mu is held.

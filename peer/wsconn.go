@@ -240,8 +240,16 @@ func (w *gorillaConn) close(code int, reason string) {
 			return
 		}
 		// Wait for the peer's close frame: read sees it if it is
-		// running; if not, read it here.
-		if w.readMu.TryLock() {
+		// running; if not, read it here. A Request caller that holds
+		// the read role only reads what is buffered, and its waits were
+		// interrupted (shutdown does that first), so it lets go of the
+		// lock at once and no reader goroutine comes after it.
+		locked := w.readMu.TryLock()
+		if !locked && w.fc != nil && w.fc.callerReads.Load() {
+			w.readMu.Lock()
+			locked = true
+		}
+		if locked {
 			defer w.readMu.Unlock()
 			_ = w.c.NetConn().SetReadDeadline(deadline)
 			for {
