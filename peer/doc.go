@@ -86,8 +86,9 @@
 // runs a handler itself when it can, giving up the socket meanwhile, and
 // on a dialled connection a Request caller reads until its own reply
 // comes, so a request and its reply cost no goroutine hand-off; a
-// watchdog starts a read loop when the socket stays unread for a
-// millisecond. An
+// watchdog starts a read loop when the socket stays unread for 1-2 ms.
+// A caller hands the socket to a read loop at once when an inbound call,
+// a ping or pong, or a message over 256 KiB comes before its reply. An
 // accepted peer's goroutines are its own: Handler.ServeHTTP returns once
 // the peer is accepted. run keeps the heartbeat and idle timers and owns
 // shutdown: the first error reported by a loop or a timer, or the first

@@ -43,6 +43,11 @@ func (p *Peer) handOffLocked(first *protocol.Message) {
 		p.reading = false
 		return
 	}
+	if fc := p.ws.waiter(); fc != nil {
+		// Only now, with a reader to come, may close stop counting on
+		// the caller to let go of the read lock.
+		fc.callerReads.Store(false)
+	}
 	p.wg.Add(1) // under p.mu, before readersDone: never races wg.Wait
 	go p.readLoop(first)
 }
@@ -144,12 +149,9 @@ func (p *Peer) readOwnReply(ctx context.Context, exp *expiry, id uint16) (rep pr
 	if fc == nil || !p.takeRoleFor(id) {
 		return rep, false
 	}
+	// Set while this caller holds the role, for gorillaConn.close; a
+	// hand-off clears it when it starts a reader goroutine.
 	fc.callerReads.Store(true)
-	// Cleared before the role goes, never after: see gorillaConn.close.
-	handOff := func(first *protocol.Message) {
-		fc.callerReads.Store(false)
-		p.handOff(first)
-	}
 	fc.resetInterrupt()
 	if ctx.Done() != nil {
 		defer context.AfterFunc(ctx, fc.interrupt)()
@@ -161,22 +163,26 @@ func (p *Peer) readOwnReply(ctx context.Context, exp *expiry, id uint16) (rep pr
 	// An interrupt that came before the reset or the registrations
 	// above is lost; what it was for is not.
 	if p.givenUp(ctx, exp) {
-		handOff(nil)
+		p.handOff(nil)
 		return rep, false
 	}
 	for {
 		err := p.ws.wait(callerWaitLimit)
-		if err == errInterrupted && !p.givenUp(ctx, exp) {
-			fc.resetInterrupt() // a late interrupt meant for an earlier caller
-			continue
+		if err == errInterrupted {
+			// Cleared before the check, so an interrupt meant for us
+			// that lands in between is not wiped out with a late one
+			// meant for an earlier caller.
+			fc.resetInterrupt()
+			if !p.givenUp(ctx, exp) {
+				continue
+			}
 		}
 		if err != nil {
-			handOff(nil)
+			p.handOff(nil)
 			return rep, false
 		}
 		m, r := p.readMessage() // buffered whole: does not block
 		if r != nil {
-			fc.callerReads.Store(false)
 			p.fail(r) // the connection is closing: no reader needed
 			return rep, false
 		}
@@ -192,7 +198,7 @@ func (p *Peer) readOwnReply(ctx context.Context, exp *expiry, id uint16) (rep pr
 			// An inbound call: a reader goroutine dispatches it (it may
 			// wait for a handler slot, which a caller must not) and
 			// reads on.
-			handOff(&m)
+			p.handOff(&m)
 			return rep, false
 		}
 	}

@@ -246,6 +246,9 @@ func (w *gorillaConn) close(code int, reason string) {
 		// lock at once and no reader goroutine comes after it.
 		locked := w.readMu.TryLock()
 		if !locked && w.fc != nil && w.fc.callerReads.Load() {
+			// The deadline also bounds a caller that somehow keeps
+			// waiting.
+			_ = w.c.NetConn().SetReadDeadline(deadline)
 			w.readMu.Lock()
 			locked = true
 		}
