@@ -19,30 +19,8 @@ func (p *Peer) route(m protocol.Message) (r *CloseReason, keep bool) {
 		return NormalClose(nil), true
 	default:
 	}
-	if m.HasID {
-		p.mu.Lock()
-		if ch, ok := p.pending[m.ID]; ok {
-			delete(p.pending, m.ID)
-			ch <- m // buffered; nothing else sends on it
-			if len(p.pending) == 0 && p.ws.waiter() != nil {
-				// Callers read their own replies on this connection:
-				// leave the socket to the next one.
-				p.releaseLocked()
-				p.mu.Unlock()
-				return nil, false
-			}
-			p.mu.Unlock()
-			return nil, true
-		}
-		_, late := p.timedOut[m.ID]
-		if late {
-			delete(p.timedOut, m.ID)
-		}
-		p.mu.Unlock()
-		if late {
-			p.log.Debug("ignoring late reply", "type", m.Type, "id", m.ID)
-			return nil, true
-		}
+	if handled, keep := p.deliver(m, true); handled {
+		return nil, keep
 	}
 	return p.dispatch(m)
 }

@@ -194,7 +194,7 @@ func (p *Peer) readOwnReply(ctx context.Context, exp *expiry, id uint16) (rep pr
 			p.mu.Unlock()
 			return m, true
 		}
-		if !p.deliver(m) {
+		if handled, _ := p.deliver(m, false); !handled {
 			// An inbound call: a reader goroutine dispatches it (it may
 			// wait for a handler slot, which a caller must not) and
 			// reads on.

@@ -72,31 +72,34 @@ func (p *Peer) register(ch chan protocol.Message) (id uint16, ok bool) {
 	return id, true
 }
 
-// deliver hands m to the request waiting for its id, for a Request caller
-// that reads the socket. It returns false when m is not a reply: no id,
-// or an id nobody waits for. A late reply to a timed-out request is
-// dropped (and its id freed).
-func (p *Peer) deliver(m protocol.Message) bool {
+// deliver hands m to the request waiting for its id. handled is false
+// when m is not a reply: no id, or an id nobody waits for. A late reply
+// to a timed-out request is dropped (and its id freed).
+//
+// loop is set for a read loop: on a dialled connection, where callers
+// read their own replies, it gives up the read role once no reply is
+// awaited (keep is then false and it must stop reading).
+func (p *Peer) deliver(m protocol.Message, loop bool) (handled, keep bool) {
 	if !m.HasID {
-		return false
+		return false, true
 	}
 	p.mu.Lock()
-	ch, ok := p.pending[m.ID]
-	if ok {
+	defer p.mu.Unlock()
+	if ch, ok := p.pending[m.ID]; ok {
 		delete(p.pending, m.ID)
-		p.mu.Unlock()
 		ch <- m // buffered; nothing else sends on it
-		return true
+		if loop && len(p.pending) == 0 && p.ws.waiter() != nil {
+			p.releaseLocked()
+			return true, false
+		}
+		return true, true
 	}
-	_, late := p.timedOut[m.ID]
-	if late {
+	if _, late := p.timedOut[m.ID]; late {
 		delete(p.timedOut, m.ID)
-	}
-	p.mu.Unlock()
-	if late {
 		p.log.Debug("ignoring late reply", "type", m.Type, "id", m.ID)
+		return true, true
 	}
-	return late
+	return false, true
 }
 
 // abandon gives up waiting for id: if its reply has not been delivered,
