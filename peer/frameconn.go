@@ -178,6 +178,13 @@ func (c *frameConn) Read(p []byte) (int, error) {
 				break
 			}
 			if err := c.fill(); err != nil {
+				if c.r < c.w {
+					// The stream ended inside a header: hand over what
+					// came, so the library sees a truncated frame.
+					n := copy(p, c.buf[c.r:c.w])
+					c.r += n
+					return n, nil
+				}
 				return 0, err
 			}
 		}

@@ -284,3 +284,68 @@ func TestFrameConnInterrupt(t *testing.T) {
 		}
 	})
 }
+
+// FuzzFrameConn feeds arbitrary server bytes, cut into arbitrary chunks,
+// through frameConn the way readers use it (waits between reads) and
+// checks that the bytes come out unchanged, that a successful wait left a
+// whole message buffered, and that no wait grows the buffer past what its
+// limit allows.
+func FuzzFrameConn(f *testing.F) {
+	stream, _ := testStream()
+	f.Add(stream[:400], uint8(0), uint16(1<<15))
+	f.Add(stream[:300], uint8(1), uint16(100))
+	f.Add(stream[len(testHTTPResponse)-4:len(testHTTPResponse)+300], uint8(5), uint16(300))
+	f.Add([]byte("HTTP/1.1 101 x\n\n\x82\x7f\xff\xff\xff\xff\xff\xff\xff\xff"), uint8(2), uint16(64))
+	f.Add([]byte("\n\n\x89\x02ab\x02\x03abc\x80\x01d"), uint8(0), uint16(64))
+	f.Add([]byte("\n\n0"), uint8('$'), uint16(64)) // a stream that ends inside a frame header
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8, limit uint16) {
+		fc := newFrameConn(&chunkConn{chunks: split(data, func() int { return int(chunk)%19 + 1 })})
+		p := make([]byte, 97)
+		var got []byte
+		for i := 0; ; i++ {
+			if i > 2*len(data)+4 {
+				t.Fatalf("no end after %d reads of %d bytes", i, len(data))
+			}
+			// Waits now and then, as callers come: a wait may scan all
+			// that is buffered, and only a caller that waits again after
+			// every read (none does: a failed wait ends its reading)
+			// would make that quadratic.
+			if i%16 == 0 {
+				err := fc.waitMessage(int(limit))
+				if err == nil {
+					// From the read position, frames up to a final data
+					// frame or a close frame are all buffered.
+					pos := fc.r
+					for {
+						hlen, plen, ok := frameHeader(fc.buf[pos:fc.w])
+						if !ok || plen < 0 || pos+hlen+plen > fc.w {
+							t.Fatalf("wait returned with an incomplete frame buffered at %d", pos)
+						}
+						op := fc.buf[pos] & 0x0f
+						pos += hlen + plen
+						if op == 8 || op < 8 && fc.buf[pos-hlen-plen]&0x80 != 0 {
+							break
+						}
+					}
+				}
+				if max := 2 * (int(limit) + 16 + frameConnBuffer); len(fc.buf) > max {
+					t.Fatalf("buffer of %d bytes for a limit of %d", len(fc.buf), limit)
+				}
+			}
+			n, err := fc.Read(p)
+			got = append(got, p[:n]...)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if n == 0 {
+				t.Fatal("Read returned nothing and no error")
+			}
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatalf("%d bytes came out of %d, or changed", len(got), len(data))
+		}
+	})
+}
