@@ -1,4 +1,4 @@
-package peer
+package peer_test
 
 // The memory cost of an idle connection, both ends counted: see
 // TestIdleConnectionMemory. It opens thousands of sockets, so it runs only
@@ -27,6 +27,8 @@ import (
 
 	"github.com/coder/websocket"
 	gws "github.com/gorilla/websocket"
+
+	"github.com/chianet/chianet/peer"
 )
 
 var (
@@ -204,21 +206,21 @@ func openParallel(t *testing.T, n int, open func(i int) error) {
 func idlePeers(lib peerLib) idleConns {
 	return func(t *testing.T, n int) func() {
 		k := realPKI(t)
-		listeners := make(chan *Peer, n)
-		h := &Handler{Config: listenerConfig(), Accept: func(p *Peer) error {
+		listeners := make(chan *peer.Peer, n)
+		h := &peer.Handler{Config: listenerConfig(), Accept: func(p *peer.Peer) error {
 			listeners <- p
 			return nil
 		}}
 		addr := serveBench(t, lib.handler(h), k.serverTLS(k.listener))
-		cfg := Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), Handlers: listenerConfig().Handlers}
-		dialers := make([]*Peer, n)
+		cfg := peer.Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), Handlers: listenerConfig().Handlers}
+		dialers := make([]*peer.Peer, n)
 		openParallel(t, n, func(i int) error {
 			p, err := lib.dial(context.Background(), addr, cfg)
 			dialers[i] = p
 			return err
 		})
 		// The listener's Accept may run just after Dial returns.
-		accepted := make([]*Peer, n)
+		accepted := make([]*peer.Peer, n)
 		for i := range accepted {
 			accepted[i] = <-listeners
 		}

@@ -1,4 +1,4 @@
-package peer
+package peer_test
 
 // Transport benchmarks: a chianet connection against raw WebSocket and
 // bare TLS baselines over the same loopback, the same mutual TLS and the
@@ -11,8 +11,8 @@ package peer
 //
 // Variants:
 //
-//	peer           chianet on gorilla/websocket (wsconn.go, the real code)
-//	peer-coder     the same peer code on coder/websocket (bench_coder_test.go)
+//	peer           chianet on gorilla/websocket (internal/ws, the real code)
+//	peer-coder     the same peer code on coder/websocket (ws.Coder)
 //	rawws-coder    a bare coder/websocket connection
 //	rawws-gorilla  a bare gorilla/websocket connection
 //	rawws-gorilla-demux  the same, its replies read by another goroutine
@@ -32,6 +32,8 @@ import (
 	"github.com/coder/websocket"
 	gws "github.com/gorilla/websocket"
 
+	"github.com/chianet/chianet/internal/ws"
+	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 )
 
@@ -171,31 +173,39 @@ func gorillaServer(serve func(c *gws.Conn)) http.Handler {
 
 // peerLib selects the WebSocket library under the peer code.
 type peerLib struct {
-	name    string
-	dial    func(ctx context.Context, addr string, cfg Config) (*Peer, error)
-	handler func(h *Handler) http.Handler
+	name string
+	lib  ws.Library
 }
 
-var peerLibs = []peerLib{
-	{"peer", Dial, func(h *Handler) http.Handler { return h }},
-	{"peer-coder", dialCoderPeer, func(h *Handler) http.Handler { return coderHandler{h} }},
+var peerLibs = []peerLib{{"peer", ws.Gorilla}, {"peer-coder", ws.Coder}}
+
+// dial is peer.Dial on the library.
+func (l peerLib) dial(ctx context.Context, addr string, cfg peer.Config) (*peer.Peer, error) {
+	peer.SetLibrary(&cfg, l.lib)
+	return peer.Dial(ctx, addr, cfg)
+}
+
+// handler returns h on the library.
+func (l peerLib) handler(h *peer.Handler) http.Handler {
+	peer.SetLibrary(&h.Config, l.lib)
+	return h
 }
 
 // benchPeers is an established, exempt chianet connection.
 type benchPeers struct {
-	dialer, listener *Peer
+	dialer, listener *peer.Peer
 }
 
 // connectPeers serves a Handler with listenerCfg and dials it with
 // dialerCfg (both exempt); both peers are closed at cleanup.
-func connectPeers(tb testing.TB, lib peerLib, listenerCfg, dialerCfg Config) benchPeers {
+func connectPeers(tb testing.TB, lib peerLib, listenerCfg, dialerCfg peer.Config) benchPeers {
 	tb.Helper()
 	k := realPKI(tb)
-	accepted := make(chan *Peer, 1)
-	h := &Handler{
+	accepted := make(chan *peer.Peer, 1)
+	h := &peer.Handler{
 		Config: listenerCfg,
 		Exempt: func(*http.Request) bool { return true },
-		Accept: func(p *Peer) error { accepted <- p; return nil },
+		Accept: func(p *peer.Peer) error { accepted <- p; return nil },
 	}
 	addr := serveBench(tb, lib.handler(h), k.serverTLS(k.listener))
 	dialerCfg.NetworkID = testNetwork
@@ -247,7 +257,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	ctx := context.Background()
 	for _, lib := range peerLibs {
 		b.Run(lib.name, func(b *testing.B) {
-			pp := connectPeers(b, lib, listenerConfig(), Config{})
+			pp := connectPeers(b, lib, listenerConfig(), peer.Config{})
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := pp.dialer.RequestPeers(ctx); err != nil {
@@ -382,6 +392,95 @@ func BenchmarkRoundTrip(b *testing.B) {
 	})
 }
 
+// concurrentCallers is how many requests BenchmarkConcurrent keeps in
+// flight on one connection.
+const concurrentCallers = 32
+
+// BenchmarkConcurrent measures requests per second on one connection with
+// concurrentCallers callers each sending request_peers and waiting for its
+// reply, against a raw gorilla client that pipelines the same messages
+// (concurrentCallers in flight: a writer takes a slot per request, a
+// reader frees it per reply) to an echo server over the same TLS.
+func BenchmarkConcurrent(b *testing.B) {
+	ctx := context.Background()
+	for _, lib := range peerLibs {
+		b.Run(lib.name, func(b *testing.B) {
+			pp := connectPeers(b, lib, listenerConfig(), peer.Config{})
+			b.ReportAllocs()
+			var wg sync.WaitGroup
+			var next sync.Mutex
+			left := b.N
+			b.ResetTimer()
+			for range concurrentCallers {
+				wg.Go(func() {
+					for {
+						next.Lock()
+						if left == 0 {
+							next.Unlock()
+							return
+						}
+						left--
+						next.Unlock()
+						if _, err := pp.dialer.RequestPeers(ctx); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+	req, reply := roundTripSizes(b)
+	k := realPKI(b)
+	b.Run("rawws-gorilla-pipelined", func(b *testing.B) {
+		addr := serveBench(b, gorillaServer(func(c *gws.Conn) {
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return
+				}
+				if err := c.WriteMessage(gws.BinaryMessage, reply); err != nil {
+					return
+				}
+			}
+		}), k.serverTLS(k.listener))
+		c, err := dialGorillaRaw(ctx, addr, k.clientTLS(k.client))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = c.Close() })
+		slots := make(chan struct{}, concurrentCallers)
+		b.ReportAllocs()
+		b.ResetTimer()
+		read := make(chan error, 1)
+		go func() {
+			for range b.N {
+				_, m, err := c.ReadMessage()
+				if err == nil && len(m) != len(reply) {
+					err = io.ErrUnexpectedEOF
+				}
+				if err != nil {
+					read <- err
+					return
+				}
+				<-slots
+			}
+			read <- nil
+		}()
+		for range b.N {
+			slots <- struct{}{}
+			if err := c.WriteMessage(gws.BinaryMessage, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := <-read; err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	})
+}
+
 // bulkSize is the payload of one bulk message.
 const bulkSize = 1 << 20
 
@@ -436,15 +535,15 @@ func BenchmarkBulk(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				got := make(chan int, bulkWindow)
-				drain := func(_ context.Context, _ *Peer, m protocol.Message) (*protocol.Message, error) {
+				drain := func(_ context.Context, _ *peer.Peer, m protocol.Message) (*protocol.Message, error) {
 					got <- len(m.Data)
 					return nil, nil
 				}
-				lcfg, dcfg := listenerConfig(), Config{}
+				lcfg, dcfg := listenerConfig(), peer.Config{}
 				if up {
 					lcfg.Handlers[protocol.MsgRespondBlocks] = drain
 				} else {
-					dcfg.Handlers = map[protocol.MessageType]HandlerFunc{protocol.MsgRespondBlocks: drain}
+					dcfg.Handlers = map[protocol.MessageType]peer.HandlerFunc{protocol.MsgRespondBlocks: drain}
 				}
 				pp := connectPeers(b, lib, lcfg, dcfg)
 				from := pp.listener
@@ -585,9 +684,9 @@ func BenchmarkHandshake(b *testing.B) {
 	k := realPKI(b)
 	for _, lib := range peerLibs {
 		b.Run(lib.name, func(b *testing.B) {
-			h := &Handler{Config: listenerConfig(), Exempt: func(*http.Request) bool { return true }}
+			h := &peer.Handler{Config: listenerConfig(), Exempt: func(*http.Request) bool { return true }}
 			addr := serveBench(b, lib.handler(h), k.serverTLS(k.listener))
-			cfg := Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), Exempt: true}
+			cfg := peer.Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), Exempt: true}
 			b.ReportAllocs()
 			for b.Loop() {
 				p, err := lib.dial(ctx, addr, cfg)

@@ -1,4 +1,4 @@
-package peer
+package peer_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 )
 
@@ -24,13 +25,13 @@ func TestCloseWithRequestsInFlight(t *testing.T) {
 			const n = 20
 			entered := make(chan struct{}, n)
 			cfg := listenerConfig()
-			cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, _ *Peer, _ protocol.Message) (*protocol.Message, error) {
+			cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, _ *peer.Peer, _ protocol.Message) (*protocol.Message, error) {
 				entered <- struct{}{}
 				<-ctx.Done() // never answers; returns when the peer closes
 				return nil, nil
 			}
-			e := startLoopback(t, &Handler{Config: cfg})
-			dialer, err := Dial(context.Background(), e.addr, e.clientConfig())
+			e := startLoopback(t, &peer.Handler{Config: cfg})
+			dialer, err := peer.Dial(context.Background(), e.addr, e.clientConfig())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,28 +52,28 @@ func TestCloseWithRequestsInFlight(t *testing.T) {
 			}
 			if closer == "requester" {
 				dialer.Close(nil)
-				dialer.Close(BanClose(1, nil)) // idempotent: the first reason stays
+				dialer.Close(peer.BanClose(1, nil)) // idempotent: the first reason stays
 			} else {
-				listener.Close(ProtocolViolation(protocol.ErrCodeInternalProtocolError, 0, nil))
+				listener.Close(peer.ProtocolViolation(protocol.ErrCodeInternalProtocolError, 0, nil))
 			}
 			wg.Wait()
 			close(errs)
 			for err := range errs {
 				r := mustCloseReason(t, err)
-				if closer == "responder" && (!r.Remote || r.Code != StatusProtocolError || r.Reason != "125") {
+				if closer == "responder" && (!r.Remote || r.Code != peer.StatusProtocolError || r.Reason != "125") {
 					t.Errorf("waiter got %v, want the responder's close", r)
 				}
 			}
 			<-dialer.Done()
 			<-listener.Done()
 			r := mustCloseReason(t, dialer.Err())
-			if closer == "requester" && (r.Code != StatusNormal || r.Remote || r.Ban != 0) {
+			if closer == "requester" && (r.Code != peer.StatusNormal || r.Remote || r.Ban != 0) {
 				t.Errorf("dialer close reason %v", r)
 			}
-			if _, err := dialer.RequestPeers(context.Background()); !errors.Is(err, ErrClosed) {
+			if _, err := dialer.RequestPeers(context.Background()); !errors.Is(err, peer.ErrClosed) {
 				t.Errorf("request after close: %v", err)
 			}
-			if err := dialer.Send(context.Background(), protocol.MsgRequestPeers, &protocol.RequestPeers{}); !errors.Is(err, ErrClosed) {
+			if err := dialer.Send(context.Background(), protocol.MsgRequestPeers, &protocol.RequestPeers{}); !errors.Is(err, peer.ErrClosed) {
 				t.Errorf("send after close: %v", err)
 			}
 			<-e.closes
@@ -83,20 +84,20 @@ func TestCloseWithRequestsInFlight(t *testing.T) {
 // TestAcceptRefuses checks the owner's hook: a refused peer sees a
 // successful handshake followed by a plain close.
 func TestAcceptRefuses(t *testing.T) {
-	e := startLoopback(t, &Handler{
+	e := startLoopback(t, &peer.Handler{
 		Config: listenerConfig(),
-		Accept: func(*Peer) error { return errors.New("inbound limit reached") },
+		Accept: func(*peer.Peer) error { return errors.New("inbound limit reached") },
 	})
-	dialer, err := Dial(context.Background(), e.addr, e.clientConfig())
+	dialer, err := peer.Dial(context.Background(), e.addr, e.clientConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-dialer.Done()
 	r := mustCloseReason(t, dialer.Err())
-	if r.Code != StatusNormal || r.Reason != "" || r.Ban != 0 || !r.Remote {
+	if r.Code != peer.StatusNormal || r.Reason != "" || r.Ban != 0 || !r.Remote {
 		t.Fatalf("dialer saw %v, want a plain close by the peer", r)
 	}
-	if r := e.nextClose(t); !errors.Is(r, ErrRefused) || r.Ban != 0 {
+	if r := e.nextClose(t); !errors.Is(r, peer.ErrRefused) || r.Ban != 0 {
 		t.Fatalf("listener close %v", r)
 	}
 }
@@ -110,15 +111,15 @@ func TestHandlerErrors(t *testing.T) {
 		reason string
 		ban    int
 	}{
-		{"plain error", errors.New("boom"), StatusProtocolError, "1", 10},
-		{"close reason", BanClose(protocol.ConsensusErrorBan, errors.New("bad block")), StatusNormal, "", 600},
+		{"plain error", errors.New("boom"), peer.StatusProtocolError, "1", 10},
+		{"close reason", peer.BanClose(protocol.ConsensusErrorBan, errors.New("bad block")), peer.StatusNormal, "", 600},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := listenerConfig()
-			cfg.Handlers[protocol.MsgRequestBlock] = func(context.Context, *Peer, protocol.Message) (*protocol.Message, error) {
+			cfg.Handlers[protocol.MsgRequestBlock] = func(context.Context, *peer.Peer, protocol.Message) (*protocol.Message, error) {
 				return nil, tc.err
 			}
-			e := startLoopback(t, &Handler{Config: cfg})
+			e := startLoopback(t, &peer.Handler{Config: cfg})
 			dialer := e.dial(t, e.clientConfig())
 			_, err := dialer.RequestBlock(context.Background(), 1, false)
 			r := mustCloseReason(t, err)

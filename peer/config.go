@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/chianet/chianet/internal/ws"
 	"github.com/chianet/chianet/protocol"
 )
 
@@ -185,12 +186,9 @@ type Config struct {
 	// is how the owner learns whom to ban.
 	OnClose func(p *Peer, reason *CloseReason)
 
-	// For tests.
-
-	// now is the clock of the rate limiters and counters; nil = time.Now.
-	now func() time.Time
-	// retryInterval replaces outboundRetryInterval when positive.
-	retryInterval time.Duration
+	// lib is the WebSocket library; nil means ws.Gorilla. The benchmarks
+	// set it (export_test.go) to compare libraries under the same code.
+	lib ws.Library
 }
 
 // withDefaults returns a copy of c with the zero fields filled in.
@@ -254,11 +252,8 @@ func (c Config) withDefaults(outbound bool) Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	if c.retryInterval <= 0 {
-		c.retryInterval = outboundRetryInterval
+	if c.lib == nil {
+		c.lib = ws.Gorilla
 	}
 	return c
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/internal/ws"
 	"github.com/chianet/chianet/protocol"
 )
 
@@ -57,25 +58,25 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Peer, error) {
 		defer cancel()
 	}
 	p := newPeer(cfg, true, cfg.Exempt)
-	ws, remote, err := dialWS(dctx, dialConfig{
-		url:  "wss://" + net.JoinHostPort(host, port) + "/ws",
-		tls:  tlsConf,
-		dial: dial,
-		opts: p.wsOptions(),
+	c, remote, err := cfg.lib.Dial(dctx, ws.DialConfig{
+		URL:     "wss://" + net.JoinHostPort(host, port) + "/ws",
+		TLS:     tlsConf,
+		Dial:    dial,
+		Options: p.wsOptions(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("peer: dial %s: %w", addr, err)
 	}
-	id, err := chiatls.PeerNodeID(ws.tlsState())
+	id, err := chiatls.PeerNodeID(c.TLS())
 	if err != nil {
-		ws.close(StatusAbnormal, "")
+		c.Close(StatusAbnormal, "")
 		return nil, fmt.Errorf("peer: dial %s: %w", addr, err)
 	}
 	remoteStr := addr
 	if remote != nil {
 		remoteStr = remote.String()
 	}
-	p.attach(ws, id, remoteStr)
+	p.attach(c, id, remoteStr)
 	if own != (protocol.Bytes32{}) && id == own {
 		p.log.Info("connected to a node with our own node id")
 		p.shutdown(NormalClose(ErrSelfConnection))

@@ -11,22 +11,16 @@ import (
 // route delivers an inbound message for the read loop: a reply to a
 // pending request goes to its waiter, a late reply to a timed-out one is
 // dropped, anything else is a new inbound call (the reference's
-// _route_incoming_message). keep is false when the loop gave up the read
-// role and must stop reading (readrole.go).
-func (p *Peer) route(m protocol.Message) (r *CloseReason, keep bool) {
-	select {
-	case <-p.closing:
-		return NormalClose(nil), true
-	default:
-	}
-	if handled, keep := p.deliver(m, true); handled {
-		return nil, keep
+// _route_incoming_message).
+func (p *Peer) route(m protocol.Message) *CloseReason {
+	if p.deliver(m) {
+		return nil
 	}
 	return p.dispatch(m)
 }
 
 // dispatch applies the checks of the reference's _api_call to an inbound
-// call, in its order, and starts its handler:
+// call, in its order, and starts its handler on a goroutine of its own:
 //
 //  1. an unsolicited Error (255) is logged and dropped;
 //  2. a type without a handler, and
@@ -34,7 +28,10 @@ func (p *Peer) route(m protocol.Message) (r *CloseReason, keep bool) {
 //     (1002 "1", ban 10 s);
 //  4. with v3 active, a request over our window for its type closes the
 //     connection with a 300 s ban.
-func (p *Peer) dispatch(m protocol.Message) (*CloseReason, bool) {
+//
+// While Config.MaxHandlers handlers run, it waits for one to finish, so
+// the read loop reads nothing more meanwhile.
+func (p *Peer) dispatch(m protocol.Message) *CloseReason {
 	if m.Type == protocol.MsgError {
 		var e protocol.Error
 		if err := streamable.Unmarshal(m.Data, &e); err != nil {
@@ -42,21 +39,21 @@ func (p *Peer) dispatch(m protocol.Message) (*CloseReason, bool) {
 		} else {
 			p.log.Warn("unsolicited error message", "code", e.Code, "message", e.Message)
 		}
-		return nil, true
+		return nil
 	}
 	h := p.handler(m.Type)
 	if h == nil {
 		p.log.Warn("no handler for message type", "type", m.Type)
-		return ProtocolViolation(protocol.ErrCodeUnknown, protocol.APIExceptionBan, errUnhandled(ErrNoHandler, m.Type)), true
+		return ProtocolViolation(protocol.ErrCodeUnknown, protocol.APIExceptionBan, errUnhandled(ErrNoHandler, m.Type))
 	}
 	if !protocol.SenderAllowed(m.Type, p.info.NodeType) {
 		p.log.Warn("API call type mismatch", "type", m.Type, "node_type", p.info.NodeType)
-		return ProtocolViolation(protocol.ErrCodeUnknown, protocol.APIExceptionBan, errUnhandled(ErrSenderNotAllowed, m.Type)), true
+		return ProtocolViolation(protocol.ErrCodeUnknown, protocol.APIExceptionBan, errUnhandled(ErrSenderNotAllowed, m.Type))
 	}
 	windowed := p.v3 && !p.info.Exempt
 	if windowed && !p.windows.BeginInbound(m.Type) {
 		p.log.Warn("peer exceeded the v3 window and will be disconnected", "type", m.Type)
-		return BanClose(protocol.RateLimiterBan, errUnhandled(ErrWindowExceeded, m.Type)), true
+		return BanClose(protocol.RateLimiterBan, errUnhandled(ErrWindowExceeded, m.Type))
 	}
 	select {
 	case p.handling <- struct{}{}:
@@ -64,24 +61,11 @@ func (p *Peer) dispatch(m protocol.Message) (*CloseReason, bool) {
 		if windowed {
 			p.windows.EndInbound(m.Type)
 		}
-		return NormalClose(nil), true
+		return NormalClose(nil)
 	}
 	p.wg.Add(1)
-	if len(p.handling) == 1 {
-		// No other handler runs: run this one here, without a goroutine
-		// to wake. The role is free meanwhile (the watchdog starts a
-		// reader if the handler takes long, and that reader, finding a
-		// handler running, starts goroutines for what follows, so slow
-		// handlers still run concurrently), and taken back after if
-		// nobody took it.
-		p.mu.Lock()
-		p.releaseLocked()
-		p.mu.Unlock()
-		p.handle(h, m, windowed)
-		return nil, p.takeRole()
-	}
 	go p.handle(h, m, windowed)
-	return nil, true
+	return nil
 }
 
 // errUnhandled wraps err with the message type.

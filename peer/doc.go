@@ -77,33 +77,35 @@
 //
 // # Concurrency
 //
-// A Peer has two goroutines while it is idle: run and a read loop. A
-// write goroutine exists only while messages are queued (a Request
-// caller writes its request itself when nothing else is being written),
-// plus one per running handler (at most Config.MaxHandlers) and, on
-// dialled connections, one while a heartbeat ping waits for its pong.
-// One goroutine at a time reads the socket (readrole.go): the read loop
-// runs a handler itself when it can, giving up the socket meanwhile, and
-// on a dialled connection a Request caller reads until its own reply
-// comes, so a request and its reply cost no goroutine hand-off; a
-// watchdog starts a read loop when the socket stays unread for 1-2 ms.
-// A caller hands the socket to a read loop at once when an inbound call,
-// a ping or pong, or a message over 256 KiB comes before its reply. An
-// accepted peer's goroutines are its own: Handler.ServeHTTP returns once
-// the peer is accepted. run keeps the heartbeat and idle timers and owns
-// shutdown: the first error reported by a loop or a timer, or the first
-// Close, wins; it closes the WebSocket with that reason, cancels the
+// Each connection has one reader for its whole life, as go-ethereum's
+// p2p peers do: run starts readLoop and owns shutdown. readLoop reads
+// every message; a reply goes to the channel of the Request waiting for
+// it, and an inbound call starts its handler on a goroutine of its own
+// (at most Config.MaxHandlers at once; while all are busy the read loop
+// waits for one). Writes go through a FIFO queue: a sender writes itself
+// when nothing else is being written, otherwise a write goroutine, which
+// exists only while the queue is not empty, drains it. run also keeps the
+// heartbeat and idle timers (a heartbeat ping waits for its pong on a
+// goroutine of its own); the first error reported by the read loop, a
+// writer or a timer, or the first Close, wins: run closes the WebSocket
+// with that reason (which ends the read loop's read), cancels the
 // handlers' contexts, waits for every goroutine and then closes Done.
-// Every pending Request returns the CloseReason, which wraps ErrClosed.
+// Dialled and accepted connections behave the same; an accepted peer's
+// goroutines are its own (Handler.ServeHTTP returns once it is accepted).
+// An idle connection has two goroutines: run and readLoop.
+//
 // One mutex owns the request-id map; each request has its own reply
-// channel. Request and handler timeouts share one timer per connection,
-// armed for the earliest deadline (timeouts.go), and large outgoing
-// messages are encoded into pooled buffers (sendbuf.go). All methods of
-// Peer are safe for concurrent use; calls that can block take a context.
+// channel, and every pending Request returns the CloseReason, which
+// wraps ErrClosed, when the connection closes. Request and handler
+// timeouts share one timer per connection, armed for the earliest
+// deadline (timeouts.go), and large outgoing messages are encoded into
+// pooled buffers (sendbuf.go). All methods of Peer are safe for concurrent
+// use; calls that can block take a context. Time comes from the time
+// package alone, so tests run the package in testing/synctest bubbles.
 //
 // The WebSocket library (github.com/gorilla/websocket, chosen over
 // github.com/coder/websocket by the benchmarks recorded in BENCHMARKS.md)
-// is used only in wsconn.go, behind a small interface.
+// is used only through the small interface of internal/ws.
 //
 // # Where chianet differs from the reference
 //

@@ -80,12 +80,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	exempt := h.Exempt != nil && h.Exempt(r)
 	p := newPeer(cfg, false, exempt)
-	ws, err := acceptWS(w, r, p.wsOptions())
+	c, err := cfg.lib.Accept(w, r, p.wsOptions())
 	if err != nil {
 		cfg.Logger.Debug("WebSocket upgrade failed", "peer", r.RemoteAddr, "err", err)
 		return
 	}
-	p.attach(ws, id, r.RemoteAddr)
+	p.attach(c, id, r.RemoteAddr)
 	if p.open(context.Background()) != nil {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/chianet/chianet/internal/pep440"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/ratelimit"
 	"github.com/chianet/chianet/streamable"
@@ -78,27 +79,23 @@ func duringHandshake(r *CloseReason) *CloseReason {
 }
 
 // send encodes and writes one handshake-phase message directly (the write
-// loop is not running yet).
+// queue is not in use yet).
 func (p *Peer) send(t protocol.MessageType, payload protocol.Value) *CloseReason {
 	m, err := protocol.MakeMessage(t, payload)
-	if err == nil {
-		var data []byte
-		var pooled bool
-		if data, pooled, err = encode(&m); err == nil {
-			err = p.ws.write(noInterrupt, data)
-			if pooled {
-				putSendBuffer(data)
-			}
-			if err == nil {
-				p.bytesWritten.Add(uint64(len(data)))
-				p.messagesWritten.Add(1)
-				return nil
-			}
-			return &CloseReason{Code: StatusAbnormal, Remote: true, Err: joinErr(ErrConnection, err)}
-		}
+	if err != nil {
+		// Only a local Config (such as an over-long version) gets here.
+		return &CloseReason{Code: StatusInternalError, Err: err}
 	}
-	// Only a local Config (such as an over-long version) gets here.
-	return &CloseReason{Code: StatusInternalError, Err: err}
+	data, err := m.MarshalBinary()
+	if err != nil {
+		return &CloseReason{Code: StatusInternalError, Err: err}
+	}
+	if err := p.ws.Write(data); err != nil {
+		return &CloseReason{Code: StatusAbnormal, Remote: true, Err: joinErr(ErrConnection, err)}
+	}
+	p.bytesWritten.Add(uint64(len(data)))
+	p.messagesWritten.Add(1)
+	return nil
 }
 
 // handshake is the exchange of transport spec §3.2 with the checks of
@@ -106,33 +103,73 @@ func (p *Peer) send(t protocol.MessageType, payload protocol.Value) *CloseReason
 // §3.6 when both sides have RATE_LIMITS_V3. It returns nil on success,
 // with the peer's Info, limiters and windows set up.
 func (p *Peer) handshake() *CloseReason {
-	cfg := &p.cfg
-	local := cfg.Capabilities
+	local := p.cfg.Capabilities
 	if p.info.Outbound {
-		if r := p.send(protocol.MsgHandshake, &protocol.Handshake{
-			NetworkID:       cfg.NetworkID,
-			ProtocolVersion: protocol.ProtocolVersion(cfg.NodeType),
-			SoftwareVersion: cfg.SoftwareVersion,
-			ServerPort:      cfg.ServerPort,
-			NodeType:        uint8(cfg.NodeType),
-			Capabilities:    local,
-		}); r != nil {
+		if r := p.sendHandshake(local, protocol.ProtocolVersion(p.cfg.NodeType)); r != nil {
 			return r
 		}
 	}
+	hs, r := p.readHandshake()
+	if r != nil {
+		return r
+	}
+	if !p.info.Outbound {
+		// The reply mirrors RATE_LIMITS_V3 and carries the protocol
+		// version of the peer's node type, as the reference's does.
+		local = mirrorV3(local, hs.Capabilities)
+		if r := p.sendHandshake(local, protocol.ProtocolVersion(protocol.NodeType(hs.NodeType))); r != nil {
+			return r
+		}
+	}
+	p.recordHandshake(hs, local)
+	var peerWindows map[protocol.MessageType]uint16
+	if p.v3 {
+		if peerWindows, r = p.exchangeWindows(); r != nil {
+			return r
+		}
+	}
+	p.setUpLimits(peerWindows)
+	p.log.Debug("handshake complete", "node_type", p.info.NodeType, "protocol_version", hs.ProtocolVersion,
+		"software_version", p.info.SoftwareVersion, "capabilities", p.info.Capabilities, "v3", p.v3)
+	return nil
+}
 
+// sendHandshake sends our Handshake with capabilities caps, announcing
+// protocol version version.
+func (p *Peer) sendHandshake(caps []protocol.HandshakeCapability, version string) *CloseReason {
+	return p.send(protocol.MsgHandshake, &protocol.Handshake{
+		NetworkID:       p.cfg.NetworkID,
+		ProtocolVersion: version,
+		SoftwareVersion: p.cfg.SoftwareVersion,
+		ServerPort:      p.cfg.ServerPort,
+		NodeType:        uint8(p.cfg.NodeType),
+		Capabilities:    caps,
+	})
+}
+
+// readHandshake reads the peer's Handshake and validates it.
+func (p *Peer) readHandshake() (*protocol.Handshake, *CloseReason) {
 	m, r := p.readFrame()
 	if r != nil {
-		return duringHandshake(r)
+		return nil, duringHandshake(r)
 	}
 	if m.Type != protocol.MsgHandshake {
-		return invalidHandshake("first message is %v", m.Type)
+		return nil, invalidHandshake("first message is %v", m.Type)
 	}
 	var hs protocol.Handshake
 	if err := streamable.Unmarshal(m.Data, &hs); err != nil {
-		return invalidHandshake("%v", err)
+		return nil, invalidHandshake("%v", err)
 	}
-	if hs.NetworkID != cfg.NetworkID {
+	if r := p.validateHandshake(&hs); r != nil {
+		return nil, r
+	}
+	return &hs, nil
+}
+
+// validateHandshake applies the reference's checks to the peer's
+// Handshake, in its order.
+func (p *Peer) validateHandshake(hs *protocol.Handshake) *CloseReason {
+	if hs.NetworkID != p.cfg.NetworkID {
 		p.log.Debug("incompatible network id", "network_id", hs.NetworkID)
 		return ProtocolViolation(protocol.ErrCodeIncompatibleNetworkID, protocol.InvalidProtocolBan,
 			fmt.Errorf("%w: %q", ErrNetworkID, hs.NetworkID))
@@ -144,98 +181,98 @@ func (p *Peer) handshake() *CloseReason {
 	if len(hs.SoftwareVersion) > protocol.MaxVersionStringBytes {
 		return invalidHandshake("software version of %d bytes", len(hs.SoftwareVersion))
 	}
-	if !validVersion(hs.ProtocolVersion) {
+	if !pep440.Valid(hs.ProtocolVersion) {
 		return handshakeValue("protocol version %q is not PEP 440", hs.ProtocolVersion)
 	}
-	peerCaps := protocol.ActiveCapabilities(hs.Capabilities)
 	// Like the reference, a version mismatch only matters for the farmer
 	// and harvester, and only earns a warning.
-	for _, t := range []protocol.NodeType{cfg.NodeType, nt} {
+	for _, t := range []protocol.NodeType{p.cfg.NodeType, nt} {
 		if (t == protocol.NodeFarmer || t == protocol.NodeHarvester) && hs.ProtocolVersion != protocol.ProtocolVersion(t) {
 			p.log.Warn("protocol version mismatch", "node_type", t, "theirs", hs.ProtocolVersion, "ours", protocol.ProtocolVersion(t))
 			break
 		}
 	}
+	return nil
+}
 
-	if !p.info.Outbound {
-		// The reply mirrors RATE_LIMITS_V3 and carries the protocol
-		// version of the peer's node type, as the reference's does.
-		if peerCaps.Has(protocol.CapRateLimitsV3) && !protocol.ActiveCapabilities(local).Has(protocol.CapRateLimitsV3) {
-			local = append(local[:len(local):len(local)], protocol.HandshakeCapability{
-				Capability: uint16(protocol.CapRateLimitsV3), Value: protocol.CapabilityEnabled,
-			})
-		}
-		if r := p.send(protocol.MsgHandshake, &protocol.Handshake{
-			NetworkID:       cfg.NetworkID,
-			ProtocolVersion: protocol.ProtocolVersion(nt),
-			SoftwareVersion: cfg.SoftwareVersion,
-			ServerPort:      cfg.ServerPort,
-			NodeType:        uint8(cfg.NodeType),
-			Capabilities:    local,
-		}); r != nil {
-			return r
-		}
+// mirrorV3 returns local with RATE_LIMITS_V3 added when the peer's
+// capabilities have it and local does not.
+func mirrorV3(local, peer []protocol.HandshakeCapability) []protocol.HandshakeCapability {
+	if !protocol.ActiveCapabilities(peer).Has(protocol.CapRateLimitsV3) ||
+		protocol.ActiveCapabilities(local).Has(protocol.CapRateLimitsV3) {
+		return local
 	}
+	return append(local[:len(local):len(local)], protocol.HandshakeCapability{
+		Capability: uint16(protocol.CapRateLimitsV3), Value: protocol.CapabilityEnabled,
+	})
+}
 
-	localCaps := protocol.ActiveCapabilities(local)
-	p.info.NodeType = nt
+// recordHandshake fills in the peer's Info from its Handshake and our
+// announced capabilities local.
+func (p *Peer) recordHandshake(hs *protocol.Handshake, local []protocol.HandshakeCapability) {
+	p.info.NodeType = protocol.NodeType(hs.NodeType)
 	p.info.ProtocolVersion = hs.ProtocolVersion
 	p.info.SoftwareVersion = sanitizeVersion(hs.SoftwareVersion)
 	p.info.ServerPort = hs.ServerPort
-	p.info.Capabilities = peerCaps
-	p.info.LocalCapabilities = localCaps
-	both := peerCaps.Intersect(localCaps)
-	p.v3 = both.Has(protocol.CapRateLimitsV3)
-
-	var peerWindows map[protocol.MessageType]uint16
-	if p.v3 {
-		if r := p.send(protocol.MsgConfigureWindowSizes, protocol.LocalConfigureWindowSizes()); r != nil {
-			return r
-		}
-		m, r := p.readFrame()
-		if r != nil {
-			return duringHandshake(r)
-		}
-		if m.Type != protocol.MsgConfigureWindowSizes {
-			return invalidHandshake("expected configure_window_sizes, got %v", m.Type)
-		}
-		var cws protocol.ConfigureWindowSizes
-		if err := streamable.Unmarshal(m.Data, &cws); err != nil {
-			return invalidHandshake("%v", err)
-		}
-		var err error
-		if peerWindows, err = ratelimit.ParsePeerWindows(&cws); err != nil {
-			return invalidHandshake("%v", err)
-		}
+	p.info.Capabilities = protocol.ActiveCapabilities(hs.Capabilities)
+	p.info.LocalCapabilities = protocol.ActiveCapabilities(local)
+	p.v3 = p.info.RateLimitsV3()
+	if v, ok := pep440.Parse(hs.ProtocolVersion); ok {
+		p.errorReplies = v.AtLeast(errorReplyVersion)
 	}
+}
 
-	// The two limiters and the windows take about 13 KiB per peer, so a
-	// peer gets only those it uses: an exempt one no limiters, one
-	// without v3 no windows (readMessage, dispatch and gateOutbound look
-	// at them only in those cases).
+// errorReplyVersion is the first protocol version the reference sends
+// Error (255) replies to (error_response_version).
+var errorReplyVersion = pep440.Release(0, 0, 35)
+
+// exchangeWindows sends our ConfigureWindowSizes, reads the peer's and
+// returns the windows it gives us.
+func (p *Peer) exchangeWindows() (map[protocol.MessageType]uint16, *CloseReason) {
+	if r := p.send(protocol.MsgConfigureWindowSizes, protocol.LocalConfigureWindowSizes()); r != nil {
+		return nil, r
+	}
+	m, r := p.readFrame()
+	if r != nil {
+		return nil, duringHandshake(r)
+	}
+	if m.Type != protocol.MsgConfigureWindowSizes {
+		return nil, invalidHandshake("expected configure_window_sizes, got %v", m.Type)
+	}
+	var cws protocol.ConfigureWindowSizes
+	if err := streamable.Unmarshal(m.Data, &cws); err != nil {
+		return nil, invalidHandshake("%v", err)
+	}
+	windows, err := ratelimit.ParsePeerWindows(&cws)
+	if err != nil {
+		return nil, invalidHandshake("%v", err)
+	}
+	return windows, nil
+}
+
+// setUpLimits makes the rate limiters and v3 windows the handshake
+// agreed on, and decides which timers apply. The two limiters and the
+// windows take about 13 KiB per peer, so a peer gets only those it uses:
+// an exempt one no limiters, one without v3 no windows (readMessage,
+// dispatch and gateOutbound look at them only in those cases).
+func (p *Peer) setUpLimits(peerWindows map[protocol.MessageType]uint16) {
+	cfg := &p.cfg
 	if !p.info.Exempt {
-		v2 := both.Has(protocol.CapRateLimitsV2)
+		v2 := p.info.Capabilities.Intersect(p.info.LocalCapabilities).Has(protocol.CapRateLimitsV2)
 		p.inLimit = ratelimit.New(ratelimit.Config{
-			Percent: cfg.InboundRateLimitPercent, V2: v2, V3: p.v3, CountRejected: true, Now: cfg.now,
+			Percent: cfg.InboundRateLimitPercent, V2: v2, V3: p.v3, CountRejected: true,
 		})
 		// V3 stays off outbound: which of our messages skip this limiter
 		// is decided by the peer's window settings (gateOutbound).
-		p.outLimit = ratelimit.New(ratelimit.Config{
-			Percent: cfg.OutboundRateLimitPercent, V2: v2, Now: cfg.now,
-		})
+		p.outLimit = ratelimit.New(ratelimit.Config{Percent: cfg.OutboundRateLimitPercent, V2: v2})
 	}
 	if p.v3 {
 		p.windows = ratelimit.NewWindows(peerWindows)
 	}
-	if v, ok := parseVersion(hs.ProtocolVersion); ok {
-		p.errorReplies = v.atLeast(errorReplyVersion)
-	}
+	nt := p.info.NodeType
 	p.pingApplies = p.info.Outbound && cfg.PingInterval > 0
 	p.idleApplies = cfg.IdleTimeout > 0 && nt == protocol.NodeFullNode &&
 		(cfg.NodeType == protocol.NodeFullNode || cfg.NodeType == protocol.NodeWallet)
-	p.log.Debug("handshake complete", "node_type", nt, "protocol_version", hs.ProtocolVersion,
-		"software_version", p.info.SoftwareVersion, "capabilities", peerCaps, "v3", p.v3)
-	return nil
 }
 
 // sanitizeVersion removes Unicode control (Cc) and format (Cf)

@@ -1,19 +1,22 @@
-package peer
+package peer_test
 
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 )
 
 // TestHandshakeBothDirections connects chianet dialers to a chianet
 // listener and checks what each end learns of the other.
 func TestHandshakeBothDirections(t *testing.T) {
-	h := &Handler{Config: listenerConfig()}
+	h := &peer.Handler{Config: listenerConfig()}
 	e := startLoopback(t, h)
 	_, portStr, _ := splitHostPort(e.addr)
 	port, _ := strconv.Atoi(portStr)
@@ -100,7 +103,7 @@ func TestHandshakeBothDirections(t *testing.T) {
 			}
 			dialer.Close(nil)
 			<-listener.Done()
-			if r := e.nextClose(t); r.Code != StatusNormal || !r.Remote || r.Ban != 0 {
+			if r := e.nextClose(t); r.Code != peer.StatusNormal || !r.Remote || r.Ban != 0 {
 				t.Errorf("listener close after the dialer's Close: %+v", r)
 			}
 		})
@@ -116,39 +119,29 @@ func splitHostPort(a string) (string, string, error) {
 }
 
 func TestDialSelfConnection(t *testing.T) {
-	h := &Handler{Config: listenerConfig()}
+	h := &peer.Handler{Config: listenerConfig()}
 	e := startLoopback(t, h)
 	cfg := e.clientConfig()
 	cfg.NodeID = e.pki.listener.id // pretend the listener's certificate is ours
-	_, err := Dial(context.Background(), e.addr, cfg)
-	if r := mustCloseReason(t, err); r.Code != StatusNormal || r.Ban != 0 || !errors.Is(err, ErrSelfConnection) {
+	_, err := peer.Dial(context.Background(), e.addr, cfg)
+	if r := mustCloseReason(t, err); r.Code != peer.StatusNormal || r.Ban != 0 || !errors.Is(err, peer.ErrSelfConnection) {
 		t.Fatalf("self connection: %v", err)
 	}
 	<-e.closes // the listener saw the connection drop during the handshake
 }
 
-func TestVersionCheck(t *testing.T) {
-	for v, want := range map[string]bool{
-		"0.0.36": true, "1": true, "v1.0": true, " 0.0.35 ": true, "1!2.0": true,
-		"1.0a1": true, "1.0.post1": true, "1.0-1": true, "1.0.dev3": true, "1.0rc1.post2.dev3+local.7": true,
-		"1.0RC1": true, "1.0_alpha-2": true,
-		"": false, "abc": false, "0.0.36-beta_": true, "0.0.36-beta_x": false, "1..0": false, "1.0+": false, "1.0 x": false,
-		"0.0.38\x00": false, "١.٠": false,
-	} {
-		if got := validVersion(v); got != want {
-			t.Errorf("validVersion(%q) = %v, want %v", v, got, want)
-		}
-	}
-	for v, want := range map[string]bool{
-		"0.0.35": true, "0.0.36": true, "0.0.35.0": true, "0.0.35.post1": true, "1.0": true, "1!0.0.1": true,
-		"0.0.34": false, "0.0.35rc1": false, "0.0.35.dev1": false, "0.0.3": false,
-	} {
-		pv, ok := parseVersion(v)
-		if !ok {
-			t.Fatalf("parseVersion(%q) failed", v)
-		}
-		if got := pv.atLeast(errorReplyVersion); got != want {
-			t.Errorf("%q >= 0.0.35 = %v, want %v", v, got, want)
-		}
+// TestDialCancelDuringUpgrade checks that cancelling the context of a dial
+// with no deadline stops it while the server sits on the upgrade request
+// (gorilla/websocket bounds that exchange only by a deadline).
+func TestDialCancelDuringUpgrade(t *testing.T) {
+	k := realPKI(t)
+	block := make(chan struct{})
+	addr := serveBench(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-block }), k.serverTLS(k.listener))
+	defer close(block)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	_, err := peer.Dial(ctx, addr, peer.Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), ConnectTimeout: -1})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Dial: %v, want context.Canceled", err)
 	}
 }

@@ -1,4 +1,4 @@
-package peer
+package peer_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 )
 
@@ -71,19 +72,19 @@ func TestHeartbeat(t *testing.T) {
 		var pings atomic.Int32
 		k := fakePKI(t)
 		ln := serveMem(t, rawServer(t, func(n int32) bool { return n != 1 }, &pings), k.serverTLS(k.listener))
-		cfg := Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), DialContext: ln.dial}
+		cfg := peer.Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), DialContext: ln.dial}
 
-		deaf, err := Dial(context.Background(), "127.0.0.1:8444", cfg)
+		deaf, err := peer.Dial(context.Background(), "127.0.0.1:8444", cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
 		<-deaf.Done()
-		if d := time.Since(start); d != DefaultPingInterval+DefaultPongTimeout {
-			t.Errorf("closed after %v, want %v", d, DefaultPingInterval+DefaultPongTimeout)
+		if d := time.Since(start); d != peer.DefaultPingInterval+peer.DefaultPongTimeout {
+			t.Errorf("closed after %v, want %v", d, peer.DefaultPingInterval+peer.DefaultPongTimeout)
 		}
 		r := mustCloseReason(t, deaf.Err())
-		if r.Code != StatusAbnormal || r.Ban != 0 || r.Remote || !errors.Is(r, ErrPongTimeout) {
+		if r.Code != peer.StatusAbnormal || r.Ban != 0 || r.Remote || !errors.Is(r, peer.ErrPongTimeout) {
 			t.Errorf("close reason %v", r)
 		}
 		if pings.Load() != 1 {
@@ -91,7 +92,7 @@ func TestHeartbeat(t *testing.T) {
 		}
 
 		pings.Store(0)
-		alive, err := Dial(context.Background(), "127.0.0.1:8444", cfg)
+		alive, err := peer.Dial(context.Background(), "127.0.0.1:8444", cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,34 +117,34 @@ func TestIdleOnlyForFullNodes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := listenerConfig()
 		cfg.NodeType = protocol.NodeFarmer
-		e := startMem(t, &Handler{Config: cfg})
+		e := startMem(t, &peer.Handler{Config: cfg})
 		ccfg := e.clientConfig()
 		ccfg.PingInterval = -1
 		p := e.dial(t, ccfg) // a full node talking to a farmer: no idle close
-		time.Sleep(2 * DefaultIdleTimeout)
+		time.Sleep(2 * peer.DefaultIdleTimeout)
 		if err := p.Err(); err != nil {
 			t.Fatalf("closed: %v", err)
 		}
 	})
 	synctest.Test(t, func(t *testing.T) {
-		e := startMem(t, &Handler{Config: listenerConfig()})
+		e := startMem(t, &peer.Handler{Config: listenerConfig()})
 		ccfg := e.clientConfig()
 		ccfg.NodeType = protocol.NodeWallet
-		ccfg.Handlers = map[protocol.MessageType]HandlerFunc{protocol.MsgNewPeakWallet: Ignore}
+		ccfg.Handlers = map[protocol.MessageType]peer.HandlerFunc{protocol.MsgNewPeakWallet: peer.Ignore}
 		p := e.dial(t, ccfg)
 		srv := e.nextAccepted(t)
 		start := time.Now()
-		time.Sleep(DefaultIdleTimeout / 2)
+		time.Sleep(peer.DefaultIdleTimeout / 2)
 		// The full node's announcement resets the wallet's idle timer; the
 		// full node itself never closes a wallet for idleness.
 		if err := srv.Send(context.Background(), protocol.MsgNewPeakWallet, &protocol.NewPeakWallet{}); err != nil {
 			t.Fatal(err)
 		}
 		<-p.Done()
-		if d := time.Since(start); d != DefaultIdleTimeout*3/2 {
-			t.Errorf("wallet closed its full node after %v, want %v", d, DefaultIdleTimeout*3/2)
+		if d := time.Since(start); d != peer.DefaultIdleTimeout*3/2 {
+			t.Errorf("wallet closed its full node after %v, want %v", d, peer.DefaultIdleTimeout*3/2)
 		}
-		if r := mustCloseReason(t, p.Err()); !errors.Is(r, ErrIdle) || r.Code != StatusNormal || r.Ban != 0 {
+		if r := mustCloseReason(t, p.Err()); !errors.Is(r, peer.ErrIdle) || r.Code != peer.StatusNormal || r.Ban != 0 {
 			t.Errorf("close reason %v", r)
 		}
 	})

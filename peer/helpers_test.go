@@ -1,4 +1,4 @@
-package peer
+package peer_test
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/streamable"
 )
@@ -28,6 +29,9 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const testNetwork = "testnet-peer"
+
+// idHalf is the first request id of the listener's half of the id space.
+const idHalf = 1 << 15
 
 // identity is one node certificate.
 type identity struct {
@@ -139,46 +143,46 @@ type env struct {
 	pki  *pki
 	addr string
 	// accepted receives every peer the Handler accepts.
-	accepted chan *Peer
+	accepted chan *peer.Peer
 	// closes receives the OnClose reason of every listener-side
 	// connection.
-	closes chan *CloseReason
+	closes chan *peer.CloseReason
 	// dialContext opens the socket for clients (nil: TCP).
 	dialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // listenerConfig is the Config of test listeners: a full node with
 // handlers for request_peers, request_block and respond_block.
-func listenerConfig() Config {
-	return Config{
+func listenerConfig() peer.Config {
+	return peer.Config{
 		NetworkID:  testNetwork,
 		NodeType:   protocol.NodeFullNode,
 		ServerPort: 8444,
-		Handlers: map[protocol.MessageType]HandlerFunc{
-			protocol.MsgRequestPeers: func(context.Context, *Peer, protocol.Message) (*protocol.Message, error) {
-				return Reply(protocol.MsgRespondPeers, &protocol.RespondPeers{})
+		Handlers: map[protocol.MessageType]peer.HandlerFunc{
+			protocol.MsgRequestPeers: func(context.Context, *peer.Peer, protocol.Message) (*protocol.Message, error) {
+				return peer.Reply(protocol.MsgRespondPeers, &protocol.RespondPeers{})
 			},
 			protocol.MsgRequestBlock: echoBlock,
-			protocol.MsgRespondBlock: Ignore,
+			protocol.MsgRespondBlock: peer.Ignore,
 		},
 	}
 }
 
 // echoBlock answers request_block with reject_block for the same height.
-func echoBlock(_ context.Context, _ *Peer, m protocol.Message) (*protocol.Message, error) {
+func echoBlock(_ context.Context, _ *peer.Peer, m protocol.Message) (*protocol.Message, error) {
 	var req protocol.RequestBlock
 	if err := streamable.Unmarshal(m.Data, &req); err != nil {
 		return nil, err
 	}
-	return Reply(protocol.MsgRejectBlock, &protocol.RejectBlock{Height: req.Height})
+	return peer.Reply(protocol.MsgRejectBlock, &protocol.RejectBlock{Height: req.Height})
 }
 
 // newHandler wraps h's config with the env's channels.
-func (e *env) wire(h *Handler) {
-	e.accepted = make(chan *Peer, 64)
-	e.closes = make(chan *CloseReason, 64)
+func (e *env) wire(h *peer.Handler) {
+	e.accepted = make(chan *peer.Peer, 64)
+	e.closes = make(chan *peer.CloseReason, 64)
 	accept := h.Accept
-	h.Accept = func(p *Peer) error {
+	h.Accept = func(p *peer.Peer) error {
 		if accept != nil {
 			if err := accept(p); err != nil {
 				return err
@@ -188,7 +192,7 @@ func (e *env) wire(h *Handler) {
 		return nil
 	}
 	onClose := h.Config.OnClose
-	h.Config.OnClose = func(p *Peer, r *CloseReason) {
+	h.Config.OnClose = func(p *peer.Peer, r *peer.CloseReason) {
 		if onClose != nil {
 			onClose(p, r)
 		}
@@ -197,7 +201,7 @@ func (e *env) wire(h *Handler) {
 }
 
 // startLoopback serves h on 127.0.0.1:0 with TLS from the loopback pki.
-func startLoopback(t testing.TB, h *Handler) *env {
+func startLoopback(t testing.TB, h *peer.Handler) *env {
 	t.Helper()
 	k := realPKI(t)
 	e := &env{t: t, pki: k}
@@ -266,7 +270,7 @@ func (l *memListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 
 // startMem serves h on an in-memory listener, for synctest bubbles. It
 // must be called inside the bubble; the cleanup stops the server.
-func startMem(t testing.TB, h *Handler) *env {
+func startMem(t testing.TB, h *peer.Handler) *env {
 	t.Helper()
 	k := fakePKI(t)
 	e := &env{t: t, pki: k, addr: "127.0.0.1:8444"}
@@ -293,15 +297,15 @@ func serveMem(t testing.TB, h http.Handler, conf *tls.Config) *memListener {
 }
 
 // clientConfig is the Config of a test client: a full node.
-func (e *env) clientConfig() Config {
-	return Config{
+func (e *env) clientConfig() peer.Config {
+	return peer.Config{
 		NetworkID: testNetwork,
 		NodeType:  protocol.NodeFullNode,
 		TLS:       e.pki.clientTLS(e.pki.client),
-		Handlers: map[protocol.MessageType]HandlerFunc{
+		Handlers: map[protocol.MessageType]peer.HandlerFunc{
 			protocol.MsgRequestBlock: echoBlock,
-			protocol.MsgRequestPeers: func(context.Context, *Peer, protocol.Message) (*protocol.Message, error) {
-				return Reply(protocol.MsgRespondPeers, &protocol.RespondPeers{})
+			protocol.MsgRequestPeers: func(context.Context, *peer.Peer, protocol.Message) (*protocol.Message, error) {
+				return peer.Reply(protocol.MsgRespondPeers, &protocol.RespondPeers{})
 			},
 		},
 		DialContext: e.dialContext,
@@ -309,9 +313,9 @@ func (e *env) clientConfig() Config {
 }
 
 // dial connects a chianet client with cfg and closes it at cleanup.
-func (e *env) dial(t testing.TB, cfg Config) *Peer {
+func (e *env) dial(t testing.TB, cfg peer.Config) *peer.Peer {
 	t.Helper()
-	p, err := Dial(context.Background(), e.addr, cfg)
+	p, err := peer.Dial(context.Background(), e.addr, cfg)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
@@ -320,7 +324,7 @@ func (e *env) dial(t testing.TB, cfg Config) *Peer {
 }
 
 // nextAccepted returns the next listener-side peer.
-func (e *env) nextAccepted(t testing.TB) *Peer {
+func (e *env) nextAccepted(t testing.TB) *peer.Peer {
 	t.Helper()
 	select {
 	case p := <-e.accepted:
@@ -332,7 +336,7 @@ func (e *env) nextAccepted(t testing.TB) *Peer {
 }
 
 // nextClose returns the next listener-side close reason.
-func (e *env) nextClose(t testing.TB) *CloseReason {
+func (e *env) nextClose(t testing.TB) *peer.CloseReason {
 	t.Helper()
 	select {
 	case r := <-e.closes:
@@ -493,7 +497,7 @@ func (r *rawConn) waitClose() (int, string) {
 // request on the env's listener, then closes it.
 func (e *env) healthy(t testing.TB) {
 	t.Helper()
-	p, err := Dial(context.Background(), e.addr, e.clientConfig())
+	p, err := peer.Dial(context.Background(), e.addr, e.clientConfig())
 	if err != nil {
 		t.Fatalf("healthy client: Dial: %v", err)
 	}
@@ -510,13 +514,13 @@ func (e *env) healthy(t testing.TB) {
 }
 
 // mustCloseReason extracts the *CloseReason of err.
-func mustCloseReason(t testing.TB, err error) *CloseReason {
+func mustCloseReason(t testing.TB, err error) *peer.CloseReason {
 	t.Helper()
-	var r *CloseReason
+	var r *peer.CloseReason
 	if !errors.As(err, &r) {
 		t.Fatalf("error %v is not a *CloseReason", err)
 	}
-	if !errors.Is(err, ErrClosed) {
+	if !errors.Is(err, peer.ErrClosed) {
 		t.Fatalf("error %v does not wrap ErrClosed", err)
 	}
 	return r

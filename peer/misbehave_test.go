@@ -1,4 +1,4 @@
-package peer
+package peer_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/streamable"
 )
@@ -61,21 +62,21 @@ var misbehaviours = []misbehaviour{
 		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
 			r.writeBytes([]byte{byte(protocol.MsgRequestPeers), 2, 0, 0, 0, 0}) // presence byte 2
 		}),
-		code: StatusProtocolError, reason: "-4", ban: ban10, cause: ErrInvalidMessage,
+		code: peer.StatusProtocolError, reason: "-4", ban: ban10, cause: peer.ErrInvalidMessage,
 	},
 	{
 		name: "trailing bytes",
 		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
 			r.writeBytes([]byte{byte(protocol.MsgRequestPeers), 0, 0, 0, 0, 0, 9})
 		}),
-		code: StatusProtocolError, reason: "-4", ban: ban10, cause: ErrInvalidMessage,
+		code: peer.StatusProtocolError, reason: "-4", ban: ban10, cause: peer.ErrInvalidMessage,
 	},
 	{
 		name: "unknown message type",
 		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
 			r.writeBytes([]byte{2, 0, 0, 0, 0, 0}) // the removed handshake_ack
 		}),
-		code: StatusProtocolError, reason: "-4", ban: ban10, cause: ErrInvalidMessage,
+		code: peer.StatusProtocolError, reason: "-4", ban: ban10, cause: peer.ErrInvalidMessage,
 	},
 	{
 		name: "text frame",
@@ -84,7 +85,7 @@ var misbehaviours = []misbehaviour{
 				t.Fatal(err)
 			}
 		}),
-		code: StatusNormal, reason: "", ban: 0, cause: ErrTextFrame,
+		code: peer.StatusNormal, reason: "", ban: 0, cause: peer.ErrTextFrame,
 	},
 	{
 		name: "message over 50 MiB",
@@ -99,7 +100,7 @@ var misbehaviours = []misbehaviour{
 			}()
 			return func() { <-done }
 		},
-		code: StatusMessageTooBig, reason: "", ban: ban300, cause: ErrMessageTooBig,
+		code: peer.StatusMessageTooBig, reason: "", ban: ban300, cause: peer.ErrMessageTooBig,
 	},
 	{
 		name: "per-type max size exceeded",
@@ -107,7 +108,7 @@ var misbehaviours = []misbehaviour{
 			// request_peers may carry at most 100 bytes of data.
 			r.writeBytes(append([]byte{byte(protocol.MsgRequestPeers), 1, 0, 1, 0, 0, 0, 101}, make([]byte, 101)...))
 		}),
-		code: StatusNormal, reason: "", ban: ban300, cause: ErrRateLimited,
+		code: peer.StatusNormal, reason: "", ban: ban300, cause: peer.ErrRateLimited,
 	},
 	{
 		name: "rate limit exceeded",
@@ -117,7 +118,7 @@ var misbehaviours = []misbehaviour{
 				r.writeMsg(protocol.MsgRequestPeers, true, uint16(i), &protocol.RequestPeers{})
 			}
 		}),
-		code: StatusNormal, reason: "", ban: ban300, cause: ErrRateLimited,
+		code: peer.StatusNormal, reason: "", ban: ban300, cause: peer.ErrRateLimited,
 	},
 	{
 		name: "v3 window exceeded",
@@ -133,27 +134,27 @@ var misbehaviours = []misbehaviour{
 			}
 			return nil
 		},
-		code: StatusNormal, reason: "", ban: ban300, cause: ErrWindowExceeded,
+		code: peer.StatusNormal, reason: "", ban: ban300, cause: peer.ErrWindowExceeded,
 	},
 	{
 		name: "wrong network id",
 		act:  sendHandshake(func(hs *protocol.Handshake) { hs.NetworkID = "mainnet" }),
-		code: StatusProtocolError, reason: "110", ban: ban10, cause: ErrNetworkID,
+		code: peer.StatusProtocolError, reason: "110", ban: ban10, cause: peer.ErrNetworkID,
 	},
 	{
 		name: "software version over 128 bytes",
 		act:  sendHandshake(func(hs *protocol.Handshake) { hs.SoftwareVersion = strings.Repeat("9", 129) }),
-		code: StatusProtocolError, reason: "-6", ban: ban10, cause: ErrInvalidHandshake,
+		code: peer.StatusProtocolError, reason: "-6", ban: ban10, cause: peer.ErrInvalidHandshake,
 	},
 	{
 		name: "protocol version not PEP 440",
 		act:  sendHandshake(func(hs *protocol.Handshake) { hs.ProtocolVersion = "0.0.x" }),
-		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrHandshakeValue,
+		code: peer.StatusProtocolError, reason: "1", ban: ban10, cause: peer.ErrHandshakeValue,
 	},
 	{
 		name: "unknown node type",
 		act:  sendHandshake(func(hs *protocol.Handshake) { hs.NodeType = 9 }),
-		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrHandshakeValue,
+		code: peer.StatusProtocolError, reason: "1", ban: ban10, cause: peer.ErrHandshakeValue,
 	},
 	{
 		name: "first message not a handshake",
@@ -161,7 +162,7 @@ var misbehaviours = []misbehaviour{
 			r.writeMsg(protocol.MsgRequestPeers, true, 1, &protocol.RequestPeers{})
 			return nil
 		},
-		code: StatusProtocolError, reason: "-6", ban: ban10, cause: ErrInvalidHandshake,
+		code: peer.StatusProtocolError, reason: "-6", ban: ban10, cause: peer.ErrInvalidHandshake,
 	},
 	{
 		name: "empty ConfigureWindowSizes",
@@ -172,7 +173,7 @@ var misbehaviours = []misbehaviour{
 			r.writeMsg(protocol.MsgConfigureWindowSizes, false, 0, &protocol.ConfigureWindowSizes{})
 			return nil
 		},
-		code: StatusProtocolError, reason: "-6", ban: ban10, cause: ErrInvalidHandshake,
+		code: peer.StatusProtocolError, reason: "-6", ban: ban10, cause: peer.ErrInvalidHandshake,
 	},
 	{
 		name: "wrong reply type",
@@ -190,13 +191,13 @@ var misbehaviours = []misbehaviour{
 			}
 			r.writeMsg(protocol.MsgRejectBlock, true, req.ID, &protocol.RejectBlock{Height: 1})
 			return func() {
-				var rte *ReplyTypeError
+				var rte *peer.ReplyTypeError
 				if err := <-errc; !errors.As(err, &rte) || rte.Reply != protocol.MsgRejectBlock {
 					t.Errorf("listener's request returned %v, want a *ReplyTypeError", err)
 				}
 			}
 		},
-		code: StatusProtocolError, reason: "-4", ban: ban10, cause: ErrWrongReply,
+		code: peer.StatusProtocolError, reason: "-4", ban: ban10, cause: peer.ErrWrongReply,
 	},
 	{
 		name: "sender type not allowed",
@@ -205,28 +206,28 @@ var misbehaviours = []misbehaviour{
 			r.writeMsg(protocol.MsgRespondBlock, false, 0, &protocol.RejectBlock{}) // data is not looked at
 			return nil
 		},
-		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrSenderNotAllowed,
+		code: peer.StatusProtocolError, reason: "1", ban: ban10, cause: peer.ErrSenderNotAllowed,
 	},
 	{
 		name: "second handshake",
 		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
 			r.writeMsg(protocol.MsgHandshake, false, 0, handshakeMsg(protocol.NodeFullNode))
 		}),
-		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrNoHandler,
+		code: peer.StatusProtocolError, reason: "1", ban: ban10, cause: peer.ErrNoHandler,
 	},
 	{
 		name: "late ConfigureWindowSizes",
 		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
 			r.writeMsg(protocol.MsgConfigureWindowSizes, false, 0, protocol.LocalConfigureWindowSizes())
 		}),
-		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrNoHandler,
+		code: peer.StatusProtocolError, reason: "1", ban: ban10, cause: peer.ErrNoHandler,
 	},
 	{
 		name: "unhandled message type",
 		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
 			r.writeMsg(protocol.MsgNewPeak, false, 0, &protocol.RequestPeers{})
 		}),
-		code: StatusProtocolError, reason: "1", ban: ban10, cause: ErrNoHandler,
+		code: peer.StatusProtocolError, reason: "1", ban: ban10, cause: peer.ErrNoHandler,
 	},
 }
 
@@ -235,8 +236,8 @@ var timedMisbehaviours = []misbehaviour{
 	{
 		name: "handshake timeout",
 		act:  func(*testing.T, *env, *rawConn) func() { return nil },
-		code: StatusProtocolError, reason: "-6", ban: ban10, cause: ErrHandshakeTimeout,
-		after: DefaultInboundHandshakeTimeout,
+		code: peer.StatusProtocolError, reason: "-6", ban: ban10, cause: peer.ErrHandshakeTimeout,
+		after: peer.DefaultInboundHandshakeTimeout,
 	},
 	{
 		name: "silent full node",
@@ -244,17 +245,17 @@ var timedMisbehaviours = []misbehaviour{
 			r.clientHandshake(handshakeMsg(protocol.NodeFullNode))
 			return nil
 		},
-		code: StatusNormal, reason: "", ban: 0, cause: ErrIdle,
-		after: DefaultIdleTimeout,
+		code: peer.StatusNormal, reason: "", ban: 0, cause: peer.ErrIdle,
+		after: peer.DefaultIdleTimeout,
 	},
 }
 
 // matrixListener is the listener of the matrix: limits apply to everybody
 // (nobody is exempt), and request_block 999 is handled until the
 // connection closes.
-func matrixListener() *Handler {
+func matrixListener() *peer.Handler {
 	cfg := listenerConfig()
-	cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *Peer, m protocol.Message) (*protocol.Message, error) {
+	cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *peer.Peer, m protocol.Message) (*protocol.Message, error) {
 		var req protocol.RequestBlock
 		if err := streamable.Unmarshal(m.Data, &req); err != nil {
 			return nil, err
@@ -265,7 +266,7 @@ func matrixListener() *Handler {
 		}
 		return echoBlock(ctx, p, m)
 	}
-	return &Handler{Config: cfg, Exempt: func(*http.Request) bool { return false }}
+	return &peer.Handler{Config: cfg, Exempt: func(*http.Request) bool { return false }}
 }
 
 // runMisbehaviour drives one row against e and then checks that a healthy
@@ -337,10 +338,10 @@ func TestExemptPeer(t *testing.T) {
 		}
 	}
 	r.writeBytes([]byte{2, 0, 0, 0, 0, 0}) // unknown type: closed, but no ban
-	if code, reason := r.waitClose(); code != StatusProtocolError || reason != "-4" {
+	if code, reason := r.waitClose(); code != peer.StatusProtocolError || reason != "-4" {
 		t.Fatalf("close %d %q", code, reason)
 	}
-	if lr := e.nextClose(t); lr.Ban != 0 || !errors.Is(lr, ErrInvalidMessage) {
+	if lr := e.nextClose(t); lr.Ban != 0 || !errors.Is(lr, peer.ErrInvalidMessage) {
 		t.Fatalf("exempt peer closed with %v", lr)
 	}
 }

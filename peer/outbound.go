@@ -204,10 +204,10 @@ func (p *Peer) gateOutbound(ctx context.Context, expired <-chan struct{}, t prot
 		}
 		p.log.Debug("rate limiting ourselves: holding message back", "type", t, "err", verr)
 		if timer == nil {
-			timer = time.NewTimer(p.cfg.retryInterval)
+			timer = time.NewTimer(outboundRetryInterval)
 			defer timer.Stop()
 		} else {
-			timer.Reset(p.cfg.retryInterval)
+			timer.Reset(outboundRetryInterval)
 		}
 		select {
 		case <-timer.C:

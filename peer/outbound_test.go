@@ -1,4 +1,4 @@
-package peer
+package peer_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 )
 
@@ -21,7 +22,7 @@ import (
 // 60 s bucket instead of dropping it.
 func TestOutboundRateLimitWaits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := startMem(t, &Handler{Config: listenerConfig(), Exempt: func(*http.Request) bool { return true }})
+		e := startMem(t, &peer.Handler{Config: listenerConfig(), Exempt: func(*http.Request) bool { return true }})
 		ccfg := e.clientConfig()
 		ccfg.RequestTimeout = 2 * time.Minute // the wait counts against it, as in the reference
 		dialer := e.dial(t, ccfg)
@@ -47,7 +48,7 @@ func TestOutboundRateLimitWaits(t *testing.T) {
 // exactly 30 s instead of waiting for the next bucket.
 func TestRequestTimeoutWhileHeld(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := startMem(t, &Handler{Config: listenerConfig(), Exempt: func(*http.Request) bool { return true }})
+		e := startMem(t, &peer.Handler{Config: listenerConfig(), Exempt: func(*http.Request) bool { return true }})
 		ccfg := e.clientConfig()
 		ccfg.RequestTimeout = 30 * time.Second
 		dialer := e.dial(t, ccfg)
@@ -58,7 +59,7 @@ func TestRequestTimeoutWhileHeld(t *testing.T) {
 		}
 		start := time.Now()
 		_, err := dialer.RequestPeers(context.Background())
-		if !errors.Is(err, ErrRequestTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, peer.ErrRequestTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("fourth request: %v, want ErrRequestTimeout", err)
 		}
 		if d := time.Since(start); d != ccfg.RequestTimeout {
@@ -77,7 +78,7 @@ func TestRequestTimeoutWhileHeld(t *testing.T) {
 // never answered.
 func TestRespondPeersDropped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := startMem(t, &Handler{Config: listenerConfig()})
+		e := startMem(t, &peer.Handler{Config: listenerConfig()})
 		ccfg := e.clientConfig()
 		ccfg.Exempt = true // only the listener limits itself
 		dialer := e.dial(t, ccfg)
@@ -86,7 +87,7 @@ func TestRespondPeersDropped(t *testing.T) {
 				t.Fatalf("request %d: %v", i, err)
 			}
 		}
-		if _, err := dialer.RequestPeers(context.Background()); !errors.Is(err, ErrRequestTimeout) {
+		if _, err := dialer.RequestPeers(context.Background()); !errors.Is(err, peer.ErrRequestTimeout) {
 			t.Fatalf("fourth request: %v, want a timeout", err)
 		}
 	})
@@ -100,13 +101,13 @@ func TestOutboundWindowWaits(t *testing.T) {
 		var handling atomic.Int32
 		release := make(chan struct{})
 		cfg := listenerConfig()
-		cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *Peer, m protocol.Message) (*protocol.Message, error) {
+		cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *peer.Peer, m protocol.Message) (*protocol.Message, error) {
 			handling.Add(1)
 			defer handling.Add(-1)
 			<-release
 			return echoBlock(ctx, p, m)
 		}
-		e := startMem(t, &Handler{Config: cfg})
+		e := startMem(t, &peer.Handler{Config: cfg})
 		ccfg := e.clientConfig()
 		ccfg.RateLimitsV3 = true
 		dialer := e.dial(t, ccfg)
@@ -118,14 +119,11 @@ func TestOutboundWindowWaits(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := dialer.RequestBlock(context.Background(), uint32(i), false); !errors.As(err, new(*RejectError)) {
+				if _, err := dialer.RequestBlock(context.Background(), uint32(i), false); !errors.As(err, new(*peer.RejectError)) {
 					t.Errorf("request %d: %v", i, err)
 				}
 			}()
 		}
-		// A handler that blocks holds the listener's reader for
-		// up to 2×readHandoff before another reader takes over.
-		time.Sleep(2 * readHandoff)
 		synctest.Wait()
 		if n := handling.Load(); n != 2 {
 			t.Fatalf("%d requests being handled, want the window's 2", n)
@@ -142,12 +140,12 @@ func TestOutboundWindowWaits(t *testing.T) {
 // rejects the handshake, and when it never answers.
 func TestDialHandshakeFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := startMem(t, &Handler{Config: listenerConfig()})
+		e := startMem(t, &peer.Handler{Config: listenerConfig()})
 		cfg := e.clientConfig()
 		cfg.NetworkID = "mainnet"
-		_, err := Dial(context.Background(), e.addr, cfg)
+		_, err := peer.Dial(context.Background(), e.addr, cfg)
 		r := mustCloseReason(t, err)
-		if !r.Remote || r.Code != StatusProtocolError || r.Reason != "110" || r.Ban != ban10 {
+		if !r.Remote || r.Code != peer.StatusProtocolError || r.Reason != "110" || r.Ban != ban10 {
 			t.Errorf("rejected dial: %v", r)
 		}
 		if lr := e.nextClose(t); lr.Reason != "110" || lr.Ban != ban10 {
@@ -166,16 +164,16 @@ func TestDialHandshakeFailures(t *testing.T) {
 			_ = c.CloseNow()
 		})
 		ln := serveMem(t, silent, k.serverTLS(k.listener))
-		cfg := Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), DialContext: ln.dial}
-		var closed *CloseReason
-		cfg.OnClose = func(_ *Peer, r *CloseReason) { closed = r }
+		cfg := peer.Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), DialContext: ln.dial}
+		var closed *peer.CloseReason
+		cfg.OnClose = func(_ *peer.Peer, r *peer.CloseReason) { closed = r }
 		start := time.Now()
-		_, err := Dial(context.Background(), "127.0.0.1:8444", cfg)
-		if d := time.Since(start); d != DefaultOutboundHandshakeTimeout {
-			t.Errorf("gave up after %v, want %v", d, DefaultOutboundHandshakeTimeout)
+		_, err := peer.Dial(context.Background(), "127.0.0.1:8444", cfg)
+		if d := time.Since(start); d != peer.DefaultOutboundHandshakeTimeout {
+			t.Errorf("gave up after %v, want %v", d, peer.DefaultOutboundHandshakeTimeout)
 		}
 		r := mustCloseReason(t, err)
-		if r.Code != StatusNormal || r.Ban != 0 || r.Remote || !errors.Is(r, ErrHandshakeTimeout) {
+		if r.Code != peer.StatusNormal || r.Ban != 0 || r.Remote || !errors.Is(r, peer.ErrHandshakeTimeout) {
 			t.Errorf("timed-out dial: %v", r)
 		}
 		if closed == nil || closed.Code != r.Code {
@@ -186,7 +184,7 @@ func TestDialHandshakeFailures(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()
 		start = time.Now()
-		if _, err := Dial(ctx, "127.0.0.1:8444", cfg); !errors.Is(err, context.DeadlineExceeded) {
+		if _, err := peer.Dial(ctx, "127.0.0.1:8444", cfg); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("exempt dial: %v", err)
 		}
 		if d := time.Since(start); d != time.Hour {
@@ -198,7 +196,7 @@ func TestDialHandshakeFailures(t *testing.T) {
 // TestDialIPv6URL checks that an IPv6 literal is dialled bracketed.
 func TestDialIPv6URL(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := startMem(t, &Handler{Config: listenerConfig()})
+		e := startMem(t, &peer.Handler{Config: listenerConfig()})
 		var dialled string
 		cfg := e.clientConfig()
 		cfg.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -207,12 +205,12 @@ func TestDialIPv6URL(t *testing.T) {
 		}
 		for _, addr := range []string{"[::1]:8444", "::1:8444"} {
 			if addr == "::1:8444" {
-				if _, err := Dial(context.Background(), addr, cfg); err == nil {
+				if _, err := peer.Dial(context.Background(), addr, cfg); err == nil {
 					t.Errorf("Dial(%q) succeeded; an unbracketed IPv6 host:port is ambiguous", addr)
 				}
 				continue
 			}
-			p, err := Dial(context.Background(), addr, cfg)
+			p, err := peer.Dial(context.Background(), addr, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

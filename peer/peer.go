@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chianet/chianet/internal/ws"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/ratelimit"
 )
@@ -68,7 +69,7 @@ type Stats struct {
 type Peer struct {
 	cfg  Config
 	log  *slog.Logger
-	ws   wsConn
+	ws   ws.Conn
 	info Info
 	// handlerFns[handlerIdx[t]-1] handles type t; index 0 means no
 	// handler. (A [256]HandlerFunc would take 2 KiB per connection.)
@@ -108,17 +109,9 @@ type Peer struct {
 	pending  map[uint16]chan protocol.Message
 	timedOut map[uint16]struct{}
 	nextID   uint16
-	// The read role (readrole.go): reading is set while a goroutine holds
-	// it; the watchdog starts a reader when it stays free.
-	reading     bool
-	readersDone bool   // shutdown: no more reader goroutines
-	releases    uint64 // times the role was given up
-	watchSeen   uint64 // releases when the watchdog last looked
-	watch       *time.Timer
-	watchArmed  bool
-	spare       atomic.Pointer[reqState] // see reqState
-	inFlight    chan struct{}            // semaphore of MaxInFlight
-	handling    chan struct{}            // semaphore of MaxHandlers
+	spare    atomic.Pointer[reqState] // see reqState
+	inFlight chan struct{}            // semaphore of MaxInFlight
+	handling chan struct{}            // semaphore of MaxHandlers
 
 	// deadlines times out requests and handlers.
 	deadlines deadlines
@@ -148,8 +141,7 @@ func newPeer(cfg Config, outbound, exempt bool) *Peer {
 		inFlight:    make(chan struct{}, cfg.MaxInFlight),
 		handling:    make(chan struct{}, cfg.MaxHandlers),
 		windowFreed: make(chan struct{}),
-		created:     cfg.now(),
-		reading:     true, // the handshake reads, then run's read loop
+		created:     time.Now(),
 	}
 	p.info.Outbound = outbound
 	p.info.Exempt = exempt
@@ -181,21 +173,22 @@ func (p *Peer) handler(t protocol.MessageType) HandlerFunc {
 	return nil
 }
 
-// wsOptions returns the WebSocket callbacks of p.
-func (p *Peer) wsOptions() wsOptions {
-	return wsOptions{onControl: func() { p.lastReceived.Store(p.cfg.now().UnixNano()) }}
+// wsOptions returns the WebSocket settings of p: pings and pongs count as
+// signs of life for the heartbeat.
+func (p *Peer) wsOptions() ws.Options {
+	return ws.Options{OnControl: func() { p.lastReceived.Store(time.Now().UnixNano()) }}
 }
 
 // attach records the open WebSocket and what the TLS layer tells about
 // the peer.
-func (p *Peer) attach(ws wsConn, id protocol.Bytes32, remote string) {
-	p.ws = ws
+func (p *Peer) attach(c ws.Conn, id protocol.Bytes32, remote string) {
+	p.ws = c
 	p.info.NodeID = id
 	if ap, err := netip.ParseAddrPort(remote); err == nil {
 		p.info.RemoteAddr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
 	p.log = p.log.With("peer", remote, "node_id", shortID(id))
-	p.lastReceived.Store(p.cfg.now().UnixNano())
+	p.lastReceived.Store(time.Now().UnixNano())
 }
 
 // shortID is the first 8 bytes of a node id in hex, for logs.
@@ -266,17 +259,17 @@ func (p *Peer) fail(r *CloseReason) {
 	}
 }
 
-// run starts the loops of an established connection and owns its
+// run starts the read loop of an established connection and owns its
 // shutdown. It returns when the peer is done.
 //
 // The heartbeat and the idle timeout are timers of run rather than
 // goroutines of their own, and messages are written by a goroutine that
-// exists only while some are queued, so that an idle connection has two
-// goroutines (run, readLoop), not five; a heartbeat ping runs
-// in a goroutine of its own only while it waits for its pong.
+// exists only while some are queued (outbound.go), so an idle connection
+// has two goroutines (run, readLoop); a heartbeat ping runs in a goroutine
+// of its own only while it waits for its pong.
 func (p *Peer) run() {
 	p.wg.Add(1)
-	go p.readLoop(nil) // holds the read role, which newPeer gave the setup
+	go p.readLoop()
 	var pingC, idleC <-chan time.Time
 	var pingTimer, idleTimer *time.Timer
 	if p.pingApplies {
@@ -301,7 +294,7 @@ func (p *Peer) run() {
 			// pong nor anything else within PongTimeout drops the
 			// connection.
 			pingLast = p.lastReceived.Load()
-			if wait := time.Duration(pingLast + int64(p.cfg.PingInterval) - p.now().UnixNano()); wait > 0 {
+			if wait := time.Duration(pingLast + int64(p.cfg.PingInterval) - time.Now().UnixNano()); wait > 0 {
 				pingTimer.Reset(wait)
 				continue
 			}
@@ -311,7 +304,7 @@ func (p *Peer) run() {
 				defer p.wg.Done()
 				ctx, cancel := context.WithTimeout(p.ioCtx, p.cfg.PongTimeout)
 				defer cancel()
-				pong <- p.ws.ping(ctx)
+				pong <- p.ws.Ping(ctx)
 			}()
 		case err := <-pong:
 			pong = nil
@@ -326,7 +319,7 @@ func (p *Peer) run() {
 			// A full-node connection that sent no message for
 			// IdleTimeout is closed.
 			last := p.lastMessage.Load()
-			if wait := time.Duration(last + int64(p.cfg.IdleTimeout) - p.now().UnixNano()); wait > 0 {
+			if wait := time.Duration(last + int64(p.cfg.IdleTimeout) - time.Now().UnixNano()); wait > 0 {
 				idleTimer.Reset(wait)
 				continue
 			}
@@ -349,11 +342,12 @@ func (p *Peer) shutdown(r *CloseReason) {
 		p.closeQueue()
 		p.hcancel()
 		p.deadlines.close()
-		p.stopReaders()
+		// Closing the WebSocket ends the read loop's read and any write
+		// blocked on the socket.
 		if rc.Remote {
-			p.ws.close(StatusAbnormal, "")
+			p.ws.Close(StatusAbnormal, "")
 		} else {
-			p.ws.close(rc.Code, rc.Reason)
+			p.ws.Close(rc.Code, rc.Reason)
 		}
 		p.ioCancel()
 		p.wg.Wait()
@@ -370,34 +364,14 @@ func (p *Peer) shutdown(r *CloseReason) {
 	})
 }
 
-// noInterrupt is the context of the peer's reads and writes. They need
-// none of their own: shutdown closes the WebSocket (ws.close, which ends
-// with closing the socket, so every blocked read and write fails) before
-// anything else could interrupt them, and a context that can be done
-// would cost a context.AfterFunc registration per message.
-var noInterrupt = context.Background()
-
-// now returns the peer's clock.
-func (p *Peer) now() time.Time { return p.cfg.now() }
-
-// readLoop reads, checks and routes inbound messages while it holds the
-// read role (readrole.go), starting with first when a Request caller
-// handed one over with the role.
-func (p *Peer) readLoop(first *protocol.Message) {
+// readLoop is the connection's only reader from the handshake's end to
+// its close: it reads, checks and routes every inbound message.
+func (p *Peer) readLoop() {
 	defer p.wg.Done()
 	for {
-		var m protocol.Message
-		var r *CloseReason
-		if first != nil {
-			m, first = *first, nil
-		} else {
-			m, r = p.readMessage()
-		}
+		m, r := p.readMessage()
 		if r == nil {
-			var keep bool
-			if r, keep = p.route(m); r == nil && !keep {
-				return
-			}
+			r = p.route(m)
 		}
 		if r != nil {
 			p.fail(r)
@@ -427,7 +401,7 @@ func (p *Peer) readMessage() (protocol.Message, *CloseReason) {
 // readFrame reads one WebSocket message and parses it as a Message of a
 // known type. It is shared with the handshake.
 func (p *Peer) readFrame() (protocol.Message, *CloseReason) {
-	binary, data, err := p.ws.read(noInterrupt)
+	binary, data, err := p.ws.Read()
 	if err != nil {
 		return protocol.Message{}, p.readError(err)
 	}
@@ -435,7 +409,7 @@ func (p *Peer) readFrame() (protocol.Message, *CloseReason) {
 		p.log.Debug("unexpected WebSocket message type")
 		return protocol.Message{}, NormalClose(ErrTextFrame)
 	}
-	now := p.now().UnixNano()
+	now := time.Now().UnixNano()
 	p.lastMessage.Store(now)
 	p.lastReceived.Store(now)
 	p.bytesRead.Add(uint64(len(data)))
@@ -460,12 +434,12 @@ func (p *Peer) readError(err error) *CloseReason {
 		return NormalClose(nil)
 	default:
 	}
-	var ce *wsCloseError
+	var ce *ws.CloseError
 	switch {
 	case asErr(err, &ce):
-		p.log.Debug("peer closed the connection", "code", ce.code, "reason", ce.reason)
-		return &CloseReason{Code: ce.code, Reason: ce.reason, Remote: true, Err: ErrConnection}
-	case err == errWSTooBig:
+		p.log.Debug("peer closed the connection", "code", ce.Code, "reason", ce.Reason)
+		return &CloseReason{Code: ce.Code, Reason: ce.Reason, Remote: true, Err: ErrConnection}
+	case err == ws.ErrTooBig:
 		p.log.Warn("peer sent a message over the size limit", "limit", protocol.MaxMessageSize)
 		return &CloseReason{Code: StatusMessageTooBig, Ban: protocol.RateLimiterBan, Err: ErrMessageTooBig}
 	default:
@@ -496,7 +470,7 @@ func (p *Peer) writeItem(it outItem) bool {
 	if it.request && p.droppedTimedOut(it.id) {
 		return true
 	}
-	err := p.ws.write(noInterrupt, it.data)
+	err := p.ws.Write(it.data)
 	if it.pooled {
 		putSendBuffer(it.data)
 	}

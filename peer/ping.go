@@ -35,7 +35,7 @@ func (p *Peer) Ping(ctx context.Context) (time.Duration, error) {
 	defer stop()
 
 	start := time.Now()
-	err := p.ws.ping(pctx)
+	err := p.ws.Ping(pctx)
 	rtt := time.Since(start)
 	if err == nil {
 		return rtt, nil

@@ -1,4 +1,4 @@
-package peer
+package peer_test
 
 import (
 	"context"
@@ -8,16 +8,18 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/chianet/chianet/peer"
 )
 
 // TestPing pings over a real loopback connection from both ends, then
 // after the close.
 func TestPing(t *testing.T) {
-	e := startLoopback(t, &Handler{Config: listenerConfig()})
+	e := startLoopback(t, &peer.Handler{Config: listenerConfig()})
 	dialer := e.dial(t, e.clientConfig())
 	listener := e.nextAccepted(t)
 	ctx := context.Background()
-	for name, p := range map[string]*Peer{"dialer": dialer, "listener": listener} {
+	for name, p := range map[string]*peer.Peer{"dialer": dialer, "listener": listener} {
 		rtt, err := p.Ping(ctx)
 		if err != nil {
 			t.Fatalf("%s: Ping: %v", name, err)
@@ -32,7 +34,7 @@ func TestPing(t *testing.T) {
 
 	dialer.Close(nil)
 	<-dialer.Done()
-	if _, err := dialer.Ping(ctx); !errors.Is(err, ErrClosed) {
+	if _, err := dialer.Ping(ctx); !errors.Is(err, peer.ErrClosed) {
 		t.Fatalf("Ping after close: %v, want ErrClosed", err)
 	}
 	<-listener.Done()
@@ -46,8 +48,8 @@ func TestPingWithHeartbeat(t *testing.T) {
 		var pings atomic.Int32
 		k := fakePKI(t)
 		ln := serveMem(t, rawServer(t, func(int32) bool { return true }, &pings), k.serverTLS(k.listener))
-		cfg := Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), DialContext: ln.dial, PingInterval: time.Second}
-		p, err := Dial(context.Background(), "127.0.0.1:8444", cfg)
+		cfg := peer.Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), DialContext: ln.dial, PingInterval: time.Second}
+		p, err := peer.Dial(context.Background(), "127.0.0.1:8444", cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,8 +93,8 @@ func TestPingNoPong(t *testing.T) {
 		var pings atomic.Int32
 		k := fakePKI(t)
 		ln := serveMem(t, rawServer(t, func(int32) bool { return false }, &pings), k.serverTLS(k.listener))
-		cfg := Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), DialContext: ln.dial}
-		p, err := Dial(context.Background(), "127.0.0.1:8444", cfg)
+		cfg := peer.Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), DialContext: ln.dial}
+		p, err := peer.Dial(context.Background(), "127.0.0.1:8444", cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +102,7 @@ func TestPingNoPong(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, err = p.Ping(ctx)
 		cancel()
-		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrClosed) {
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, peer.ErrClosed) {
 			t.Fatalf("Ping without pong: %v, want the context's deadline", err)
 		}
 		if err := p.Err(); err != nil {
@@ -111,10 +113,10 @@ func TestPingNoPong(t *testing.T) {
 		// of silence, no pong within 30 s) drops the connection.
 		start := time.Now()
 		_, err = p.Ping(context.Background())
-		if r := mustCloseReason(t, err); !errors.Is(r, ErrPongTimeout) {
+		if r := mustCloseReason(t, err); !errors.Is(r, peer.ErrPongTimeout) {
 			t.Fatalf("Ping during the heartbeat's close: %v", err)
 		}
-		if d := time.Since(start); d != DefaultPingInterval+DefaultPongTimeout-5*time.Second {
+		if d := time.Since(start); d != peer.DefaultPingInterval+peer.DefaultPongTimeout-5*time.Second {
 			t.Errorf("Ping returned after %v", d)
 		}
 		<-p.Done()

@@ -38,6 +38,9 @@ func (p *Peer) nextIDAfter(id uint16) uint16 {
 type reqState struct {
 	ch  chan protocol.Message
 	exp expiry
+	// timed is set when the request has a timeout (exp is scheduled);
+	// reusable is cleared when a reply may still be sent on ch.
+	timed, reusable bool
 }
 
 // getReqState returns the spare reqState, or a new one.
@@ -72,34 +75,26 @@ func (p *Peer) register(ch chan protocol.Message) (id uint16, ok bool) {
 	return id, true
 }
 
-// deliver hands m to the request waiting for its id. handled is false
-// when m is not a reply: no id, or an id nobody waits for. A late reply
-// to a timed-out request is dropped (and its id freed).
-//
-// loop is set for a read loop: on a dialled connection, where callers
-// read their own replies, it gives up the read role once no reply is
-// awaited (keep is then false and it must stop reading).
-func (p *Peer) deliver(m protocol.Message, loop bool) (handled, keep bool) {
+// deliver hands m to the request waiting for its id and reports whether
+// m was a reply: false when it has no id or an id nobody waits for. A late
+// reply to a timed-out request is dropped (and its id freed).
+func (p *Peer) deliver(m protocol.Message) bool {
 	if !m.HasID {
-		return false, true
+		return false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ch, ok := p.pending[m.ID]; ok {
 		delete(p.pending, m.ID)
 		ch <- m // buffered; nothing else sends on it
-		if loop && len(p.pending) == 0 && p.ws.waiter() != nil {
-			p.releaseLocked()
-			return true, false
-		}
-		return true, true
+		return true
 	}
 	if _, late := p.timedOut[m.ID]; late {
 		delete(p.timedOut, m.ID)
 		p.log.Debug("ignoring late reply", "type", m.Type, "id", m.ID)
-		return true, true
+		return true
 	}
-	return false, true
+	return false
 }
 
 // abandon gives up waiting for id: if its reply has not been delivered,
@@ -154,58 +149,90 @@ func (p *Peer) RequestMessage(ctx context.Context, req protocol.Message) (protoc
 	if err := p.checkOpen(); err != nil {
 		return protocol.Message{}, err
 	}
-	// The timeout runs from here: waiting for an in-flight slot and
-	// for our outbound limits counts against it, as in the reference.
-	c := p.getReqState()
-	reusable := true // cleared when a reply may still be sent on c.ch
-	var expired chan struct{}
-	var exp *expiry
-	if p.cfg.RequestTimeout > 0 {
-		exp = &c.exp
-		exp.at = time.Now().Add(p.cfg.RequestTimeout)
-		p.deadlines.add(exp)
-		expired = exp.done
-	}
-	defer func() {
-		// A deadline the sweep took out of the set has fired or is
-		// about to: its done channel is spent.
-		if (exp == nil || p.deadlines.remove(exp)) && reusable {
-			p.spare.Store(c)
-		}
-	}()
-	timeoutErr := func() error {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("peer: %v request: %w", req.Type, err)
-		}
-		return fmt.Errorf("peer: %v request: %w: %w", req.Type, ErrRequestTimeout, context.DeadlineExceeded)
-	}
-
-	select {
-	case p.inFlight <- struct{}{}:
-	case <-ctx.Done():
-		return protocol.Message{}, timeoutErr()
-	case <-expired:
-		return protocol.Message{}, timeoutErr()
-	case <-p.closing:
-		return protocol.Message{}, p.closedErr()
-	}
-	defer func() { <-p.inFlight }()
-
-	release, err := p.gateOutbound(ctx, expired, req.Type, len(req.Data), true, true)
+	// The timeout runs from here: waiting for an in-flight slot and for
+	// our outbound limits counts against it, as in the reference.
+	c := p.startRequest()
+	defer p.endRequest(c)
+	release, err := p.admit(ctx, c, req)
 	if err != nil {
-		if ctx.Err() != nil || err == errExpired {
-			return protocol.Message{}, timeoutErr()
-		}
 		return protocol.Message{}, err
 	}
 	defer release()
+	id, err := p.sendRequest(c, &req)
+	if err != nil {
+		return protocol.Message{}, err
+	}
+	rep, err := p.await(ctx, c, req.Type, id)
+	if err != nil {
+		return protocol.Message{}, err
+	}
+	return p.checkReply(req.Type, rep)
+}
 
-	ch := c.ch
-	id, ok := p.register(ch)
+// startRequest returns the state of a new request with its timeout
+// running.
+func (p *Peer) startRequest() *reqState {
+	c := p.getReqState()
+	c.reusable = true
+	c.timed = p.cfg.RequestTimeout > 0
+	if c.timed {
+		c.exp.at = time.Now().Add(p.cfg.RequestTimeout)
+		p.deadlines.add(&c.exp)
+	}
+	return c
+}
+
+// expired returns the channel closed at c's timeout; nil (never ready) when
+// the request has none.
+func (c *reqState) expired() <-chan struct{} {
+	if c.timed {
+		return c.exp.done
+	}
+	return nil
+}
+
+// endRequest keeps c for the next request if nothing can still use it: a
+// deadline the sweep took out of the set has fired or is about to (its
+// done channel is spent), and a request given up at the close may still
+// get its reply on c.ch.
+func (p *Peer) endRequest(c *reqState) {
+	if (!c.timed || p.deadlines.remove(&c.exp)) && c.reusable {
+		p.spare.Store(c)
+	}
+}
+
+// admit waits for an in-flight slot and for our outbound limits to let
+// req go. release gives both back once the reply came or the request was
+// given up.
+func (p *Peer) admit(ctx context.Context, c *reqState, req protocol.Message) (release func(), err error) {
+	select {
+	case p.inFlight <- struct{}{}:
+	case <-ctx.Done():
+		return nil, requestTimeout(ctx, req.Type)
+	case <-c.expired():
+		return nil, requestTimeout(ctx, req.Type)
+	case <-p.closing:
+		return nil, p.closedErr()
+	}
+	window, err := p.gateOutbound(ctx, c.expired(), req.Type, len(req.Data), true, true)
+	if err != nil {
+		<-p.inFlight
+		if ctx.Err() != nil || err == errExpired {
+			return nil, requestTimeout(ctx, req.Type)
+		}
+		return nil, err
+	}
+	return func() { window(); <-p.inFlight }, nil
+}
+
+// sendRequest registers a fresh id for req with c's reply channel and
+// writes (or queues) the request.
+func (p *Peer) sendRequest(c *reqState, req *protocol.Message) (uint16, error) {
+	id, ok := p.register(c.ch)
 	if !ok {
 		p.log.Info("no available request ids; disconnecting")
 		p.Close(NormalClose(ErrNoRequestIDs))
-		return protocol.Message{}, ErrNoRequestIDs
+		return 0, ErrNoRequestIDs
 	}
 	req.ID = id
 	data, err := req.MarshalBinary()
@@ -213,33 +240,42 @@ func (p *Peer) RequestMessage(ctx context.Context, req protocol.Message) (protoc
 		p.mu.Lock()
 		delete(p.pending, id)
 		p.mu.Unlock()
-		return protocol.Message{}, err
+		return 0, err
 	}
 	p.pushDirect(outItem{data: data, request: true, id: id})
-	if rep, ok := p.readOwnReply(ctx, exp, id); ok {
-		return p.checkReply(req.Type, rep)
-	}
+	return id, nil
+}
 
-	var rep protocol.Message
+// await waits for the reply to id, which the read loop delivers on c.ch.
+// A reply that raced a cancellation or timeout is still returned.
+func (p *Peer) await(ctx context.Context, c *reqState, t protocol.MessageType, id uint16) (protocol.Message, error) {
 	select {
-	case rep = <-ch:
+	case rep := <-c.ch:
+		return rep, nil
 	case <-ctx.Done():
-		var late bool
-		if rep, late = p.abandon(id, ch); !late {
-			p.log.Debug("request cancelled", "type", req.Type, "id", id)
-			return protocol.Message{}, timeoutErr()
+		if rep, late := p.abandon(id, c.ch); late {
+			return rep, nil
 		}
-	case <-expired:
-		var late bool
-		if rep, late = p.abandon(id, ch); !late {
-			p.log.Debug("request timed out", "type", req.Type, "id", id)
-			return protocol.Message{}, timeoutErr()
+		p.log.Debug("request cancelled", "type", t, "id", id)
+	case <-c.expired():
+		if rep, late := p.abandon(id, c.ch); late {
+			return rep, nil
 		}
+		p.log.Debug("request timed out", "type", t, "id", id)
 	case <-p.closing:
-		reusable = false
+		c.reusable = false
 		return protocol.Message{}, p.closedErr()
 	}
-	return p.checkReply(req.Type, rep)
+	return protocol.Message{}, requestTimeout(ctx, t)
+}
+
+// requestTimeout is the error of a request of type t given up because
+// ctx ended or, when it has not, because of Config.RequestTimeout.
+func requestTimeout(ctx context.Context, t protocol.MessageType) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("peer: %v request: %w", t, err)
+	}
+	return fmt.Errorf("peer: %v request: %w: %w", t, ErrRequestTimeout, context.DeadlineExceeded)
 }
 
 // checkReply applies the reference's call_api checks to a reply.

@@ -1,4 +1,4 @@
-package peer
+package peer_test
 
 import (
 	"context"
@@ -10,14 +10,15 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/streamable"
 )
 
 // checkIDs wraps echoBlock with a check that request ids come from the
 // sender's half of the id space.
-func checkIDs(t *testing.T, fromDialer bool, bad *atomic.Int32) HandlerFunc {
-	return func(ctx context.Context, p *Peer, m protocol.Message) (*protocol.Message, error) {
+func checkIDs(t *testing.T, fromDialer bool, bad *atomic.Int32) peer.HandlerFunc {
+	return func(ctx context.Context, p *peer.Peer, m protocol.Message) (*protocol.Message, error) {
 		if !m.HasID || (m.ID < idHalf) != fromDialer {
 			bad.Add(1)
 		}
@@ -34,7 +35,7 @@ func TestConcurrentRequestsBothWays(t *testing.T) {
 			var badIDs atomic.Int32
 			cfg := listenerConfig()
 			cfg.Handlers[protocol.MsgRequestBlock] = checkIDs(t, true, &badIDs)
-			h := &Handler{Config: cfg, Exempt: func(*http.Request) bool { return true }}
+			h := &peer.Handler{Config: cfg, Exempt: func(*http.Request) bool { return true }}
 			e := startLoopback(t, h)
 			ccfg := e.clientConfig()
 			ccfg.Exempt = true
@@ -46,14 +47,14 @@ func TestConcurrentRequestsBothWays(t *testing.T) {
 			const n = 1000
 			var wg sync.WaitGroup
 			errs := make(chan error, 2*n)
-			for side, p := range []*Peer{dialer, listener} {
+			for side, p := range []*peer.Peer{dialer, listener} {
 				for i := range n {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
 						height := uint32(side*1_000_000 + i)
 						_, err := p.RequestBlock(context.Background(), height, false)
-						var rej *RejectError
+						var rej *peer.RejectError
 						if !errors.As(err, &rej) {
 							errs <- err
 							return
@@ -87,7 +88,7 @@ func TestRepliesOutOfOrder(t *testing.T) {
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	cfg := listenerConfig()
-	cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *Peer, m protocol.Message) (*protocol.Message, error) {
+	cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *peer.Peer, m protocol.Message) (*protocol.Message, error) {
 		var req protocol.RequestBlock
 		if err := streamable.Unmarshal(m.Data, &req); err != nil {
 			return nil, err
@@ -102,14 +103,14 @@ func TestRepliesOutOfOrder(t *testing.T) {
 		}
 		return echoBlock(ctx, p, m)
 	}
-	e := startLoopback(t, &Handler{Config: cfg, Exempt: func(*http.Request) bool { return true }})
+	e := startLoopback(t, &peer.Handler{Config: cfg, Exempt: func(*http.Request) bool { return true }})
 	ccfg := e.clientConfig()
 	ccfg.Exempt = true
 	dialer := e.dial(t, ccfg)
 
 	request := func(height uint32) error {
 		_, err := dialer.RequestBlock(context.Background(), height, false)
-		var rej *RejectError
+		var rej *peer.RejectError
 		if !errors.As(err, &rej) {
 			return err
 		}
@@ -148,13 +149,13 @@ func TestRepliesOutOfOrder(t *testing.T) {
 func TestErrorReply(t *testing.T) {
 	cfg := listenerConfig()
 	data := []byte{1, 2}
-	cfg.Handlers[protocol.MsgRequestBlock] = func(context.Context, *Peer, protocol.Message) (*protocol.Message, error) {
-		return nil, &APIError{Code: 7, Message: "no such block", Data: data}
+	cfg.Handlers[protocol.MsgRequestBlock] = func(context.Context, *peer.Peer, protocol.Message) (*protocol.Message, error) {
+		return nil, &peer.APIError{Code: 7, Message: "no such block", Data: data}
 	}
-	e := startLoopback(t, &Handler{Config: cfg})
+	e := startLoopback(t, &peer.Handler{Config: cfg})
 	dialer := e.dial(t, e.clientConfig())
 	_, err := dialer.RequestBlock(context.Background(), 5, false)
-	var apiErr *APIError
+	var apiErr *peer.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != 7 || apiErr.Message != "no such block" || string(apiErr.Data) != string(data) {
 		t.Fatalf("RequestBlock: %v, want the APIError", err)
 	}
@@ -168,10 +169,10 @@ func TestErrorReply(t *testing.T) {
 // discovery does: the reply comes back without an id and goes to the
 // respond_peers handler.
 func TestIDLessRequest(t *testing.T) {
-	e := startLoopback(t, &Handler{Config: listenerConfig()})
+	e := startLoopback(t, &peer.Handler{Config: listenerConfig()})
 	got := make(chan protocol.Message, 1)
 	cfg := e.clientConfig()
-	cfg.Handlers[protocol.MsgRespondPeers] = func(_ context.Context, _ *Peer, m protocol.Message) (*protocol.Message, error) {
+	cfg.Handlers[protocol.MsgRespondPeers] = func(_ context.Context, _ *peer.Peer, m protocol.Message) (*protocol.Message, error) {
 		got <- m
 		return nil, nil
 	}
@@ -193,7 +194,7 @@ func TestLateReplyDropped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		cfg := listenerConfig()
-		cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *Peer, m protocol.Message) (*protocol.Message, error) {
+		cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *peer.Peer, m protocol.Message) (*protocol.Message, error) {
 			var req protocol.RequestBlock
 			_ = streamable.Unmarshal(m.Data, &req)
 			if req.Height == 1 {
@@ -201,48 +202,21 @@ func TestLateReplyDropped(t *testing.T) {
 			}
 			return echoBlock(ctx, p, m)
 		}
-		e := startMem(t, &Handler{Config: cfg})
+		e := startMem(t, &peer.Handler{Config: cfg})
 		dialer := e.dial(t, e.clientConfig())
 		listener := e.nextAccepted(t)
 
 		start := time.Now()
 		_, err := dialer.RequestBlock(context.Background(), 1, false)
-		if !errors.Is(err, ErrRequestTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, peer.ErrRequestTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("RequestBlock: %v, want a timeout", err)
 		}
-		if d := time.Since(start); d != DefaultRequestTimeout {
-			t.Fatalf("timed out after %v, want %v", d, DefaultRequestTimeout)
+		if d := time.Since(start); d != peer.DefaultRequestTimeout {
+			t.Fatalf("timed out after %v, want %v", d, peer.DefaultRequestTimeout)
 		}
-		dialer.mu.Lock()
-		var late uint16
-		for id := range dialer.timedOut {
-			late = id
-		}
-		n := len(dialer.timedOut)
-		dialer.nextID = late // make the allocator try the timed-out id next
-		dialer.mu.Unlock()
-		if n != 1 {
-			t.Fatalf("%d timed-out ids, want 1", n)
-		}
-		ch := make(chan protocol.Message, 1)
-		id, ok := dialer.register(ch)
-		if !ok || id == late {
-			t.Fatalf("register gave id %d (ok %v) while %d is timed out", id, ok, late)
-		}
-		dialer.abandon(id, ch)
-		dialer.mu.Lock()
-		delete(dialer.timedOut, id)
-		dialer.mu.Unlock()
-
 		close(release) // the late reply goes out now
 		synctest.Wait()
-		dialer.mu.Lock()
-		_, still := dialer.timedOut[late]
-		dialer.mu.Unlock()
-		if still {
-			t.Fatal("late reply did not free its id")
-		}
-		if _, err := dialer.RequestBlock(context.Background(), 2, false); !errors.As(err, new(*RejectError)) {
+		if _, err := dialer.RequestBlock(context.Background(), 2, false); !errors.As(err, new(*peer.RejectError)) {
 			t.Fatalf("request after the late reply: %v", err)
 		}
 		dialer.Close(nil)
@@ -255,16 +229,16 @@ func TestRequestContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		cfg := listenerConfig()
-		cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *Peer, m protocol.Message) (*protocol.Message, error) {
+		cfg.Handlers[protocol.MsgRequestBlock] = func(ctx context.Context, p *peer.Peer, m protocol.Message) (*protocol.Message, error) {
 			<-release
 			return echoBlock(ctx, p, m)
 		}
-		e := startMem(t, &Handler{Config: cfg})
+		e := startMem(t, &peer.Handler{Config: cfg})
 		dialer := e.dial(t, e.clientConfig())
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_, err := dialer.RequestBlock(ctx, 1, false)
-		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrRequestTimeout) {
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, peer.ErrRequestTimeout) {
 			t.Fatalf("RequestBlock: %v, want the caller's deadline", err)
 		}
 		// The caller stopped reading the socket mid-wait: the late reply
@@ -274,10 +248,48 @@ func TestRequestContext(t *testing.T) {
 			t.Fatalf("request after a cancelled one: %v", err)
 		}
 		_, err = dialer.RequestBlock(context.Background(), 2, false)
-		if !errors.As(err, new(*RejectError)) {
+		if !errors.As(err, new(*peer.RejectError)) {
 			t.Fatalf("RequestBlock after a cancelled one: %v, want a rejection", err)
 		}
 		e.nextAccepted(t).Close(nil)
 		<-dialer.Done()
+	})
+}
+
+// TestHandlerRequestsOwnPeer checks that a handler can make a request to
+// the peer whose call it is handling, on an accepted and on a dialled
+// connection, and that the nested round trip costs no time on the
+// bubble's clock: nothing waits for a timer to read the reply.
+func TestHandlerRequestsOwnPeer(t *testing.T) {
+	nested := func(ctx context.Context, p *peer.Peer, m protocol.Message) (*protocol.Message, error) {
+		if _, err := p.RequestPeers(ctx); err != nil {
+			return nil, err
+		}
+		return echoBlock(ctx, p, m)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		cfg := listenerConfig()
+		cfg.Handlers[protocol.MsgRequestBlock] = nested
+		e := startMem(t, &peer.Handler{Config: cfg})
+		ccfg := e.clientConfig()
+		ccfg.Handlers[protocol.MsgRequestBlock] = nested
+		dialer := e.dial(t, ccfg)
+		listener := e.nextAccepted(t)
+		for _, c := range []struct {
+			name string
+			p    *peer.Peer
+		}{{"dialer asks, listener's handler asks back", dialer}, {"listener asks, dialer's handler asks back", listener}} {
+			for i := range 3 {
+				start := time.Now()
+				if _, err := c.p.RequestBlock(context.Background(), uint32(i), false); !errors.As(err, new(*peer.RejectError)) {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				if d := time.Since(start); d != 0 {
+					t.Fatalf("%s: the nested round trip took %v of fake time, want 0", c.name, d)
+				}
+			}
+		}
+		dialer.Close(nil)
+		<-listener.Done()
 	})
 }

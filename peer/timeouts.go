@@ -3,7 +3,6 @@ package peer
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -25,17 +24,12 @@ type expiry struct {
 	at   time.Time
 	done chan struct{}
 	ctx  *handlerContext
-	// wake is the socket wait of a request whose caller is reading.
-	wake atomic.Pointer[frameConn]
 }
 
 // expire carries out d.
 func (d *expiry) expire() {
 	if d.done != nil {
 		close(d.done)
-	}
-	if fc := d.wake.Load(); fc != nil {
-		fc.interrupt()
 	}
 	if d.ctx != nil {
 		d.ctx.cancel(context.DeadlineExceeded)

@@ -1,4 +1,4 @@
-package peer
+package pep440
 
 import (
 	"regexp"
@@ -12,7 +12,7 @@ import (
 // Handshake.protocol_version with Version(...): anything it does not match
 // makes the reference close the connection. Matching is case-insensitive,
 // as there; surrounding white space is trimmed before matching (see
-// validVersion). Sub-matches: 1 epoch, 2 release, 3 pre, 4 post, 5 dev,
+// Valid). Sub-matches: 1 epoch, 2 release, 3 pre, 4 post, 5 dev,
 // 6 local.
 var pep440 = regexp.MustCompile(`(?i)^v?` +
 	`(?:([0-9]+)!)?` + // epoch
@@ -26,15 +26,15 @@ var pep440 = regexp.MustCompile(`(?i)^v?` +
 // space: Unicode white space plus the ASCII separators 0x1c-0x1f.
 func pyspace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
 
-// validVersion reports whether packaging.version.Version(s) accepts s.
-func validVersion(s string) bool {
+// Valid reports whether packaging.version.Version(s) accepts s.
+func Valid(s string) bool {
 	return pep440.MatchString(strings.TrimFunc(s, pyspace))
 }
 
-// version is the part of a parsed PEP 440 version that orders it against
+// Version is the part of a parsed PEP 440 version that orders it against
 // a plain release: epoch, release numbers, and whether it sorts before
 // (pre or dev, without post) or after (post) the plain release.
-type version struct {
+type Version struct {
 	epoch   int
 	release []int
 	// adj is -1 for a pre-release or a dev release of the release itself,
@@ -43,12 +43,11 @@ type version struct {
 	adj int
 }
 
-// parseVersion parses s as a PEP 440 version; ok is false when
-// validVersion(s) is.
-func parseVersion(s string) (v version, ok bool) {
+// Parse parses s as a PEP 440 version; ok is false when Valid(s) is.
+func Parse(s string) (v Version, ok bool) {
 	m := pep440.FindStringSubmatch(strings.TrimFunc(s, pyspace))
 	if m == nil {
-		return version{}, false
+		return Version{}, false
 	}
 	if m[1] != "" {
 		v.epoch = atoiSat(m[1])
@@ -75,9 +74,9 @@ func atoiSat(s string) int {
 	return n
 }
 
-// atLeast reports whether v >= the plain release r (e.g. 0.0.35). Release
+// AtLeast reports whether v >= the plain release r (e.g. 0.0.35). Release
 // numbers compare as tuples with trailing zeros ignored, as in PEP 440.
-func (v version) atLeast(r version) bool {
+func (v Version) AtLeast(r Version) bool {
 	if v.epoch != r.epoch {
 		return v.epoch > r.epoch
 	}
@@ -97,6 +96,6 @@ func (v version) atLeast(r version) bool {
 	return v.adj >= 0
 }
 
-// errorReplyVersion is the first protocol version the reference sends
-// Error (255) replies to (error_response_version).
-var errorReplyVersion = version{release: []int{0, 0, 35}}
+// Release returns the plain release of the given numbers, e.g.
+// Release(0, 0, 35).
+func Release(nums ...int) Version { return Version{release: nums} }

@@ -1,26 +1,18 @@
-package peer
-
-// Tests of what wsconn.go does beyond passing calls to the library: the
-// exact-size message reads behind the bulk numbers of
-// bench_transport_test.go, and the cancellation of a dial that the
-// library would not interrupt by itself.
+package ws
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
-	"net/http"
 	"testing"
 	"testing/iotest"
-	"time"
 
 	"github.com/chianet/chianet/protocol"
 )
 
-// TestReadMessage checks that readMessage returns exactly the bytes of
+// TestReadMessage checks that ReadMessage returns exactly the bytes of
 // the message whatever its header claims, in one buffer of the exact
-// size for a well-formed message, and errWSTooBig only for a message
+// size for a well-formed message, and ErrTooBig only for a message
 // that really is over protocol.MaxMessageSize.
 func TestReadMessage(t *testing.T) {
 	msg := func(hasID bool, data []byte) []byte {
@@ -46,7 +38,6 @@ func TestReadMessage(t *testing.T) {
 		{"presence byte 2", append([]byte{30, 2}, msg(false, []byte("xyz"))[2:]...), false},
 		{"shorter than its length", msg(false, []byte("abcdef"))[:9], false},
 		{"longer than its length", append(msg(false, []byte("abc")), 1, 2, 3), false},
-		{"length over the limit", []byte{30, 0, 0xff, 0xff, 0xff, 0xff, 1, 2}, false},
 	}
 	for _, c := range cases {
 		for _, r := range []struct {
@@ -54,7 +45,7 @@ func TestReadMessage(t *testing.T) {
 			r    func(io.Reader) io.Reader
 		}{{"whole", func(r io.Reader) io.Reader { return r }}, {"bytewise", iotest.OneByteReader}} {
 			t.Run(c.name+"/"+r.name, func(t *testing.T) {
-				got, err := readMessage(r.r(bytes.NewReader(c.in)))
+				got, err := ReadMessage(r.r(bytes.NewReader(c.in)), protocol.MaxMessageSize)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -68,11 +59,26 @@ func TestReadMessage(t *testing.T) {
 		}
 	}
 
+	t.Run("announced over the limit", func(t *testing.T) {
+		// Refused at the header: nothing after it is read.
+		for _, hdr := range [][]byte{
+			{30, 0, 0xff, 0xff, 0xff, 0xff},
+			{30, 1, 0, 9, 0, 0, 1, 1},
+		} {
+			rest := bytes.NewReader(make([]byte, 1000))
+			if _, err := ReadMessage(io.MultiReader(bytes.NewReader(hdr), rest), 256); err != ErrTooBig {
+				t.Fatalf("header % x: err = %v, want ErrTooBig", hdr, err)
+			}
+			if rest.Len() != 1000 {
+				t.Fatalf("header % x: %d bytes read past the header", hdr, 1000-rest.Len())
+			}
+		}
+	})
 	t.Run("too big", func(t *testing.T) {
 		hdr := []byte{30, 0, 0, 0, 0, 0}
 		r := io.MultiReader(bytes.NewReader(hdr), io.LimitReader(zeros{}, protocol.MaxMessageSize))
-		if _, err := readMessage(r); err != errWSTooBig {
-			t.Fatalf("err = %v, want errWSTooBig", err)
+		if _, err := ReadMessage(r, protocol.MaxMessageSize); err != ErrTooBig {
+			t.Fatalf("err = %v, want ErrTooBig", err)
 		}
 	})
 	t.Run("announced, not sent", func(t *testing.T) {
@@ -80,9 +86,9 @@ func TestReadMessage(t *testing.T) {
 		// stays within readAhead of what arrived.
 		hdr := []byte{30, 0, 0x02, 0x80, 0, 0}
 		r := io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(make([]byte, 10)))
-		got, err := readMessage(r)
+		got, err := ReadMessage(r, protocol.MaxMessageSize)
 		if err != nil || len(got) != len(hdr)+10 {
-			t.Fatalf("readMessage: %d bytes, %v", len(got), err)
+			t.Fatalf("ReadMessage: %d bytes, %v", len(got), err)
 		}
 		if cap(got) > readAhead {
 			t.Fatalf("allocated %d bytes for 16 received", cap(got))
@@ -90,9 +96,9 @@ func TestReadMessage(t *testing.T) {
 		// Past the read-ahead, buffers stay within 8x what arrived.
 		const sent = readAhead + 1000
 		r = io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(make([]byte, sent)))
-		got, err = readMessage(r)
+		got, err = ReadMessage(r, protocol.MaxMessageSize)
 		if err != nil || len(got) != len(hdr)+sent {
-			t.Fatalf("readMessage: %d bytes, %v", len(got), err)
+			t.Fatalf("ReadMessage: %d bytes, %v", len(got), err)
 		}
 		if cap(got) > 8*readAhead {
 			t.Fatalf("allocated %d bytes for %d received", cap(got), len(got))
@@ -102,7 +108,7 @@ func TestReadMessage(t *testing.T) {
 		broken := errors.New("broken")
 		in := msg(false, bytes.Repeat([]byte{1}, 100))
 		r := io.MultiReader(bytes.NewReader(in[:50]), iotest.ErrReader(broken))
-		if _, err := readMessage(r); err != broken {
+		if _, err := ReadMessage(r, protocol.MaxMessageSize); err != broken {
 			t.Fatalf("err = %v, want %v", err, broken)
 		}
 	})
@@ -111,19 +117,3 @@ func TestReadMessage(t *testing.T) {
 type zeros struct{}
 
 func (zeros) Read(b []byte) (int, error) { clear(b); return len(b), nil }
-
-// TestDialCancelDuringUpgrade checks that cancelling the context of a dial
-// with no deadline stops it while the server sits on the upgrade request
-// (gorilla/websocket bounds that exchange only by a deadline).
-func TestDialCancelDuringUpgrade(t *testing.T) {
-	k := realPKI(t)
-	block := make(chan struct{})
-	addr := serveBench(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-block }), k.serverTLS(k.listener))
-	defer close(block)
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
-	_, err := Dial(ctx, addr, Config{NetworkID: testNetwork, TLS: k.clientTLS(k.client), ConnectTimeout: -1})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Dial: %v, want context.Canceled", err)
-	}
-}
