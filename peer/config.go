@@ -186,6 +186,12 @@ type Config struct {
 	// is how the owner learns whom to ban.
 	OnClose func(p *Peer, reason *CloseReason)
 
+	// ReceiveBudget, if set, bounds the memory of the large messages
+	// being received on every connection that shares it (see
+	// ReceiveBudget). Nil means each connection is bounded only by
+	// protocol.MaxMessageSize.
+	ReceiveBudget *ReceiveBudget
+
 	// lib is the WebSocket library; nil means ws.Gorilla. The benchmarks
 	// set it (export_test.go) to compare libraries under the same code.
 	lib ws.Library
@@ -274,3 +280,29 @@ func (c *Config) validate() error {
 // Ignore is a HandlerFunc that accepts a message and does nothing, for
 // announcements we do not care about but must not be disconnected for.
 func Ignore(context.Context, *Peer, protocol.Message) (*protocol.Message, error) { return nil, nil }
+
+// ReceiveBudget bounds the memory of the messages being received across
+// the connections that share it, so that many peers sending large
+// messages slowly cannot make a node hold many times
+// protocol.MaxMessageSize. A message of 64 KiB or more reserves the size
+// its header announces before anything is allocated for it, and gives it
+// back once it has arrived whole; while the budget is spent, such a
+// message waits (its connection reads nothing meanwhile, so its sender is
+// held back by TCP) until bytes are given back or the connection closes.
+// Smaller messages take nothing from it: a connection reads one message at
+// a time, so they hold at most 64 KiB each. A single message larger than
+// the whole budget still goes through when nothing else is reserved.
+//
+// The memory of messages being received is thus at most the budget plus
+// 64 KiB per connection (plus, for a budget below protocol.MaxMessageSize,
+// one message of up to that size). A ReceiveBudget is safe for concurrent
+// use.
+type ReceiveBudget struct{ b *ws.Budget }
+
+// NewReceiveBudget returns a budget of the given number of bytes.
+func NewReceiveBudget(bytes int64) *ReceiveBudget {
+	return &ReceiveBudget{b: ws.NewBudget(bytes)}
+}
+
+// Used returns the bytes reserved now by messages being received.
+func (r *ReceiveBudget) Used() int64 { return r.b.Used() }

@@ -138,4 +138,15 @@
 //     server would accept it if offered; no Chia client offers it).
 //   - Bans are not applied here: they are reported to the owner, who
 //     keeps the ban list.
+//   - Messages are judged by their headers before they are read. Until
+//     the handshake is over only the message it expects is read, within
+//     that message's size limit (10 KiB for a Handshake); anything else
+//     closes the connection at its header (1009 for a size, or the
+//     handshake's close for a wrong type, ban 10 s), where the reference
+//     reads up to 50 MiB first. After it, a WebSocket frame or a Message
+//     announcing more than 50 MiB is refused at its header (1009, ban
+//     300 s), as is an unknown type (1002 "-4") or a size over the type's
+//     limit (1000, ban 300 s, as the rate limiter would after reading it).
+//   - Config.ReceiveBudget bounds what the large messages being received
+//     hold across connections; the reference has no such bound.
 package peer

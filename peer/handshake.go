@@ -129,6 +129,9 @@ func (p *Peer) handshake() *CloseReason {
 		}
 	}
 	p.setUpLimits(peerWindows)
+	// From here on any message may come, up to the largest size.
+	p.expect = 0
+	p.ws.SetReadLimit(protocol.MaxMessageSize)
 	p.log.Debug("handshake complete", "node_type", p.info.NodeType, "protocol_version", hs.ProtocolVersion,
 		"software_version", p.info.SoftwareVersion, "capabilities", p.info.Capabilities, "v3", p.v3)
 	return nil
@@ -149,6 +152,7 @@ func (p *Peer) sendHandshake(caps []protocol.HandshakeCapability, version string
 
 // readHandshake reads the peer's Handshake and validates it.
 func (p *Peer) readHandshake() (*protocol.Handshake, *CloseReason) {
+	p.expect = protocol.MsgHandshake
 	m, r := p.readFrame()
 	if r != nil {
 		return nil, duringHandshake(r)
@@ -216,7 +220,8 @@ func (p *Peer) recordHandshake(hs *protocol.Handshake, local []protocol.Handshak
 	p.info.ServerPort = hs.ServerPort
 	p.info.Capabilities = protocol.ActiveCapabilities(hs.Capabilities)
 	p.info.LocalCapabilities = protocol.ActiveCapabilities(local)
-	p.v3 = p.info.RateLimitsV3()
+	both := p.info.Capabilities.Intersect(p.info.LocalCapabilities)
+	p.v2, p.v3 = both.Has(protocol.CapRateLimitsV2), both.Has(protocol.CapRateLimitsV3)
 	if v, ok := pep440.Parse(hs.ProtocolVersion); ok {
 		p.errorReplies = v.AtLeast(errorReplyVersion)
 	}
@@ -232,6 +237,7 @@ func (p *Peer) exchangeWindows() (map[protocol.MessageType]uint16, *CloseReason)
 	if r := p.send(protocol.MsgConfigureWindowSizes, protocol.LocalConfigureWindowSizes()); r != nil {
 		return nil, r
 	}
+	p.expect = protocol.MsgConfigureWindowSizes
 	m, r := p.readFrame()
 	if r != nil {
 		return nil, duringHandshake(r)
@@ -258,7 +264,7 @@ func (p *Peer) exchangeWindows() (map[protocol.MessageType]uint16, *CloseReason)
 func (p *Peer) setUpLimits(peerWindows map[protocol.MessageType]uint16) {
 	cfg := &p.cfg
 	if !p.info.Exempt {
-		v2 := p.info.Capabilities.Intersect(p.info.LocalCapabilities).Has(protocol.CapRateLimitsV2)
+		v2 := p.v2
 		p.inLimit = ratelimit.New(ratelimit.Config{
 			Percent: cfg.InboundRateLimitPercent, V2: v2, V3: p.v3, CountRejected: true,
 		})

@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -78,7 +79,8 @@ type Peer struct {
 
 	// Negotiated at the handshake. The limiters are nil for an exempt
 	// peer, the windows without v3.
-	v3               bool
+	v3, v2           bool
+	expect           protocol.MessageType // the handshake's next message; 0 once it is over
 	inLimit          *ratelimit.Limiter
 	outLimit         *ratelimit.Limiter
 	windows          *ratelimit.Windows
@@ -174,9 +176,57 @@ func (p *Peer) handler(t protocol.MessageType) HandlerFunc {
 }
 
 // wsOptions returns the WebSocket settings of p: pings and pongs count as
-// signs of life for the heartbeat.
+// signs of life for the heartbeat, and until the handshake is over the
+// only message read is a Handshake of its own size limit (checkHeader).
 func (p *Peer) wsOptions() ws.Options {
-	return ws.Options{OnControl: func() { p.lastReceived.Store(time.Now().UnixNano()) }}
+	o := ws.Options{
+		OnControl:   func() { p.lastReceived.Store(time.Now().UnixNano()) },
+		ReadLimit:   handshakeReadLimit,
+		CheckHeader: p.checkHeader,
+	}
+	if p.cfg.ReceiveBudget != nil {
+		o.Budget = p.cfg.ReceiveBudget.b
+	}
+	return o
+}
+
+// handshakeReadLimit is the largest WebSocket message read before the
+// handshake is over: a Handshake (or ConfigureWindowSizes) of its largest
+// allowed size with an id, which the WebSocket library refuses at the
+// frame header.
+var handshakeReadLimit = protocol.MaxPayloadSize(protocol.MsgHandshake, false) + 8
+
+// checkHeader decides on a message from its header alone, before anything
+// is allocated for it. Until the handshake is over only the message the
+// handshake expects (p.expect) is read, within its own size limit; after
+// it, an unknown type or a size over the type's limit closes the
+// connection as reading the message would have (the reference reads it
+// first, then closes).
+func (p *Peer) checkHeader(typ uint8, size int) error {
+	t := protocol.MessageType(typ)
+	if p.expect != 0 {
+		if t != p.expect {
+			return invalidHandshake("expected %v, got %v", p.expect, t)
+		}
+		if limit := protocol.MaxPayloadSize(t, false); size > limit {
+			return &CloseReason{Code: StatusMessageTooBig, Ban: protocol.InvalidProtocolBan,
+				Err: fmt.Errorf("%w: %v of %d bytes", ErrMessageTooBig, t, size)}
+		}
+		return nil
+	}
+	if !t.Known() {
+		return ProtocolViolation(protocol.ErrCodeInvalidProtocolMessage, protocol.InternalProtocolErrorBan,
+			joinErr(ErrInvalidMessage, errUnknownType(t)))
+	}
+	if p.info.Exempt || (p.v3 && ratelimit.V3Handled(t)) {
+		return nil
+	}
+	if limit := protocol.MaxPayloadSize(t, p.v2); size > limit {
+		p.log.Warn("peer announced a message over its type's size limit", "type", t, "size", size, "limit", limit)
+		return BanClose(protocol.RateLimiterBan, joinErr(ErrRateLimited, &ratelimit.Violation{
+			Type: t, Reason: ratelimit.ReasonMaxSize, Limit: int64(limit), Observed: int64(size)}))
+	}
+	return nil
 }
 
 // attach records the open WebSocket and what the TLS layer tells about
@@ -435,7 +485,10 @@ func (p *Peer) readError(err error) *CloseReason {
 	default:
 	}
 	var ce *ws.CloseError
+	var cr *CloseReason
 	switch {
+	case asErr(err, &cr): // checkHeader refused the message
+		return cr
 	case asErr(err, &ce):
 		p.log.Debug("peer closed the connection", "code", ce.Code, "reason", ce.Reason)
 		return &CloseReason{Code: ce.Code, Reason: ce.Reason, Remote: true, Err: ErrConnection}

@@ -217,6 +217,12 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
+// DefaultReceiveBudget is the memory that the large messages being
+// received may hold across all of a server's connections, when
+// Config.PeerConfig has no ReceiveBudget of its own (see
+// peer.ReceiveBudget): five messages of the largest size.
+const DefaultReceiveBudget = 5 * protocol.MaxMessageSize
+
 // peerTemplate returns the peer.Config every connection starts from.
 // s.mu is held.
 func (s *Server) peerTemplate() peer.Config {
@@ -227,6 +233,9 @@ func (s *Server) peerTemplate() peer.Config {
 	pc.NodeID = s.cfg.NodeID
 	pc.TLS = nil
 	pc.Exempt = false
+	if pc.ReceiveBudget == nil {
+		pc.ReceiveBudget = peer.NewReceiveBudget(DefaultReceiveBudget)
+	}
 	if pc.DialContext == nil && s.cfg.DialFrom.IsValid() {
 		d := &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(s.cfg.DialFrom, 0))}
 		pc.DialContext = d.DialContext

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 
 	"github.com/coder/websocket"
@@ -21,14 +22,18 @@ var Coder Library = coderLib{}
 type coderLib struct{}
 
 type coderConn struct {
-	c     *websocket.Conn
-	ts    tls.ConnectionState
-	limit atomic.Int64
+	c         *websocket.Conn
+	ts        tls.ConnectionState
+	limit     atomic.Int64
+	rd        reader // without its limit
+	closeOnce sync.Once
+	closed    chan struct{}
 }
 
 func newCoderConn(c *websocket.Conn, ts tls.ConnectionState, opts Options) *coderConn {
 	c.SetReadLimit(-1)
-	w := &coderConn{c: c, ts: ts}
+	w := &coderConn{c: c, ts: ts, closed: make(chan struct{})}
+	w.rd = reader{check: opts.CheckHeader, budget: opts.Budget, stop: w.closed}
 	w.SetReadLimit(opts.ReadLimit)
 	return w
 }
@@ -65,7 +70,9 @@ func (w *coderConn) Read() (bool, []byte, error) {
 	if typ != websocket.MessageBinary {
 		return false, nil, nil
 	}
-	data, err := ReadMessage(r, int(w.limit.Load()))
+	rd := w.rd
+	rd.limit = int(w.limit.Load())
+	data, err := rd.read(r)
 	if err != nil {
 		return false, nil, coderErr(err)
 	}
@@ -79,6 +86,7 @@ func (w *coderConn) Write(data []byte) error {
 func (w *coderConn) Ping(ctx context.Context) error { return w.c.Ping(ctx) }
 
 func (w *coderConn) Close(code int, reason string) {
+	w.closeOnce.Do(func() { close(w.closed) })
 	if code == CloseAbnormal {
 		_ = w.c.CloseNow()
 		return

@@ -53,7 +53,7 @@ type gorillaConn struct {
 	ts tls.ConnectionState
 
 	readMu   sync.Mutex // held by Read; Close reads itself when it is free
-	limit    int        // under readMu
+	rd       reader     // limit under readMu
 	readOnce sync.Once
 	readDone chan struct{} // closed once reading has failed for good
 
@@ -64,10 +64,12 @@ type gorillaConn struct {
 	pings   map[string]chan struct{} // by payload, until their pongs arrive
 
 	closeOnce sync.Once
+	closed    chan struct{} // closed when Close starts
 }
 
 func newGorillaConn(c *websocket.Conn, ts tls.ConnectionState, opts Options) *gorillaConn {
-	w := &gorillaConn{c: c, ts: ts, readDone: make(chan struct{})}
+	w := &gorillaConn{c: c, ts: ts, readDone: make(chan struct{}), closed: make(chan struct{})}
+	w.rd = reader{check: opts.CheckHeader, budget: opts.Budget, stop: w.closed}
 	w.setLimit(opts.ReadLimit)
 	c.SetPingHandler(func(data string) error {
 		if opts.OnControl != nil {
@@ -100,7 +102,7 @@ func (w *gorillaConn) setLimit(n int) {
 	if n <= 0 {
 		n = math.MaxInt32
 	}
-	w.limit = n
+	w.rd.limit = n
 	w.c.SetReadLimit(int64(n))
 }
 
@@ -124,7 +126,7 @@ func (w *gorillaConn) Read() (bool, []byte, error) {
 	if typ != websocket.BinaryMessage {
 		return false, nil, nil
 	}
-	data, err := ReadMessage(r, w.limit)
+	data, err := w.rd.read(r)
 	if err != nil {
 		w.readFailed()
 		return false, nil, gorillaErr(err)
@@ -169,6 +171,7 @@ func (w *gorillaConn) Ping(ctx context.Context) error {
 
 func (w *gorillaConn) Close(code int, reason string) {
 	w.closeOnce.Do(func() {
+		close(w.closed) // a Read waiting for the budget gives up
 		defer w.c.Close()
 		if code == CloseAbnormal {
 			return

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -53,6 +54,13 @@ type Options struct {
 	// ReadLimit is the initial read limit (see Conn.SetReadLimit); zero
 	// means no limit.
 	ReadLimit int
+	// CheckHeader, if set, is called with the type and announced data
+	// length of each well-formed Chia message header, before anything is
+	// allocated for the message; an error ends Read with that error.
+	CheckHeader func(msgType uint8, dataLen int) error
+	// Budget, if set, bounds the bytes of large messages being received
+	// across every connection that shares it.
+	Budget *Budget
 }
 
 // DialConfig is what Library.Dial needs.
@@ -97,15 +105,33 @@ var ErrTooBig = errors.New("websocket message too big")
 const readAhead = 2 << 20
 
 // ReadMessage reads one WebSocket message of at most limit bytes,
-// normally a Chia Message, from r. A Message starts with its own length,
+// normally a Chia Message, from r; see reader.read.
+func ReadMessage(r io.Reader, limit int) ([]byte, error) {
+	return reader{limit: limit}.read(r)
+}
+
+// reader is what one connection applies to the messages it reads.
+type reader struct {
+	limit  int
+	check  func(msgType uint8, dataLen int) error
+	budget *Budget
+	stop   <-chan struct{} // ends a wait for the budget
+}
+
+// read reads one message from r. A Message starts with its own length,
 // so a well-formed one is read into a buffer of its exact size: one
 // allocation and no extra copy up to readAhead bytes, and for a longer one
 // buffers that grow eightfold as the data arrives, so that announcing a
-// length is not enough to make us allocate it. Whatever the header says,
-// the result is the message's bytes, exactly: a short or overlong message
-// is returned whole (the decoder rejects it); one whose header announces
-// more than limit, or that turns out longer, gives ErrTooBig.
-func ReadMessage(r io.Reader, limit int) ([]byte, error) {
+// length is not enough to make us allocate it. A header announcing more
+// than limit gives ErrTooBig and one that check refuses gives check's
+// error, both before anything after the header is read; a message of
+// budgetMin bytes or more first reserves its announced size in the
+// budget, waiting while it is spent. Whatever a well-formed header says,
+// the result is the message's bytes, exactly, for a well-formed message,
+// and enough of them for the decoder to reject any other: what arrived of
+// a short one, the header of one whose id-presence byte is not 0 or 1, one
+// byte past the announced end of an overlong one.
+func (rd reader) read(r io.Reader) ([]byte, error) {
 	var hdr [8]byte // type, id presence, id (if present), data length
 	hlen := 6
 	n, err := io.ReadFull(r, hdr[:hlen])
@@ -121,11 +147,24 @@ func ReadMessage(r io.Reader, limit int) ([]byte, error) {
 	case err != nil:
 		return nil, err
 	case hdr[1] > 1:
-		return readRest(r, append([]byte{}, hdr[:hlen]...), limit)
+		// Not a Message: the header is enough for the decoder to reject.
+		return append([]byte{}, hdr[:hlen]...), nil
 	}
-	total := uint64(hlen) + uint64(binary.BigEndian.Uint32(hdr[hlen-4:hlen]))
-	if total > uint64(limit) {
+	dataLen := binary.BigEndian.Uint32(hdr[hlen-4 : hlen])
+	total := uint64(hlen) + uint64(dataLen)
+	if total > uint64(rd.limit) {
 		return nil, ErrTooBig
+	}
+	if rd.check != nil {
+		if err := rd.check(hdr[0], int(dataLen)); err != nil {
+			return nil, err
+		}
+	}
+	if rd.budget != nil && total >= budgetMin {
+		if !rd.budget.reserve(int64(total), rd.stop) {
+			return nil, net.ErrClosed
+		}
+		defer rd.budget.release(int64(total))
 	}
 	buf := make([]byte, min(int(total), readAhead))
 	off := copy(buf, hdr[:hlen])
@@ -145,6 +184,8 @@ func ReadMessage(r io.Reader, limit int) ([]byte, error) {
 		copy(grown, buf)
 		buf = grown
 	}
+	// One byte past the announced end is enough for the decoder to
+	// reject a message longer than its header says.
 	var one [1]byte
 	switch _, err := io.ReadFull(r, one[:]); {
 	case err == io.EOF:
@@ -152,23 +193,67 @@ func ReadMessage(r io.Reader, limit int) ([]byte, error) {
 	case err != nil:
 		return nil, err
 	}
-	return readRest(r, append(buf, one[0]), limit)
+	return append(buf, one[0]), nil
 }
 
-// readRest reads the rest of a message that starts with prefix.
-func readRest(r io.Reader, prefix []byte, limit int) ([]byte, error) {
-	if len(prefix) > limit {
-		return nil, ErrTooBig
+// budgetMin is the smallest message that reserves its size in a Budget.
+// Smaller ones need no reservation: each connection reads one message at
+// a time, so they hold at most budgetMin bytes per connection.
+const budgetMin = 64 << 10
+
+// Budget bounds the memory of the large messages being received across
+// the connections that share it: a message of budgetMin bytes or more
+// reserves its announced size before anything is allocated for it and
+// gives it back once received, and a reservation that would take the
+// total over the limit waits until enough is given back or its
+// connection closes. A single message larger than the whole limit is let
+// through when nothing else is reserved, so no limit blocks a valid
+// message forever. A Budget is safe for concurrent use.
+type Budget struct {
+	mu          sync.Mutex
+	limit, used int64
+	freed       chan struct{} // closed and replaced when bytes are given back
+}
+
+// NewBudget returns a Budget of limit bytes.
+func NewBudget(limit int64) *Budget {
+	return &Budget{limit: limit, freed: make(chan struct{})}
+}
+
+// Used returns the bytes reserved now.
+func (b *Budget) Used() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
+// reserve takes n bytes, waiting while they are not available; it
+// returns false, having taken nothing, once stop is closed.
+func (b *Budget) reserve(n int64, stop <-chan struct{}) bool {
+	for {
+		b.mu.Lock()
+		if b.used == 0 || b.used+n <= b.limit {
+			b.used += n
+			b.mu.Unlock()
+			return true
+		}
+		freed := b.freed
+		b.mu.Unlock()
+		select {
+		case <-freed:
+		case <-stop:
+			return false
+		}
 	}
-	rest, err := io.ReadAll(io.LimitReader(r, int64(limit+1-len(prefix))))
-	if err != nil {
-		return nil, err
-	}
-	data := append(prefix, rest...)
-	if len(data) > limit {
-		return nil, ErrTooBig
-	}
-	return data, nil
+}
+
+// release gives back n bytes.
+func (b *Budget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	close(b.freed)
+	b.freed = make(chan struct{})
+	b.mu.Unlock()
 }
 
 // aLongTimeAgo is a deadline in the past, to interrupt blocked I/O.

@@ -6,14 +6,15 @@ import (
 	"io"
 	"testing"
 	"testing/iotest"
+	"testing/synctest"
 
 	"github.com/chianet/chianet/protocol"
 )
 
 // TestReadMessage checks that ReadMessage returns exactly the bytes of
 // the message whatever its header claims, in one buffer of the exact
-// size for a well-formed message, and ErrTooBig only for a message
-// that really is over protocol.MaxMessageSize.
+// size for a well-formed message, and ErrTooBig, before reading past the
+// header, for one that announces more than the limit.
 func TestReadMessage(t *testing.T) {
 	msg := func(hasID bool, data []byte) []byte {
 		m := protocol.Message{Type: protocol.MsgRespondBlocks, HasID: hasID, ID: 7, Data: data}
@@ -28,16 +29,17 @@ func TestReadMessage(t *testing.T) {
 		name  string
 		in    []byte
 		exact bool // the buffer's capacity is its length
+		want  int  // bytes returned; 0 means all of in
 	}{
-		{"empty", []byte{}, false},
-		{"type only", []byte{30}, false},
-		{"cut in the id", []byte{30, 1, 0}, false},
-		{"no id, no data", msg(false, nil), true},
-		{"id, small", msg(true, []byte("abc")), true},
-		{"over readAhead", msg(true, big), true},
-		{"presence byte 2", append([]byte{30, 2}, msg(false, []byte("xyz"))[2:]...), false},
-		{"shorter than its length", msg(false, []byte("abcdef"))[:9], false},
-		{"longer than its length", append(msg(false, []byte("abc")), 1, 2, 3), false},
+		{"empty", []byte{}, false, 0},
+		{"type only", []byte{30}, false, 0},
+		{"cut in the id", []byte{30, 1, 0}, false, 0},
+		{"no id, no data", msg(false, nil), true, 0},
+		{"id, small", msg(true, []byte("abc")), true, 0},
+		{"over readAhead", msg(true, big), true, 0},
+		{"presence byte 2", append([]byte{30, 2}, msg(false, []byte("xyz"))[2:]...), false, 6},
+		{"shorter than its length", msg(false, []byte("abcdef"))[:9], false, 0},
+		{"longer than its length", append(msg(false, []byte("abc")), 1, 2, 3), false, 10},
 	}
 	for _, c := range cases {
 		for _, r := range []struct {
@@ -49,8 +51,12 @@ func TestReadMessage(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !bytes.Equal(got, c.in) {
-					t.Fatalf("read %d bytes, want the %d of the message", len(got), len(c.in))
+				want := c.in
+				if c.want != 0 {
+					want = c.in[:c.want]
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("read %d bytes, want %d", len(got), len(want))
 				}
 				if c.exact && cap(got) != len(got) {
 					t.Errorf("capacity %d for %d bytes", cap(got), len(got))
@@ -74,11 +80,18 @@ func TestReadMessage(t *testing.T) {
 			}
 		}
 	})
-	t.Run("too big", func(t *testing.T) {
-		hdr := []byte{30, 0, 0, 0, 0, 0}
-		r := io.MultiReader(bytes.NewReader(hdr), io.LimitReader(zeros{}, protocol.MaxMessageSize))
-		if _, err := ReadMessage(r, protocol.MaxMessageSize); err != ErrTooBig {
-			t.Fatalf("err = %v, want ErrTooBig", err)
+	t.Run("checked at the header", func(t *testing.T) {
+		refused := errors.New("refused")
+		var gotType uint8
+		var gotLen int
+		rest := bytes.NewReader(make([]byte, 1000))
+		rd := reader{limit: protocol.MaxMessageSize, check: func(typ uint8, n int) error {
+			gotType, gotLen = typ, n
+			return refused
+		}}
+		_, err := rd.read(io.MultiReader(bytes.NewReader([]byte{30, 1, 0, 1, 0, 0, 3, 0xe8}), rest))
+		if err != refused || gotType != 30 || gotLen != 1000 || rest.Len() != 1000 {
+			t.Fatalf("err %v, check saw type %d length %d, %d bytes read past the header", err, gotType, gotLen, 1000-rest.Len())
 		}
 	})
 	t.Run("announced, not sent", func(t *testing.T) {
@@ -114,6 +127,86 @@ func TestReadMessage(t *testing.T) {
 	})
 }
 
-type zeros struct{}
+// TestBudget checks that reservations wait while the budget is spent, go
+// through once bytes are given back or when nothing else is reserved, and
+// stop waiting when their connection closes.
+func TestBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBudget(10 << 20)
+		never := make(chan struct{})
+		if !b.reserve(8<<20, never) {
+			t.Fatal("first reservation refused")
+		}
+		got := make(chan bool, 1)
+		go func() { got <- b.reserve(4<<20, never) }()
+		synctest.Wait()
+		select {
+		case <-got:
+			t.Fatal("a reservation over the limit did not wait")
+		default:
+		}
+		b.release(8 << 20)
+		if !<-got || b.Used() != 4<<20 {
+			t.Fatalf("after the release: used %d", b.Used())
+		}
+		stop := make(chan struct{})
+		go func() { got <- b.reserve(9<<20, stop) }()
+		synctest.Wait()
+		close(stop)
+		if <-got || b.Used() != 4<<20 {
+			t.Fatalf("a stopped wait took bytes: used %d", b.Used())
+		}
+		b.release(4 << 20)
+		if !b.reserve(50<<20, never) {
+			t.Fatal("a message over the whole limit was refused with nothing reserved")
+		}
+		b.release(50 << 20)
+	})
+}
 
-func (zeros) Read(b []byte) (int, error) { clear(b); return len(b), nil }
+// TestBudgetedReads checks the budget from the reading side: a large
+// message holds its announced size until it is read, a small one takes
+// nothing.
+func TestBudgetedReads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBudget(3 << 20)
+		stop := make(chan struct{})
+		rd := reader{limit: protocol.MaxMessageSize, budget: b, stop: stop}
+		big := func(n int) []byte {
+			m := protocol.Message{Type: protocol.MsgRespondBlocks, Data: make([]byte, n)}
+			raw, _ := m.MarshalBinary()
+			return raw
+		}
+		// A sender that stalls after 100 bytes of a 2 MiB message.
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		first := big(2 << 20)
+		go func() { _, _ = pw.Write(first[:100]) }()
+		done := make(chan error, 1)
+		go func() { _, err := rd.read(pr); done <- err }()
+		synctest.Wait()
+		if used := b.Used(); used != int64(len(first)) {
+			t.Fatalf("a stalled 2 MiB message holds %d bytes of the budget, want %d", used, len(first))
+		}
+		if _, err := rd.read(bytes.NewReader(big(1000))); err != nil || b.Used() != int64(len(first)) {
+			t.Fatalf("small message: %v, used %d", err, b.Used())
+		}
+		second := make(chan error, 1)
+		go func() { _, err := rd.read(bytes.NewReader(big(2 << 20))); second <- err }()
+		synctest.Wait()
+		select {
+		case err := <-second:
+			t.Fatalf("a second 2 MiB message did not wait for the budget: %v", err)
+		default:
+		}
+		close(stop) // the connection closes
+		if err := <-second; err == nil {
+			t.Fatal("the waiting read succeeded after its connection closed")
+		}
+		pw.CloseWithError(io.ErrClosedPipe)
+		<-done
+		if b.Used() != 0 {
+			t.Fatalf("%d bytes still reserved", b.Used())
+		}
+	})
+}
