@@ -8,6 +8,7 @@
 //	encode --type NAME [FILE]           reference JSON → serialized bytes as hex
 //	hash --type NAME [--hex] [FILE]     header hash, spend bundle name, coin id or SHA-256
 //	types                               every wire type and message id
+//	init [--root DIR]                   create CHIA_ROOT's config.yaml and ssl tree where missing (config, chiatls)
 //	certs init [--root DIR]             create the missing files of CHIA_ROOT/config/ssl (chiatls)
 //	peer ping HOST:PORT                 connect, print the peer's handshake and round-trip times (peer)
 //	peer peers HOST:PORT                request_peers, print the peers and their count (peer)
@@ -32,6 +33,12 @@
 // peers it is given. It logs with log/slog to standard error (--log-level,
 // --log-format text|json) and on SIGINT or SIGTERM saves the peers file,
 // closes every connection normally and exits 0.
+//
+// init resolves the root as package config does (--root, else
+// $CHIA_ROOT, else ~/.chia/mainnet, made absolute), writes config.yaml from
+// chianet's template unless the file exists (an existing one is only
+// checked, never rewritten) and creates the missing certificate files, and
+// lists what it created.
 //
 // Every other command writes its result to standard output; failures exit
 // with status 1 and one line on standard error, "chianet: " and the error.

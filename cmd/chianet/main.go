@@ -47,6 +47,7 @@ func newRootCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 		newHashCmd(stdin, stdout),
 		newNodeCmd(),
 		newTypesCmd(stdout),
+		newInitCmd(stdout),
 		newCertsCmd(stdout),
 		newPeerCmd(stdout),
 	)

@@ -1,0 +1,127 @@
+package config
+
+import (
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(*Config)
+		key    string
+		reason string
+	}{
+		{"port too big", func(c *Config) { c.FullNode.Port = 70000 }, "full_node.port", "70000 is out of range 0–65535"},
+		{"port negative", func(c *Config) { c.FullNode.Port = -1 }, "full_node.port", "-1 is out of range"},
+		{"rpc port", func(c *Config) { c.FullNode.RPCPort = 65536 }, "full_node.rpc_port", "out of range"},
+		{"daemon port zero", func(c *Config) { c.DaemonPort = 0 }, "daemon_port", "0 is out of range 1–65535"},
+		{"introducer port", func(c *Config) { c.Introducer.Port = 100000 }, "introducer.port", "out of range"},
+		{"introducer peer port", func(c *Config) { c.FullNode.IntroducerPeer.Port = 0 }, "full_node.introducer_peer.port", "out of range 1–65535"},
+		{"crawler rpc port", func(c *Config) { c.Seeder.Crawler.RPCPort = -5 }, "seeder.crawler.rpc_port", "out of range"},
+		{"seeder dns port", func(c *Config) { c.Seeder.DNSPort = 65536 }, "seeder.dns_port", "out of range"},
+		{"other peers port", func(c *Config) { c.Seeder.OtherPeersPort = 0 }, "seeder.other_peers_port", "out of range"},
+		{"outbound over target", func(c *Config) { c.FullNode.TargetOutboundPeerCount = 41 }, "full_node.target_outbound_peer_count", "41 is more than full_node.target_peer_count (40)"},
+		{"negative target", func(c *Config) { c.FullNode.TargetPeerCount = -1; c.FullNode.TargetOutboundPeerCount = 0 }, "full_node.target_peer_count", "-1 is negative"},
+		{"negative outbound", func(c *Config) { c.FullNode.TargetOutboundPeerCount = -2 }, "full_node.target_outbound_peer_count", "-2 is negative"},
+		{"negative wallets", func(c *Config) { c.FullNode.MaxInboundWallet = -1 }, "full_node.max_inbound_wallet", "negative"},
+		{"negative farmers", func(c *Config) { c.FullNode.MaxInboundFarmer = -1 }, "full_node.max_inbound_farmer", "negative"},
+		{"negative timelords", func(c *Config) { c.FullNode.MaxInboundTimelord = -1 }, "full_node.max_inbound_timelord", "negative"},
+		{"zero connect timeout", func(c *Config) { c.FullNode.PeerConnectTimeout = 0 }, "full_node.peer_connect_timeout", "not a positive number"},
+		{"seeder connect timeout", func(c *Config) { c.Seeder.PeerConnectTimeout = -1 }, "seeder.peer_connect_timeout", "not a positive number"},
+		{"max peers to send", func(c *Config) { c.Introducer.MaxPeersToSend = -1 }, "introducer.max_peers_to_send", "negative"},
+		{"soa refresh", func(c *Config) { c.Seeder.SOA.Refresh = -1 }, "seeder.soa.refresh", "out of range 0–4294967295"},
+		{"soa serial", func(c *Config) { c.Seeder.SOA.SerialNumber = 1 << 32 }, "seeder.soa.serial_number", "out of range"},
+		{"minimum height", func(c *Config) { c.Seeder.MinimumHeight = -1 }, "seeder.minimum_height", "negative"},
+		{"log level", func(c *Config) { c.Logging.LogLevel = "LOUD" }, "logging.log_level", `"LOUD" is not one of`},
+		{"exempt network", func(c *Config) { c.FullNode.ExemptPeerNetworks = []string{"10.0.0.0/8", "nope"} }, "full_node.exempt_peer_networks[1]", `"nope" is not an address or CIDR block`},
+		{"empty dns server", func(c *Config) { c.FullNode.DNSServers = []string{"a", " "} }, "full_node.dns_servers[1]", "is empty"},
+		{"static peer", func(c *Config) { c.FullNode.FullNodePeers = []Peer{{Host: "h", Port: 0}} }, "full_node.full_node_peers[0].port", "out of range"},
+		{"self hostname", func(c *Config) { c.SelfHostname = "" }, "self_hostname", "is empty"},
+		{"selected network", func(c *Config) { c.SelectedNetwork = "nowhere" }, "selected_network", `unknown network "nowhere"`},
+		{"full node network", func(c *Config) { c.FullNode.SelectedNetwork = "nowhere" }, "full_node.selected_network", "known networks are mainnet, testnet11"},
+		{"seeder network", func(c *Config) { c.Seeder.SelectedNetwork = "a/b" }, "seeder.selected_network", "not a usable network name"},
+		{"override port", func(c *Config) {
+			c.NetworkOverrides.Config["devnet"] = NetworkConfig{DefaultFullNodePort: 70000}
+		}, "network_overrides.config.devnet.default_full_node_port", "out of range 1–65535"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Default(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.change(c)
+			errs := fieldErrors(c.Validate())
+			if len(errs) != 1 {
+				t.Fatalf("got %d errors %v, want one for %s", len(errs), errs, tc.key)
+			}
+			if errs[0].Key != tc.key || !strings.Contains(errs[0].Reason, tc.reason) {
+				t.Errorf("got %q, want %s: …%s…", errs[0], tc.key, tc.reason)
+			}
+			if !strings.HasPrefix(errs[0].Error(), tc.key+": ") {
+				t.Errorf("message %q does not start with the key", errs[0])
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	c, err := Default(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.FullNode.Port = 70000
+	c.Introducer.Port = -1
+	c.Logging.LogLevel = "?"
+	var keys []string
+	for _, fe := range fieldErrors(c.Validate()) {
+		keys = append(keys, fe.Key)
+	}
+	if want := []string{"logging.log_level", "full_node.port", "introducer.port"}; !slices.Equal(keys, want) {
+		t.Errorf("keys %v, want %v", keys, want)
+	}
+}
+
+func TestValidateAcceptsEdgeValues(t *testing.T) {
+	c, err := Default(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.FullNode.Port = 0 // any free port
+	c.FullNode.TargetPeerCount = 8
+	c.FullNode.TargetOutboundPeerCount = 8
+	c.FullNode.MaxInboundWallet = 0
+	c.FullNode.DNSServers = []string{}
+	c.FullNode.IntroducerPeer = &IntroducerPeer{} // no introducer: port not needed
+	c.FullNode.ExemptPeerNetworks = []string{"192.168.0.3", "fe80::/10", "2606:4700:4700::64/128"}
+	c.Logging.LogLevel = "debug"
+	c.Seeder.SOA.SerialNumber = 0
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	nets, err := c.ExemptNetworks()
+	want := []netip.Prefix{netip.MustParsePrefix("192.168.0.3/32"), netip.MustParsePrefix("fe80::/10"), netip.MustParsePrefix("2606:4700:4700::64/128")}
+	if err != nil || !slices.Equal(nets, want) {
+		t.Errorf("ExemptNetworks = %v, %v", nets, err)
+	}
+}
+
+func TestSlogLevel(t *testing.T) {
+	for name, want := range map[string]slog.Level{
+		"CRITICAL": slog.LevelError + 4, "FATAL": slog.LevelError + 4, "ERROR": slog.LevelError,
+		"WARNING": slog.LevelWarn, "warn": slog.LevelWarn, "INFO": slog.LevelInfo,
+		"Debug": slog.LevelDebug, "NOTSET": slog.LevelDebug,
+	} {
+		got, err := Logging{LogLevel: name}.SlogLevel()
+		if err != nil || got != want {
+			t.Errorf("%s: %v, %v; want %v", name, got, err, want)
+		}
+	}
+	if _, err := (Logging{LogLevel: ""}).SlogLevel(); err == nil {
+		t.Error("empty level accepted")
+	}
+}
