@@ -131,6 +131,12 @@ type Config struct {
 	// advertised.
 	PublicAddr netip.AddrPort
 
+	// MetricsAddr is the "host:port" to serve Prometheus metrics on at
+	// /metrics (package metrics), e.g. "127.0.0.1:9914". Empty means no
+	// metrics. Anyone who can reach it sees the node's peers: keep it on
+	// loopback unless a firewall guards it.
+	MetricsAddr string
+
 	// ShutdownTimeout bounds the graceful part of the shutdown: closing
 	// every connection with a close handshake. Zero means
 	// DefaultShutdownTimeout.

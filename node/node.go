@@ -13,6 +13,7 @@ import (
 	"github.com/chianet/chianet/addrman"
 	"github.com/chianet/chianet/chiatls"
 	"github.com/chianet/chianet/discovery"
+	"github.com/chianet/chianet/metrics"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/server"
@@ -34,6 +35,9 @@ type Node struct {
 	addrs *addrman.Manager
 	disc  *discovery.Discovery
 	peaks *peakTable
+
+	metrics     *metrics.Metrics // nil without Config.MetricsAddr
+	metricsAddr string           // set by Run before ready is closed
 
 	ready chan struct{} // closed once the listener is bound
 
@@ -74,7 +78,8 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: peers file: %w", err)
 	}
 
-	srv, err := server.New(server.Config{
+	var n *Node
+	sc := server.Config{
 		NetworkID:               cfg.Network,
 		NodeType:                protocol.NodeFullNode,
 		ListenAddr:              cfg.ListenAddr,
@@ -86,18 +91,21 @@ func New(cfg Config) (*Node, error) {
 		MaxInboundFarmer:        cfg.MaxInboundFarmer,
 		ExemptNetworks:          cfg.ExemptNetworks,
 		Logger:                  log.With("component", "server"),
-	})
+	}
+	m := newMetrics(&cfg, &n, &sc)
+	srv, err := server.New(sc)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 
-	n := &Node{
-		cfg:   cfg,
-		log:   log,
-		srv:   srv,
-		addrs: addrs,
-		peaks: newPeakTable(time.Now, cfg.onPeak),
-		ready: make(chan struct{}),
+	n = &Node{
+		cfg:     cfg,
+		log:     log,
+		srv:     srv,
+		addrs:   addrs,
+		peaks:   newPeakTable(time.Now, cfg.onPeak),
+		ready:   make(chan struct{}),
+		metrics: m,
 	}
 	srv.Handle(protocol.MsgNewPeak, n.peaks.handle)
 	for _, t := range ignored {
@@ -145,6 +153,12 @@ func (n *Node) Run(ctx context.Context) error {
 		_ = n.srv.Close(context.Background())
 		return fmt.Errorf("node: %w", err)
 	}
+	stopMetrics, err := n.serveMetrics()
+	if err != nil {
+		_ = n.srv.Close(context.Background())
+		return err
+	}
+	defer stopMetrics()
 	close(n.ready)
 	newCount, triedCount := n.addrs.Counts()
 	n.log.Info("node started", "network", n.cfg.Network, "listen", n.srv.Addr(), "node_id", n.srv.NodeID(),

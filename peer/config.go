@@ -192,6 +192,11 @@ type Config struct {
 	// protocol.MaxMessageSize.
 	ReceiveBudget *ReceiveBudget
 
+	// Observer, if set, is told of every message and request of the
+	// connection, for metrics. Its methods are called from the
+	// connection's goroutines and must be quick.
+	Observer Observer
+
 	// lib is the WebSocket library; nil means ws.Gorilla. The benchmarks
 	// set it (export_test.go) to compare libraries under the same code.
 	lib ws.Library
@@ -306,3 +311,16 @@ func NewReceiveBudget(bytes int64) *ReceiveBudget {
 
 // Used returns the bytes reserved now by messages being received.
 func (r *ReceiveBudget) Used() int64 { return r.b.Used() }
+
+// Observer watches the traffic of connections, for metrics. One Observer
+// may serve many connections, concurrently.
+type Observer interface {
+	// MessageReceived is called for every Message received: its type and
+	// encoded size (header included).
+	MessageReceived(t protocol.MessageType, size int)
+	// MessageSent is called for every Message written.
+	MessageSent(t protocol.MessageType, size int)
+	// RequestDone is called when a Request of type t ends after d, with
+	// its error (nil for a reply).
+	RequestDone(t protocol.MessageType, d time.Duration, err error)
+}

@@ -93,8 +93,7 @@ func (p *Peer) send(t protocol.MessageType, payload protocol.Value) *CloseReason
 	if err := p.ws.Write(data); err != nil {
 		return &CloseReason{Code: StatusAbnormal, Remote: true, Err: joinErr(ErrConnection, err)}
 	}
-	p.bytesWritten.Add(uint64(len(data)))
-	p.messagesWritten.Add(1)
+	p.wrote(data)
 	return nil
 }
 

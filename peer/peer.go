@@ -465,6 +465,9 @@ func (p *Peer) readFrame() (protocol.Message, *CloseReason) {
 	p.bytesRead.Add(uint64(len(data)))
 	p.messagesRead.Add(1)
 	m, err := protocol.DecodeMessage(data)
+	if o := p.cfg.Observer; o != nil && err == nil {
+		o.MessageReceived(m.Type, len(data))
+	}
 	if err == nil && !m.Type.Known() {
 		err = errUnknownType(m.Type)
 	}
@@ -517,6 +520,15 @@ func (p *Peer) writeLoop() {
 	}
 }
 
+// wrote counts a message written.
+func (p *Peer) wrote(data []byte) {
+	p.bytesWritten.Add(uint64(len(data)))
+	p.messagesWritten.Add(1)
+	if o := p.cfg.Observer; o != nil {
+		o.MessageSent(protocol.MessageType(data[0]), len(data))
+	}
+}
+
 // writeItem writes one message. It returns false when the connection
 // failed (the failure is reported).
 func (p *Peer) writeItem(it outItem) bool {
@@ -536,7 +548,6 @@ func (p *Peer) writeItem(it outItem) bool {
 		}
 		return false
 	}
-	p.bytesWritten.Add(uint64(len(it.data)))
-	p.messagesWritten.Add(1)
+	p.wrote(it.data)
 	return true
 }

@@ -142,6 +142,17 @@ func (p *Peer) droppedTimedOut(id uint16) bool {
 // not a valid reply to req (protocol.ReplyOK) gives a *ReplyTypeError and
 // closes the connection with 1002 "-4" and a 10 s ban.
 func (p *Peer) RequestMessage(ctx context.Context, req protocol.Message) (protocol.Message, error) {
+	if o := p.cfg.Observer; o != nil {
+		start := time.Now()
+		rep, err := p.request(ctx, req)
+		o.RequestDone(req.Type, time.Since(start), err)
+		return rep, err
+	}
+	return p.request(ctx, req)
+}
+
+// request is RequestMessage.
+func (p *Peer) request(ctx context.Context, req protocol.Message) (protocol.Message, error) {
 	req.HasID, req.ID = true, 0
 	if err := checkSendable(&req); err != nil {
 		return protocol.Message{}, err

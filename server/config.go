@@ -122,6 +122,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock of the ban list. Nil means time.Now.
 	Now func() time.Time
+	// OnDial, if set, is called after every Dial with its address and
+	// result (nil for a registered connection), for metrics.
+	OnDial func(addr string, err error)
 
 	// For tests.
 

@@ -34,6 +34,15 @@ import (
 // timeouts); Close cancels dials under way. Dial must be called after
 // Start, so that the handshake announces the bound port.
 func (s *Server) Dial(ctx context.Context, addr string) (*peer.Peer, error) {
+	p, err := s.dial(ctx, addr)
+	if s.cfg.OnDial != nil {
+		s.cfg.OnDial(addr, err)
+	}
+	return p, err
+}
+
+// dial is Dial.
+func (s *Server) dial(ctx context.Context, addr string) (*peer.Peer, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("server: dial %q: %w", addr, err)
