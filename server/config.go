@@ -49,10 +49,12 @@ type Config struct {
 	// timelord do.
 	ListenAddr string
 	// DialFrom is the local address outbound connections leave from. The
-	// zero value lets the kernel choose (on loopback that is always
-	// 127.0.0.1). Set it on a multi-homed host, or to run many nodes on
-	// 127.0.0.0/8 in one process so that each is seen at its own address.
-	// PeerConfig.DialContext, when set, wins.
+	// zero value, 0.0.0.0 and :: let the kernel choose (on loopback that
+	// is always 127.0.0.1). Set it on a multi-homed host, or to run many
+	// nodes on 127.0.0.0/8 in one process so that each is seen at its own
+	// address. Targets it cannot reach (the other IP family; anything but
+	// loopback from a loopback address) get the kernel's choice instead
+	// (see DialerFrom). PeerConfig.DialContext, when set, wins.
 	DialFrom netip.Addr
 
 	// Certs is the CHIA_ROOT certificate tree to take the TLS

@@ -237,8 +237,7 @@ func (s *Server) peerTemplate() peer.Config {
 		pc.ReceiveBudget = peer.NewReceiveBudget(DefaultReceiveBudget)
 	}
 	if pc.DialContext == nil && s.cfg.DialFrom.IsValid() {
-		d := &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(s.cfg.DialFrom, 0))}
-		pc.DialContext = d.DialContext
+		pc.DialContext = DialerFrom(s.cfg.DialFrom)
 	}
 	hs := make(map[protocol.MessageType]peer.HandlerFunc, len(pc.Handlers)+len(s.handlers))
 	for t, h := range pc.Handlers {
