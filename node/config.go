@@ -75,6 +75,14 @@ type Config struct {
 	// port (see Node.Addr). Empty means every interface on the network's
 	// DefaultPort (any free port for a private network).
 	ListenAddr string
+	// DialFrom is the local address outbound connections leave from, so
+	// that peers see us at the address we listen on (server.Config.
+	// DialFrom). The zero value means the host of ListenAddr when it is a
+	// single IP address; 0.0.0.0 or :: (and a ListenAddr on every
+	// interface or on a host name) let the kernel choose. Targets it
+	// cannot reach (the other IP family; anything but loopback from a
+	// loopback address) get the kernel's choice (server.DialerFrom).
+	DialFrom netip.Addr
 	// PeersFile is the path of the peers file, the address manager's
 	// tables in chianet's own format (package addrman; a reference
 	// peers.dat is imported on first load). A relative path is taken
@@ -163,6 +171,10 @@ func (c Config) withDefaults() Config {
 	if c.ListenAddr == "" {
 		c.ListenAddr = ":" + strconv.Itoa(int(nw.port))
 	}
+	if !c.DialFrom.IsValid() {
+		c.DialFrom = server.ListenIP(c.ListenAddr)
+	}
+	c.DialFrom = c.DialFrom.Unmap()
 	if c.PeersFile == "" {
 		c.PeersFile = filepath.Join("db", "peers.dat")
 		if c.Network != Mainnet {

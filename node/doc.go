@@ -21,6 +21,16 @@
 //     ban), waiting at most Config.ShutdownTimeout for the close
 //     handshakes.
 //
+// # Source address
+//
+// A node listening on one IP address (Config.ListenAddr) dials from it too
+// (Config.DialFrom, server.Config.DialFrom), so a peer sees it, records it
+// in its address manager and gossips it at the address it listens on:
+// nodes sharing a multi-homed host or 127.0.0.0/8 are each seen at their
+// own address and address group instead of at the kernel's choice
+// (127.0.0.1 on loopback). Targets that address cannot reach get the
+// kernel's choice.
+//
 // # Static peers
 //
 // Config.StaticPeers are kept connected by the node itself, as the

@@ -83,6 +83,7 @@ func New(cfg Config) (*Node, error) {
 		NetworkID:               cfg.Network,
 		NodeType:                protocol.NodeFullNode,
 		ListenAddr:              cfg.ListenAddr,
+		DialFrom:                cfg.DialFrom,
 		Certs:                   tree,
 		Service:                 chiatls.FullNode,
 		TargetPeerCount:         cfg.TargetPeerCount,
@@ -161,9 +162,13 @@ func (n *Node) Run(ctx context.Context) error {
 	defer stopMetrics()
 	close(n.ready)
 	newCount, triedCount := n.addrs.Counts()
-	n.log.Info("node started", "network", n.cfg.Network, "listen", n.srv.Addr(), "node_id", n.srv.NodeID(),
-		"peers_file", n.cfg.PeersFile, "known_addresses", newCount+triedCount, "tried", triedCount,
-		"static_peers", len(n.cfg.StaticPeers))
+	attrs := []any{"network", n.cfg.Network, "listen", n.srv.Addr(), "node_id", n.srv.NodeID(),
+		"peers_file", n.cfg.PeersFile, "known_addresses", newCount + triedCount, "tried", triedCount,
+		"static_peers", len(n.cfg.StaticPeers)}
+	if n.cfg.DialFrom.IsValid() && !n.cfg.DialFrom.IsUnspecified() {
+		attrs = append(attrs, "dial_from", n.cfg.DialFrom)
+	}
+	n.log.Info("node started", attrs...)
 	if newCount+triedCount == 0 && len(n.cfg.StaticPeers) == 0 && len(n.cfg.DNSIntroducers) == 0 && n.cfg.Introducer == "" {
 		n.log.Info("nothing to bootstrap from: no known addresses, static peers, DNS introducers or introducer; waiting for inbound peers")
 	}

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -63,6 +64,7 @@ func TestConfigDefaults(t *testing.T) {
 		want: Config{
 			Network:        Mainnet,
 			ListenAddr:     "127.0.0.1:9000",
+			DialFrom:       netip.MustParseAddr("127.0.0.1"),
 			PeersFile:      "/x/p.dat",
 			Introducer:     "intro.example:8444",
 			DNSIntroducers: []string{},

@@ -21,7 +21,7 @@ import (
 // choose. Config.DialFrom installs this function; package introducer
 // uses it for the connections it makes outside a Server.
 func DialerFrom(from netip.Addr) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	from = normalizeAddr(from)
+	from = from.Unmap()
 	plain := &net.Dialer{}
 	if !from.IsValid() || from.IsUnspecified() {
 		return plain.DialContext
@@ -48,9 +48,30 @@ func sourceReaches(from netip.Addr, addr string) bool {
 		// dialer keeps to from's family among the name's addresses.
 		return !from.IsLoopback() || strings.EqualFold(host, "localhost")
 	}
-	to = normalizeAddr(to)
+	to = to.Unmap()
 	if to.Is4() != from.Is4() {
 		return false
 	}
 	return !from.IsLoopback() || to.IsLoopback()
+}
+
+// ListenIP returns the host of a "host:port" listen address when it is a
+// single IP address (unmapped): the address outbound connections should
+// leave from so that peers see us where we listen; a zone is kept. It returns the zero
+// Addr for every interface (an empty host, 0.0.0.0, ::), a host name or a
+// malformed address.
+func ListenIP(listenAddr string) netip.Addr {
+	host, _, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	a = a.Unmap()
+	if a.IsUnspecified() {
+		return netip.Addr{}
+	}
+	return a
 }

@@ -72,3 +72,23 @@ func TestDialerFromSource(t *testing.T) {
 	c.Close()
 	<-accepted
 }
+
+func TestListenIP(t *testing.T) {
+	cases := map[string]string{
+		"127.2.0.1:8444":        "127.2.0.1",
+		"[::1]:8444":            "::1",
+		"[::ffff:10.0.0.1]:0":   "10.0.0.1",
+		"[fe80::1%eth0]:8444":   "fe80::1%eth0",
+		":8444":                 "invalid IP",
+		"0.0.0.0:8444":          "invalid IP",
+		"[::]:8444":             "invalid IP",
+		"[::ffff:0.0.0.0]:8444": "invalid IP",
+		"localhost:8444":        "invalid IP",
+		"8444":                  "invalid IP",
+	}
+	for in, want := range cases {
+		if got := ListenIP(in).String(); got != want {
+			t.Errorf("ListenIP(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

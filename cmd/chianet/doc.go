@@ -22,8 +22,9 @@
 // reference dials with: public, private for a harvester) and create it
 // there if it is missing.
 //
-// node listens on the network's default port (--port, --listen-host),
-// keeps its outbound connections with discovery (persisted peers, DNS
+// node listens on the network's default port (--port, --listen-host; a
+// listen host that is one IP address is also the source of its outbound
+// connections unless --dial-from names another), keeps its outbound connections with discovery (persisted peers, DNS
 // introducers, the introducer) and stays connected to every --peer; it
 // answers request_peers and records each peer's new_peak. It takes its
 // certificates and peers file (db/peers.dat, db/peers-NETWORK.dat off

@@ -25,6 +25,7 @@ type nodeFlags struct {
 	root               string
 	port               uint16
 	listenHost         string
+	dialFrom           string
 	peersFile          string
 	introducer         string
 	dnsIntroducers     []string
@@ -75,6 +76,7 @@ func (f *nodeFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.root, "root", defaultRoot(), "CHIA_ROOT directory holding config/ssl and db (certificates created if missing)")
 	fl.Uint16Var(&f.port, "port", 0, "port to accept peers on; 0 takes any free port (default the network's: 8444 mainnet, 58444 testnet11, any free port otherwise)")
 	fl.StringVar(&f.listenHost, "listen-host", "", `address to accept peers on; "" is every interface, IPv4 and IPv6`)
+	fl.StringVar(&f.dialFrom, "dial-from", "", `local address outbound connections leave from; "0.0.0.0" or "::" lets the system choose (default --listen-host when it is one IP address)`)
 	fl.StringVar(&f.peersFile, "peers-file", "", "peers file, relative to --root unless absolute (default db/peers.dat; db/peers-<network>.dat off mainnet)")
 	fl.StringVar(&f.introducer, "introducer", "", "introducer host:port (default the network's, e.g. introducer.chia.net:8444)")
 	fl.StringArrayVar(&f.dnsIntroducers, "dns-introducer", nil, "DNS introducer to ask for peers, repeatable; replaces the network's list")
@@ -142,6 +144,13 @@ func (f *nodeFlags) config(cmd *cobra.Command) (node.Config, error) {
 		port = f.port
 	}
 	cfg.ListenAddr = net.JoinHostPort(f.listenHost, strconv.Itoa(int(port)))
+	if f.dialFrom != "" {
+		a, err := netip.ParseAddr(f.dialFrom)
+		if err != nil {
+			return cfg, fmt.Errorf("--dial-from: %w", err)
+		}
+		cfg.DialFrom = a
+	}
 	if cmd.Flags().Changed("dns-introducer") {
 		cfg.DNSIntroducers = f.dnsIntroducers
 	}
