@@ -14,6 +14,8 @@
 //	peer peers HOST:PORT                request_peers, print the peers and their count (peer)
 //	node [--network NAME] [--peer HOST:PORT]...
 //	                                    run a networking-only full node until SIGINT/SIGTERM (node)
+//	introducer [--network NAME] [--listen-host H] [--port P] [--root R]
+//	                                    run an introducer until SIGINT/SIGTERM (introducer)
 //
 // The peer commands take --network (mainnet), --node-type (full_node),
 // --timeout (10s, for the whole command) and --root. --root defaults, as
@@ -24,8 +26,9 @@
 //
 // node listens on the network's default port (--port, --listen-host; a
 // listen host that is one IP address is also the source of its outbound
-// connections unless --dial-from names another), keeps its outbound connections with discovery (persisted peers, DNS
-// introducers, the introducer) and stays connected to every --peer; it
+// connections unless --dial-from names another), keeps its outbound
+// connections with discovery (persisted peers, DNS introducers, the
+// introducer) and stays connected to every --peer; it
 // answers request_peers and records each peer's new_peak. It takes its
 // certificates and peers file (db/peers.dat, db/peers-NETWORK.dat off
 // mainnet) from --root, defaulting like the peer commands'. mainnet and
@@ -34,6 +37,15 @@
 // peers it is given. It logs with log/slog to standard error (--log-level,
 // --log-format text|json) and on SIGINT or SIGTERM saves the peers file,
 // closes every connection normally and exits 0.
+//
+// introducer listens on port 8445 (--port, --listen-host; vetting
+// connections leave from the listen host when it is one IP address unless
+// --dial-from names another), records the full nodes that connect,
+// vets them and answers request_peers_introducer (package introducer;
+// --max-peers-to-send, --recent-peer-threshold, --allow-private). Its
+// certificate (introducer/public_introducer) comes from --root and is
+// created if missing. It logs like node and on SIGINT or SIGTERM closes
+// every connection normally and exits 0.
 //
 // init resolves the root as package config does (--root, else
 // $CHIA_ROOT, else ~/.chia/mainnet, made absolute), writes config.yaml from

@@ -46,6 +46,7 @@ func newRootCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 		newEncodeCmd(stdin, stdout),
 		newHashCmd(stdin, stdout),
 		newNodeCmd(),
+		newIntroducerCmd(),
 		newTypesCmd(stdout),
 		newInitCmd(stdout),
 		newCertsCmd(stdout),

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chianet/chianet/introducer"
+)
+
+// introducerFlags are the flags of `chianet introducer`.
+type introducerFlags struct {
+	network             string
+	root                string
+	port                uint16
+	listenHost          string
+	dialFrom            string
+	allowPrivate        bool
+	maxPeersToSend      int
+	recentPeerThreshold time.Duration
+	logLevel            string
+	logFormat           string
+}
+
+func newIntroducerCmd() *cobra.Command {
+	f := &introducerFlags{}
+	cmd := &cobra.Command{
+		Use:   "introducer",
+		Short: "Run an introducer: record the full nodes that connect, vet them, hand them to new nodes",
+		Long: `introducer runs the Chia introducer service: the address new nodes ask for
+their first peers. It records every full node that connects to it (at its
+address and the port its handshake announces), vets each in the background
+by connecting back and completing a Chia handshake (again 500 s after each
+try; a peer failing 7 times in a row is forgotten), and answers
+request_peers_introducer with up to 20 vetted peers seen in the last 6,000 s,
+at random, never the asker itself. It keeps nothing on disk and asks no DNS
+server. It logs to standard error and stops gracefully on SIGINT or SIGTERM.
+
+Nodes use it with --introducer HOST:PORT. On mainnet and testnet11 it records
+public addresses only (--allow-private to change that); on any other
+network, private and loopback addresses too.`,
+		Example: `  chianet introducer
+  chianet introducer --network testnet11 --port 58445
+  chianet introducer --network devnet --listen-host 127.0.0.3 --port 58445 --root /tmp/chianet-intro`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runIntroducer(cmd, f)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// register adds the flags to cmd.
+func (f *introducerFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.network, "network", "mainnet", "network name sent in handshakes (mainnet, testnet11, or a private network such as devnet)")
+	fl.StringVar(&f.root, "root", defaultRoot(), "CHIA_ROOT directory holding config/ssl (the introducer's certificate is created if missing)")
+	fl.Uint16Var(&f.port, "port", introducer.DefaultPort, "port to accept peers on; 0 takes any free port")
+	fl.StringVar(&f.listenHost, "listen-host", "", `address to accept peers on; "" is every interface, IPv4 and IPv6`)
+	fl.StringVar(&f.dialFrom, "dial-from", "", `local address vetting connections leave from; "0.0.0.0" or "::" lets the system choose (default --listen-host when it is one IP address)`)
+	fl.BoolVar(&f.allowPrivate, "allow-private", false, "record and hand out private and loopback addresses (always on off mainnet and testnet11)")
+	fl.IntVar(&f.maxPeersToSend, "max-peers-to-send", introducer.DefaultMaxPeersToSend, "most peers in one answer")
+	fl.DurationVar(&f.recentPeerThreshold, "recent-peer-threshold", introducer.DefaultRecentPeerThreshold, "hand out only peers that connected this recently")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+}
+
+// runIntroducer turns the flags into an introducer.Config and runs the
+// introducer until SIGINT or SIGTERM (or the command's context) stops it.
+func runIntroducer(cmd *cobra.Command, f *introducerFlags) error {
+	logger, err := newLogger(cmd.ErrOrStderr(), f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	cfg.Logger = logger
+
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// After the first signal, a second one kills the process the usual
+	// way instead of waiting for the graceful shutdown.
+	defer context.AfterFunc(ctx, stop)()
+
+	in, err := introducer.New(cfg)
+	if err != nil {
+		return err
+	}
+	return in.Run(ctx)
+}
+
+// config builds the introducer configuration from the flags.
+func (f *introducerFlags) config() (introducer.Config, error) {
+	cfg := introducer.Config{
+		Network:             f.network,
+		Root:                f.root,
+		ListenAddr:          net.JoinHostPort(f.listenHost, strconv.Itoa(int(f.port))),
+		AllowPrivate:        f.allowPrivate,
+		MaxPeersToSend:      f.maxPeersToSend,
+		RecentPeerThreshold: f.recentPeerThreshold,
+	}
+	switch {
+	case cfg.Network == "":
+		return cfg, errors.New("--network must not be empty")
+	case cfg.Root == "":
+		return cfg, errors.New("--root must not be empty")
+	case cfg.MaxPeersToSend <= 0:
+		return cfg, fmt.Errorf("--max-peers-to-send must be positive, not %d", cfg.MaxPeersToSend)
+	case cfg.RecentPeerThreshold <= 0:
+		return cfg, fmt.Errorf("--recent-peer-threshold must be positive, not %v", cfg.RecentPeerThreshold)
+	}
+	if f.dialFrom != "" {
+		a, err := netip.ParseAddr(f.dialFrom)
+		if err != nil {
+			return cfg, fmt.Errorf("--dial-from: %w", err)
+		}
+		cfg.DialFrom = a
+	}
+	return cfg, nil
+}
