@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -134,12 +133,6 @@ func TestNodeFlags(t *testing.T) {
 			"--peers-file", "p.dat", "--allow-private", "--exempt-network", "10.0.0.0/8", "--exempt-network", "192.0.2.1"},
 		want: node.Config{Network: "mainnet", Root: "/r", ListenAddr: ":0", DNSIntroducers: []string{"seed.example"},
 			Introducer: "intro.example:8444", PeersFile: "p.dat", AllowPrivate: true},
-	}, {
-		args: []string{"--root", "/r", "--network", "devnet", "--listen-host", "127.2.0.1", "--dial-from", "127.3.0.1"},
-		want: node.Config{Network: "devnet", Root: "/r", ListenAddr: "127.2.0.1:0", DialFrom: netip.MustParseAddr("127.3.0.1")},
-	}, {
-		args: []string{"--root", "/r", "--listen-host", "127.2.0.1", "--dial-from", "::"},
-		want: node.Config{Network: "mainnet", Root: "/r", ListenAddr: "127.2.0.1:8444", DialFrom: netip.IPv6Unspecified()},
 	}}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -158,8 +151,7 @@ func TestNodeFlags(t *testing.T) {
 			if got.Network != c.want.Network || got.Root != c.want.Root || got.ListenAddr != c.want.ListenAddr ||
 				!slices.Equal(got.StaticPeers, c.want.StaticPeers) || !slices.Equal(got.DNSIntroducers, c.want.DNSIntroducers) ||
 				got.Introducer != c.want.Introducer || got.PeersFile != c.want.PeersFile ||
-				got.AllowPrivate != c.want.AllowPrivate || got.TargetOutbound != c.want.TargetOutbound ||
-				got.DialFrom != c.want.DialFrom {
+				got.AllowPrivate != c.want.AllowPrivate || got.TargetOutbound != c.want.TargetOutbound {
 				t.Errorf("config:\n got %+v\nwant %+v", got, c.want)
 			}
 			if slices.Contains(c.args, "--exempt-network") {
@@ -181,7 +173,6 @@ func TestNodeBadFlags(t *testing.T) {
 		{[]string{"--log-level", "loud"}, "--log-level"},
 		{[]string{"--exempt-network", "10.0.0.0/33"}, "--exempt-network"},
 		{[]string{"--peer", "127.0.0.1"}, "StaticPeers"},
-		{[]string{"--dial-from", "example.org"}, "--dial-from"},
 		{[]string{"--network", ""}, "--network"},
 		{[]string{"extra"}, "unknown command"},
 	}
