@@ -397,13 +397,13 @@ func (x *NoneResponse) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON accepts any JSON object.
 func (x *NoneResponse) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the empty encoding.
-func (x *NoneResponse) Hash() Bytes32 {
+// Hash returns the SHA-256 of the empty encoding; it cannot fail.
+func (x *NoneResponse) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NoneResponse".

@@ -87,8 +87,8 @@ func TestNoneResponse(t *testing.T) {
 	if err := n.UnmarshalJSON([]byte(`[]`)); err == nil {
 		t.Error("UnmarshalJSON([]) succeeded")
 	}
-	if n.Hash() != Bytes32(sha256.Sum256(nil)) {
-		t.Errorf("Hash = %v", n.Hash())
+	if h, err := n.Hash(); err != nil || h != Bytes32(sha256.Sum256(nil)) {
+		t.Errorf("Hash = %v, %v", h, err)
 	}
 	m := Message{Type: MsgNoneResponse, Data: []byte{}}
 	if v, err := m.Payload(); err != nil || v.TypeName() != "NoneResponse" {

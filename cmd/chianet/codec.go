@@ -202,53 +202,87 @@ given) and prints its Streamable serialization as one line of lowercase hex.
 
 // hashOf returns the identifying hash of v: the header hash of blocks, the
 // name of a spend bundle, the id of a coin, else the hash of the
-// serialization.
+// serialization. A value that cannot be serialized has none; the error
+// says so and why.
 func hashOf(v protocol.Value) (protocol.Bytes32, error) {
+	var h protocol.Bytes32
+	var err error
 	switch x := v.(type) {
-	case interface{ HeaderHash() protocol.Bytes32 }:
-		return x.HeaderHash(), nil
+	case interface {
+		HeaderHash() (protocol.Bytes32, error)
+	}:
+		h, err = x.HeaderHash()
 	case *protocol.SpendBundle:
-		return x.Name(), nil
+		h, err = x.Name()
 	case *protocol.Coin:
 		return x.ID(), nil
+	default:
+		h, err = v.Hash()
 	}
-	h, err := streamable.Hash(v)
-	return protocol.Bytes32(h), err
+	if err != nil {
+		return protocol.Bytes32{}, fmt.Errorf("%s has no hash because it cannot be serialized: %w", v.TypeName(), err)
+	}
+	return h, nil
+}
+
+// hashInput returns the hash the hash command prints for input data of
+// the named type, given as serialized bytes or, with fromJSON, as
+// reference JSON.
+func hashInput(name string, data []byte, fromJSON bool) (protocol.Bytes32, error) {
+	if name == messageTypeName {
+		if fromJSON {
+			b, err := encodeFromJSON(name, data)
+			if err != nil {
+				return protocol.Bytes32{}, err
+			}
+			data = b
+		} else if _, err := protocol.DecodeMessage(data); err != nil {
+			return protocol.Bytes32{}, err
+		}
+		return sha256Bytes(data), nil
+	}
+	v, err := newValue(name)
+	if err != nil {
+		return protocol.Bytes32{}, err
+	}
+	if fromJSON {
+		err = streamable.UnmarshalJSON(data, v)
+	} else {
+		err = streamable.Unmarshal(data, v)
+	}
+	if err != nil {
+		return protocol.Bytes32{}, err
+	}
+	return hashOf(v)
 }
 
 func newHashCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 	var typeName string
-	var asHex bool
+	var asHex, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "hash --type NAME [--hex] [FILE]",
+		Use:   "hash --type NAME [--hex | --json] [FILE]",
 		Short: "Print the hash of a serialized value",
-		Long: `Hash reads the Streamable serialization of one value and prints 0x + 64 hex
-digits: the header hash for FullBlock, UnfinishedBlock, HeaderBlock and
-UnfinishedHeaderBlock, the name for SpendBundle, the id for Coin, and the
-SHA-256 of the serialization for every other type.`,
+		Long: `Hash reads the Streamable serialization of one value (or, with --json, its
+reference JSON) and prints 0x + 64 hex digits: the header hash for FullBlock,
+UnfinishedBlock, HeaderBlock and UnfinishedHeaderBlock, the name for SpendBundle,
+the id for Coin, and the SHA-256 of the serialization for every other type.
+A value that cannot be serialized (from JSON: a ProofOfSpace of an unknown
+version, say) has no hash, and the command fails saying why.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := readSerialized(stdin, args, asHex)
+			var data []byte
+			var err error
+			if asJSON {
+				data, err = readInput(stdin, args)
+			} else {
+				data, err = readSerialized(stdin, args, asHex)
+			}
 			if err != nil {
 				return err
 			}
-			var h protocol.Bytes32
-			if typeName == messageTypeName {
-				if _, err := protocol.DecodeMessage(data); err != nil {
-					return err
-				}
-				h = sha256Bytes(data)
-			} else {
-				v, err := newValue(typeName)
-				if err != nil {
-					return err
-				}
-				if err := streamable.Unmarshal(data, v); err != nil {
-					return err
-				}
-				if h, err = hashOf(v); err != nil {
-					return err
-				}
+			h, err := hashInput(typeName, data, asJSON)
+			if err != nil {
+				return err
 			}
 			_, err = fmt.Fprintln(stdout, h.String())
 			return err
@@ -256,6 +290,8 @@ SHA-256 of the serialization for every other type.`,
 	}
 	cmd.Flags().StringVar(&typeName, "type", "", "type name (required)")
 	cmd.Flags().BoolVar(&asHex, "hex", false, "input is hex text rather than binary")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "input is the reference JSON of the value")
+	cmd.MarkFlagsMutuallyExclusive("hex", "json")
 	_ = cmd.MarkFlagRequired("type")
 	return cmd
 }

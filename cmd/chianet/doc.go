@@ -6,7 +6,8 @@
 //
 //	decode --type NAME [--hex] [FILE]   serialized bytes → reference JSON (streamable, protocol)
 //	encode --type NAME [FILE]           reference JSON → serialized bytes as hex
-//	hash --type NAME [--hex] [FILE]     header hash, spend bundle name, coin id or SHA-256
+//	hash --type NAME [--hex|--json] [FILE]
+//	                                    header hash, spend bundle name, coin id or SHA-256
 //	types                               every wire type and message id
 //	certs init [--root DIR]             create the missing files of CHIA_ROOT/config/ssl (chiatls)
 //	peer ping HOST:PORT                 connect, print the peer's handshake and round-trip times (peer)
