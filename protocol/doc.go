@@ -28,6 +28,8 @@
 // whose JSON is an array of numbers).
 //
 // NewValue makes a value by type name, NewPayload by message type id.
+// The message types (constants, names, payload types) come from one list,
+// message_types.txt, from which go generate writes gen_message_types.go.
 //
 // # Messages
 //
