@@ -45,9 +45,12 @@
 //	  ◀── error (255) may answer any request, same id
 //
 // A Message is type (u8), an optional u16 id and the payload's bytes
-// (u32-length-prefixed); DecodeMessage is zero-copy. ValidReplies and
-// ReplyOK give the reference's request → reply map, NoReplyExpected its
-// fire-and-forget set, SenderAllowed which node types may send a type.
+// (u32-length-prefixed); DecodeMessage is zero-copy. For people and tools,
+// Message.MarshalJSON and UnmarshalJSON give its JSON form with the
+// payload decoded, {"type":"request_peers","id":5,"data":{}}.
+// ValidReplies and ReplyOK give the reference's request → reply map,
+// NoReplyExpected its fire-and-forget set, SenderAllowed which node types
+// may send a type.
 //
 // # Where chianet differs from the reference
 //

@@ -88,14 +88,7 @@ func decodeToJSON(name string, data []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		p, ok := protocol.NewPayload(m.Type)
-		if !ok {
-			return nil, unknownMessageType(m.Type)
-		}
-		if err := streamable.Unmarshal(m.Data, p); err != nil {
-			return nil, streamable.Field(streamable.Field(err, "data"), messageTypeName)
-		}
-		return m.AppendJSONWithPayload(nil, p.AppendJSON(nil)), nil
+		return m.MarshalJSON()
 	}
 	v, err := newValue(name)
 	if err != nil {
@@ -111,27 +104,11 @@ func decodeToJSON(name string, data []byte) ([]byte, error) {
 // serialization.
 func encodeFromJSON(name string, data []byte) ([]byte, error) {
 	if name == messageTypeName {
-		jv, err := streamable.ParseJSON(data)
-		if err != nil {
+		var m protocol.Message
+		if err := m.UnmarshalJSON(data); err != nil {
 			return nil, err
 		}
-		t, hasID, id, payloadJSON, err := protocol.ParseMessageJSON(jv)
-		if err != nil {
-			return nil, err
-		}
-		p, ok := protocol.NewPayload(t)
-		if !ok {
-			return nil, unknownMessageType(t)
-		}
-		if err := p.DecodeJSONValue(payloadJSON); err != nil {
-			return nil, streamable.Field(streamable.Field(err, "data"), messageTypeName)
-		}
-		payload, err := streamable.Marshal(p)
-		if err != nil {
-			return nil, err
-		}
-		m := protocol.Message{Type: t, HasID: hasID, ID: id, Data: payload}
-		return m.AppendTo(nil)
+		return m.MarshalBinary()
 	}
 	v, err := newValue(name)
 	if err != nil {
@@ -319,9 +296,3 @@ func newTypesCmd(stdout io.Writer) *cobra.Command {
 }
 
 func sha256Bytes(b []byte) protocol.Bytes32 { return sha256.Sum256(b) }
-
-// unknownMessageType reports a message type id no payload is known for.
-func unknownMessageType(t protocol.MessageType) error {
-	err := fmt.Errorf("%w: unknown message type %d", streamable.ErrInvalidValue, uint8(t))
-	return streamable.Field(streamable.Field(err, "type"), messageTypeName)
-}
