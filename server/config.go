@@ -60,8 +60,8 @@ type Config struct {
 	// NodeID are not given, as the reference picks them for Service. Nil
 	// means ServerTLS (when listening) and ClientTLS are required.
 	Certs *chiatls.Tree
-	// Service names our certificates in Certs. Empty means the service of
-	// NodeType (full_node, wallet, farmer, …).
+	// Service names our certificates in Certs. Empty means
+	// ServiceOf(NodeType) (full_node, wallet, farmer, …).
 	Service chiatls.Service
 	// ServerTLS is the listener's TLS configuration, e.g. from
 	// chiatls.ServerConfig; it must require and verify a client
@@ -139,7 +139,7 @@ func (c Config) withDefaults() Config {
 		c.NodeType = protocol.NodeFullNode
 	}
 	if c.Service == "" {
-		c.Service = serviceOf(c.NodeType)
+		c.Service = ServiceOf(c.NodeType)
 	}
 	if c.TargetPeerCount == 0 {
 		c.TargetPeerCount = DefaultTargetPeerCount
@@ -249,8 +249,15 @@ func (c *Config) inboundFullNodeLimit() int {
 	return c.TargetPeerCount - c.TargetOutboundPeerCount
 }
 
-// serviceOf returns the certificate service of a node type.
-func serviceOf(t protocol.NodeType) chiatls.Service {
+// ServiceOf returns the service whose certificates a node of type t uses
+// in a CHIA_ROOT certificate tree: full_node for a full node, harvester
+// for a harvester, and so on for every valid node type (the service name
+// is the node type's reference name in lower case). It returns
+// chiatls.FullNode for a type that names no node.
+//
+// The service may lack the certificate a role needs (an introducer has no
+// private one); the caller checks with Service.HasCert.
+func ServiceOf(t protocol.NodeType) chiatls.Service {
 	switch t {
 	case protocol.NodeHarvester:
 		return chiatls.Harvester

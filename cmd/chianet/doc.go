@@ -6,7 +6,8 @@
 //
 //	decode --type NAME [--hex] [FILE]   serialized bytes → reference JSON (streamable, protocol)
 //	encode --type NAME [FILE]           reference JSON → serialized bytes as hex
-//	hash --type NAME [--hex] [FILE]     header hash, spend bundle name, coin id or SHA-256
+//	hash --type NAME [--hex|--json] [FILE]
+//	                                    header hash, spend bundle name, coin id or SHA-256
 //	types                               every wire type and message id
 //	init [--root DIR]                   create CHIA_ROOT's config.yaml and ssl tree where missing (config, chiatls)
 //	certs init [--root DIR]             create the missing files of CHIA_ROOT/config/ssl (chiatls)

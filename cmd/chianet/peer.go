@@ -16,6 +16,7 @@ import (
 	"github.com/chianet/chianet/chiatls"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
+	"github.com/chianet/chianet/server"
 	"github.com/spf13/cobra"
 )
 
@@ -32,19 +33,6 @@ func (f *peerFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.nodeType, "node-type", "full_node", "node type to announce: "+nodeTypeNames())
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 10*time.Second, "limit for the whole command: connection, handshake and exchange")
 	cmd.Flags().StringVar(&f.root, "root", defaultRoot(), "CHIA_ROOT directory holding the certificates (created if missing)")
-}
-
-// nodeServices maps each node type to the service whose certificate it
-// dials with.
-var nodeServices = map[protocol.NodeType]chiatls.Service{
-	protocol.NodeFullNode:   chiatls.FullNode,
-	protocol.NodeHarvester:  chiatls.Harvester,
-	protocol.NodeFarmer:     chiatls.Farmer,
-	protocol.NodeTimelord:   chiatls.Timelord,
-	protocol.NodeIntroducer: chiatls.Introducer,
-	protocol.NodeWallet:     chiatls.Wallet,
-	protocol.NodeDataLayer:  chiatls.DataLayer,
-	protocol.NodeSolver:     chiatls.Solver,
 }
 
 func nodeTypeNames() string {
@@ -74,7 +62,7 @@ func parseAddr(s string) (string, error) {
 // are created, with a note on stderr.
 func clientTLS(root string, nt protocol.NodeType, stderr io.Writer) (*tls.Config, error) {
 	tree := chiatls.Tree{Root: root}
-	svc := nodeServices[nt]
+	svc := server.ServiceOf(nt)
 	kind := chiatls.ClientKind(svc)
 	if !svc.HasCert(kind) {
 		fmt.Fprintf(stderr, "chianet: note: the certificate layout has no %s %s certificate; using the public full_node one\n", kind, svc)
