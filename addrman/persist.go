@@ -298,7 +298,7 @@ func notRegular(path string, mode fs.FileMode) error {
 	case t&fs.ModeDevice != 0:
 		kind = "device"
 	}
-	return fmt.Errorf("addrman: peers file %s is a %s: %w", path, kind, ErrNotRegular)
+	return fmt.Errorf("addrman: %s is a %s, %w", path, kind, ErrNotRegular)
 }
 
 // readAll appends everything r yields to buf, which keeps its capacity
