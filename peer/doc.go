@@ -136,4 +136,9 @@
 //     server would accept it if offered; no Chia client offers it).
 //   - Bans are not applied here: they are reported to the owner, who
 //     keeps the ban list.
+//   - The handshake timeout applies to exempt peers too (localhost and
+//     exempt_peer_networks, Config.Exempt and Handler.Exempt), which the
+//     reference leaves without one: a local process that connects and
+//     never completes its handshake is closed like any other. The close
+//     has the same code and reason, and no ban, as ever for them.
 package peer
