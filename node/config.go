@@ -119,7 +119,8 @@ type Config struct {
 	MaxInboundFarmer int
 	// ExemptNetworks are the reference's exempt_peer_networks: peers
 	// from these networks are never banned, have no rate limits and
-	// bypass the inbound limits. Nil means none.
+	// bypass the inbound limits (the handshake timeout applies to them).
+	// Nil means none.
 	ExemptNetworks []netip.Prefix
 	// AllowPrivate admits private, loopback and link-local addresses into
 	// the address manager and from DNS introducers (the reference's

@@ -45,23 +45,23 @@ type Node struct {
 	started bool
 }
 
-// New checks cfg, creates the full node's certificates under cfg.Root if
-// they are missing, loads the peers file and returns a Node that is not
-// running yet. A missing peers file is normal (the node starts with empty
-// tables); a damaged one is logged and what could be read is kept; one
-// that cannot be read at all is an error, since it could not be saved
-// either.
+// New checks cfg, loads the peers file, creates the full node's
+// certificates under cfg.Root if they are missing and returns a Node that
+// is not running yet. A missing peers file is normal (the node starts with
+// empty tables); a damaged one is logged and what could be read is kept;
+// one that cannot be read at all, or a path that is not a regular file
+// (a named pipe, a directory), is an error, since it could not be saved
+// either. Temporary files left by a save that a crash interrupted are
+// removed.
 func New(cfg Config) (*Node, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	log := cfg.Logger
-	tree := &chiatls.Tree{Root: cfg.Root, Logger: log.With("component", "chiatls")}
-	if err := tree.EnsureService(chiatls.FullNode); err != nil {
-		return nil, fmt.Errorf("node: certificates: %w", err)
-	}
 
+	// The peers file first: a path that cannot be a peers file (a named
+	// pipe, a directory) fails at once, before anything is created.
 	addrs, err := addrman.Load(cfg.PeersFile, addrman.Config{
 		AllowPrivate: cfg.AllowPrivate,
 		Logger:       log.With("component", "addrman"),
@@ -76,6 +76,11 @@ func New(cfg Config) (*Node, error) {
 			"path", cfg.PeersFile, "kept", damaged.Kept, "lost", damaged.Lost)
 	default:
 		return nil, fmt.Errorf("node: peers file: %w", err)
+	}
+
+	tree := &chiatls.Tree{Root: cfg.Root, Logger: log.With("component", "chiatls")}
+	if err := tree.EnsureService(chiatls.FullNode); err != nil {
+		return nil, fmt.Errorf("node: certificates: %w", err)
 	}
 
 	var n *Node

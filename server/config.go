@@ -94,8 +94,9 @@ type Config struct {
 	// Zero means DefaultMaxInboundFarmer (10); negative means none.
 	MaxInboundFarmer int
 	// ExemptNetworks are the reference's exempt_peer_networks: peers
-	// from these networks are never banned, have no rate limits and no
-	// handshake timeout, and bypass the inbound limits. Nil means none.
+	// from these networks are never banned, have no rate limits, and
+	// bypass the inbound limits. The handshake timeout applies to them
+	// (the reference has none for them). Nil means none.
 	ExemptNetworks []netip.Prefix
 	// TrustedNodeIDs are the reference's trusted_peers: peers with these
 	// node ids are never banned. Nil means none.

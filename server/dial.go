@@ -27,8 +27,8 @@ import (
 // peer.ErrSelfConnection), and so is one whose address turns out to be
 // banned (for a host name). A failed handshake returns an error wrapping
 // the connection's *peer.CloseReason, whose ban, if any, is applied.
-// Localhost and ExemptNetworks peers are exempt from rate limits and
-// the handshake timeout.
+// Localhost and ExemptNetworks peers are exempt from rate limits; the
+// handshake timeout applies to them as to any peer.
 //
 // ctx bounds the connection setup and handshake (with the PeerConfig
 // timeouts); Close cancels dials under way. Dial must be called after

@@ -55,8 +55,8 @@
 //
 //   - localhost means exactly 127.0.0.1 and ::1 (is_localhost), not all of
 //     127.0.0.0/8: a peer connecting from 127.N.0.1 is banned and limited
-//     like a remote one. Localhost and exempt peers have no rate limits and
-//     no handshake timeout.
+//     like a remote one. Localhost and exempt peers have no rate limits
+//     and are never banned.
 //   - The limits and exemptions of should_accept_inbound, counted over
 //     registered inbound connections of the peer's node type.
 //   - Dial refuses a target with the host and handshake server_port of a
@@ -86,6 +86,10 @@
 //   - Close is bounded by a context, also ends accepted connections still
 //     in their handshake, and reports every connection's Disconnected
 //     event before it returns.
+//   - The handshake timeout (PeerConfig.HandshakeTimeout) applies to
+//     every peer, localhost and ExemptNetworks included; the reference
+//     gives those none, so a local process holding connections open
+//     without a handshake could pin them for ever.
 //
 // # Running many servers in one process
 //

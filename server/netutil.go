@@ -13,9 +13,9 @@ var (
 )
 
 // isLocalhost is the reference's is_localhost: exactly 127.0.0.1 and ::1,
-// not the rest of 127.0.0.0/8. Localhost peers are exempt from bans, rate
-// limits and the handshake timeout (but not from the inbound limits,
-// except a timelord).
+// not the rest of 127.0.0.0/8. Localhost peers are exempt from bans and
+// rate limits (but not from the inbound limits, except a timelord, nor
+// from the handshake timeout).
 func isLocalhost(ip netip.Addr) bool {
 	ip = normalizeAddr(ip)
 	return ip == loopback4 || ip == loopback6

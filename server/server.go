@@ -287,8 +287,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// exempt reports whether ip is exempt from bans, rate limits and the
-// handshake timeout: localhost or inside ExemptNetworks.
+// exempt reports whether ip is exempt from bans and rate limits:
+// localhost or inside ExemptNetworks.
 func (s *Server) exempt(ip netip.Addr) bool {
 	return ip.IsValid() && (s.cfg.isLocalhost(ip) || inNetworks(ip, s.cfg.ExemptNetworks))
 }
