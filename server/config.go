@@ -103,6 +103,12 @@ type Config struct {
 	// TrustedNetworks are the reference's trusted_cidrs: peers from these
 	// networks are never banned. Nil means none.
 	TrustedNetworks []netip.Prefix
+	// NoEviction turns off inbound eviction: a full node whose inbound
+	// full-node slots are taken then refuses every newcomer, as the
+	// reference does. By default a newcomer from a less-represented
+	// address group takes the place of a peer of the most-represented one
+	// (see the package documentation).
+	NoEviction bool
 
 	// PeerConfig is the template of every connection's peer.Config:
 	// timeouts, capabilities, software version, rate-limit percentages,

@@ -37,6 +37,9 @@ var (
 	// is over its limit or not accepted at all. The peer sees a plain
 	// close (1000, no reason, no ban).
 	ErrInboundLimit = errors.New("server: inbound limit reached")
+	// ErrEvicted: the inbound connection was closed (1000, no ban) to
+	// make room for a full node from a less-represented address group.
+	ErrEvicted = errors.New("server: evicted for a peer from a less-represented address group")
 	// ErrReplaced: the connection was closed (1000, no ban) because a
 	// newer one with the same node id took its place.
 	ErrReplaced = errors.New("server: replaced by a newer connection with the same node id")
@@ -238,6 +241,11 @@ func (s *Server) peerTemplate() peer.Config {
 	for t, h := range s.handlers {
 		hs[t] = h
 	}
+	for t, h := range hs {
+		if isUseful(t) {
+			hs[t] = s.markUseful(h)
+		}
+	}
 	pc.Handlers = hs
 	if pc.Logger == nil {
 		pc.Logger = s.log
@@ -305,9 +313,13 @@ func (s *Server) accept(p *peer.Peer) error {
 	if s.closed {
 		return ErrServerClosed
 	}
-	if err := s.checkInbound(info); err != nil {
+	victim, err := s.checkInbound(info)
+	if err != nil {
 		s.log.Info("not accepting inbound connection", "peer", info.RemoteAddr, "node_type", info.NodeType, "err", err)
 		return err
+	}
+	if victim != nil {
+		s.evict(victim, info)
 	}
 	s.register(&conn{}, p)
 	// peer.Handler.ServeHTTP returns once the peer is accepted; the
