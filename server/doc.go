@@ -40,6 +40,19 @@
 //     forth). The evicted peer gets a plain close (1000, no ban, cause
 //     ErrEvicted) and the Server logs the groups and counts. The order is
 //     by Config.Now, so it is deterministic under an injected clock.
+//   - Accept pacing: a connection is pending from its TCP accept until
+//     its Chia handshake is done (TLS handshake, HTTP request, WebSocket
+//     upgrade, handshake). At most MaxPendingPerIP (4) are pending per IP:
+//     more are closed as soon as they are accepted. At most
+//     MaxPendingInbound (64) are pending in all: at the bound, a new
+//     connection takes the place of the oldest pending one of the address
+//     group with the most pending connections, which is closed (and not
+//     banned for the handshake it could not finish). The listener never
+//     stops accepting, so sockets that send nothing cannot queue honest
+//     peers behind them in the kernel backlog; they only make way for
+//     newer ones. Peers in ExemptNetworks are not counted. What was
+//     refused is logged as one line every 10 s (DefaultAcceptLogInterval),
+//     not one per socket.
 //   - Bans: an IP → expiry list. A connection that closes with a ban (its
 //     peer.CloseReason.Ban, e.g. 10 s for a wrong network id, 300 s for a
 //     rate-limit violation) bans the peer's IP unless it is localhost,
@@ -62,8 +75,9 @@
 // our public IP, and does not check the HARD_FORK_2 capability of inbound
 // peers (inactive on every network; it needs the chain's peak). It does
 // not pause accept() at 32 sockets as the reference's event-loop policy
-// does: a full node refuses over-limit peers after their handshake, as
-// the reference's own server code does.
+// does: established peers are limited after their handshake, as the
+// reference's own server code does, and connections still setting up
+// by the accept pacing above.
 //
 // # Reference behaviours kept
 //

@@ -255,8 +255,13 @@ func TestProtectedCounts(t *testing.T) {
 // own logger (not of its child loggers) and passing it on to next.
 type recordHandler struct {
 	next    slog.Handler
+	notify  chan struct{}
 	mu      sync.Mutex
 	records []slog.Record
+}
+
+func newRecordHandler(next slog.Handler) *recordHandler {
+	return &recordHandler{next: next, notify: make(chan struct{}, 1)}
 }
 
 func (h *recordHandler) Enabled(context.Context, slog.Level) bool { return true }
@@ -264,6 +269,10 @@ func (h *recordHandler) Handle(ctx context.Context, r slog.Record) error {
 	h.mu.Lock()
 	h.records = append(h.records, r.Clone())
 	h.mu.Unlock()
+	select {
+	case h.notify <- struct{}{}:
+	default:
+	}
 	if h.next.Enabled(ctx, r.Level) {
 		return h.next.Handle(ctx, r)
 	}
@@ -291,6 +300,22 @@ func (h *recordHandler) find(msg string) []map[string]string {
 	return out
 }
 
+// wait waits until count records contain msg and returns them.
+func (h *recordHandler) wait(msg string, count int) []map[string]string {
+	deadline := time.NewTimer(failsafe)
+	defer deadline.Stop()
+	for {
+		if recs := h.find(msg); len(recs) >= count {
+			return recs
+		}
+		select {
+		case <-h.notify:
+		case <-deadline.C:
+			return nil
+		}
+	}
+}
+
 // dialFrom is clientConfig for a client whose connections leave from
 // source address src (a 127.x.y.z address, so that it is seen in that
 // address group).
@@ -313,7 +338,7 @@ func dialFrom(k *pki, id identity, typ protocol.NodeType, src string) peer.Confi
 func TestEvictionLoopback(t *testing.T) {
 	k := testPKI(t)
 	trusted := k.issue(t)
-	logs := &recordHandler{next: testLogger(t).Handler()}
+	logs := newRecordHandler(testLogger(t).Handler())
 	useful := make(chan struct{}, 1)
 	n := startNode(t, k, k.issue(t), "127.0.0.1:0", func(c *Config) {
 		c.TargetPeerCount = 10
