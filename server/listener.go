@@ -181,17 +181,16 @@ func (l *trackingListener) handshakeDone(remote netip.AddrPort) {
 	}
 }
 
-// enterHandler records that the HTTP request of the connection from
-// remote is being served; leaveHandler must follow. A connection that is
-// no longer pending by then was displaced while its request was read (or
-// is exempt, and never banned anyway).
+// enterHandler records that the HTTP request of the pending connection
+// from remote is being served; leaveHandler must follow. (A connection
+// displaced before this point is closed already, so its WebSocket
+// upgrade fails and no handshake is attempted.)
 func (l *trackingListener) enterHandler(remote netip.AddrPort) {
-	if !remote.IsValid() {
-		return
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.inHandler[remote] = l.pending[remote] == nil
+	if l.pending[remote] != nil {
+		l.inHandler[remote] = false
+	}
 }
 
 // leaveHandler forgets what enterHandler recorded.
