@@ -295,7 +295,7 @@ func (s *Server) acceptLogLoop() {
 		case <-ticks:
 			overIP, displaced := s.ln.takeRefused()
 			if n := overIP + displaced; n > 0 {
-				s.log.Warn("refused connections while accepting", "count", n, "last", DefaultAcceptLogInterval,
+				s.log.Warn("refused connections while accepting", "count", n, "last", DefaultAcceptLogInterval.String(),
 					"over_per_ip_bound", overIP, "displaced_pending", displaced)
 			}
 		}
