@@ -122,6 +122,16 @@ type Config struct {
 	// bypass the inbound limits (the handshake timeout applies to them).
 	// Nil means none.
 	ExemptNetworks []netip.Prefix
+	// NoEviction keeps the reference's refusal of every newcomer when
+	// the inbound full-node slots are taken, instead of evicting a peer
+	// of the most-represented address group (server.Config.NoEviction).
+	NoEviction bool
+	// MaxPendingInbound and MaxPendingPerIP bound the accepted
+	// connections still setting up (TLS, WebSocket upgrade, handshake),
+	// in all and per IP. Zero means the server's defaults (64 and 4);
+	// negative means no bound.
+	MaxPendingInbound int
+	MaxPendingPerIP   int
 	// AllowPrivate admits private, loopback and link-local addresses into
 	// the address manager and from DNS introducers (the reference's
 	// enable_private_networks). It is always on for a private network.

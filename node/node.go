@@ -95,6 +95,9 @@ func New(cfg Config) (*Node, error) {
 		MaxInboundWallet:        cfg.MaxInboundWallet,
 		MaxInboundFarmer:        cfg.MaxInboundFarmer,
 		ExemptNetworks:          cfg.ExemptNetworks,
+		NoEviction:              cfg.NoEviction,
+		MaxPendingInbound:       cfg.MaxPendingInbound,
+		MaxPendingPerIP:         cfg.MaxPendingPerIP,
 		Logger:                  log.With("component", "server"),
 	}
 	m := newMetrics(&cfg, &n, &sc)

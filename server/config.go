@@ -29,6 +29,16 @@ const (
 	// DefaultBanPurgeInterval is the period of the reference's
 	// garbage-collection task, which also purges expired bans.
 	DefaultBanPurgeInterval = 600 * time.Second
+	// DefaultMaxPendingInbound is chianet's bound on accepted connections
+	// still setting up (TLS, WebSocket upgrade, handshake): twice the
+	// reference's 32 inbound full-node slots.
+	DefaultMaxPendingInbound = 64
+	// DefaultMaxPendingPerIP is chianet's bound on connections from one
+	// IP still setting up.
+	DefaultMaxPendingPerIP = 4
+	// DefaultAcceptLogInterval is how often the connections refused
+	// while accepting are logged, as one line.
+	DefaultAcceptLogInterval = 10 * time.Second
 )
 
 // Config configures a Server. Apart from NetworkID and the TLS
@@ -104,6 +114,26 @@ type Config struct {
 	// TrustedNetworks are the reference's trusted_cidrs: peers from these
 	// networks are never banned. Nil means none.
 	TrustedNetworks []netip.Prefix
+	// NoEviction turns off inbound eviction: a full node whose inbound
+	// full-node slots are taken then refuses every newcomer, as the
+	// reference does. By default a newcomer from a less-represented
+	// address group takes the place of a peer of the most-represented one
+	// (see the package documentation).
+	NoEviction bool
+
+	// MaxPendingInbound bounds the accepted connections that have not yet
+	// finished setting up (TLS handshake, WebSocket upgrade, Chia
+	// handshake). At the bound, a new connection takes the place of the
+	// oldest pending one of the address group with the most pending
+	// connections, which is closed. Connections from ExemptNetworks are
+	// not counted. Zero means DefaultMaxPendingInbound (64); negative
+	// means no bound.
+	MaxPendingInbound int
+	// MaxPendingPerIP bounds the pending connections (see
+	// MaxPendingInbound) from one IP address; a connection over it is
+	// closed as soon as it is accepted. Zero means
+	// DefaultMaxPendingPerIP (4); negative means no bound.
+	MaxPendingPerIP int
 
 	// PeerConfig is the template of every connection's peer.Config:
 	// timeouts, capabilities, software version, rate-limit percentages,
@@ -132,6 +162,13 @@ type Config struct {
 	// isLocalhost reports which addresses count as the reference's
 	// localhost; nil means 127.0.0.1 and ::1 only.
 	isLocalhost func(netip.Addr) bool
+	// acceptLogTicks, if set, replaces the DefaultAcceptLogInterval
+	// ticker of the log of refused connections.
+	acceptLogTicks <-chan time.Time
+	// onAccept, if set, is called by the listener after it has dealt with
+	// each connection it accepted (kept, closed at once, or kept in place
+	// of a pending one).
+	onAccept func()
 }
 
 // withDefaults returns a copy of c with the zero fields filled in.
@@ -161,6 +198,16 @@ func (c Config) withDefaults() Config {
 	c.TrustedNodeIDs = append([]protocol.Bytes32(nil), c.TrustedNodeIDs...)
 	if c.BanPurgeInterval <= 0 {
 		c.BanPurgeInterval = DefaultBanPurgeInterval
+	}
+	if c.MaxPendingInbound == 0 {
+		c.MaxPendingInbound = DefaultMaxPendingInbound
+	} else if c.MaxPendingInbound < 0 {
+		c.MaxPendingInbound = 0
+	}
+	if c.MaxPendingPerIP == 0 {
+		c.MaxPendingPerIP = DefaultMaxPendingPerIP
+	} else if c.MaxPendingPerIP < 0 {
+		c.MaxPendingPerIP = 0
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -131,6 +131,13 @@ func TestDefaults(t *testing.T) {
 	if w := (Config{NodeType: protocol.NodeWallet}).withDefaults(); w.Service != chiatls.Wallet {
 		t.Errorf("wallet service %q", w.Service)
 	}
+	if c.MaxPendingInbound != 64 || c.MaxPendingPerIP != 4 || c.NoEviction {
+		t.Errorf("accept bounds %d, %d per IP, eviction off %v; want 64, 4, false",
+			c.MaxPendingInbound, c.MaxPendingPerIP, c.NoEviction)
+	}
+	if n := (Config{MaxPendingInbound: -1, MaxPendingPerIP: -1}).withDefaults(); n.MaxPendingInbound != 0 || n.MaxPendingPerIP != 0 {
+		t.Errorf("negative accept bounds became %d, %d; want none (0)", n.MaxPendingInbound, n.MaxPendingPerIP)
+	}
 }
 
 // TestServiceOf: every node type uses the certificates of the service

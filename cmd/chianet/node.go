@@ -35,6 +35,9 @@ type nodeFlags struct {
 	maxInboundWallet   int
 	maxInboundFarmer   int
 	exemptNetworks     []string
+	noEviction         bool
+	maxPendingInbound  int
+	maxPendingPerIP    int
 	allowPrivate       bool
 	logLevel           string
 	logFormat          string
@@ -85,6 +88,9 @@ func (f *nodeFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.maxInboundWallet, "max-inbound-wallet", 0, "inbound wallet connections to accept; -1 for none (default 20)")
 	fl.IntVar(&f.maxInboundFarmer, "max-inbound-farmer", 0, "inbound farmer connections to accept; -1 for none (default 10)")
 	fl.StringArrayVar(&f.exemptNetworks, "exempt-network", nil, "IP or CIDR exempt from bans, rate limits and inbound limits, repeatable")
+	fl.BoolVar(&f.noEviction, "no-eviction", false, "refuse new inbound full nodes when their slots are taken, instead of evicting one of the most-represented address group")
+	fl.IntVar(&f.maxPendingInbound, "max-pending-inbound", 0, "accepted connections still in TLS, WebSocket upgrade or handshake; -1 for no bound (default 64)")
+	fl.IntVar(&f.maxPendingPerIP, "max-pending-per-ip", 0, "connections from one IP still in TLS, WebSocket upgrade or handshake; -1 for no bound (default 4)")
 	fl.BoolVar(&f.allowPrivate, "allow-private", false, "admit private and loopback addresses from peers and DNS (always on off mainnet and testnet11)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
@@ -129,6 +135,9 @@ func (f *nodeFlags) config(cmd *cobra.Command) (node.Config, error) {
 		TargetPeerCount:    f.targetPeerCount,
 		MaxInboundWallet:   f.maxInboundWallet,
 		MaxInboundFarmer:   f.maxInboundFarmer,
+		NoEviction:         f.noEviction,
+		MaxPendingInbound:  f.maxPendingInbound,
+		MaxPendingPerIP:    f.maxPendingPerIP,
 		AllowPrivate:       f.allowPrivate,
 	}
 	if cfg.Network == "" {

@@ -130,9 +130,11 @@ func TestNodeFlags(t *testing.T) {
 			StaticPeers: []string{"127.0.0.1:58502", "127.0.0.1:58503"}, TargetOutbound: -1},
 	}, {
 		args: []string{"--root", "/r", "--port", "0", "--dns-introducer", "seed.example", "--introducer", "intro.example:8444",
-			"--peers-file", "p.dat", "--allow-private", "--exempt-network", "10.0.0.0/8", "--exempt-network", "192.0.2.1"},
+			"--peers-file", "p.dat", "--allow-private", "--exempt-network", "10.0.0.0/8", "--exempt-network", "192.0.2.1",
+			"--no-eviction", "--max-pending-inbound", "16", "--max-pending-per-ip", "-1"},
 		want: node.Config{Network: "mainnet", Root: "/r", ListenAddr: ":0", DNSIntroducers: []string{"seed.example"},
-			Introducer: "intro.example:8444", PeersFile: "p.dat", AllowPrivate: true},
+			Introducer: "intro.example:8444", PeersFile: "p.dat", AllowPrivate: true,
+			NoEviction: true, MaxPendingInbound: 16, MaxPendingPerIP: -1},
 	}}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -151,7 +153,9 @@ func TestNodeFlags(t *testing.T) {
 			if got.Network != c.want.Network || got.Root != c.want.Root || got.ListenAddr != c.want.ListenAddr ||
 				!slices.Equal(got.StaticPeers, c.want.StaticPeers) || !slices.Equal(got.DNSIntroducers, c.want.DNSIntroducers) ||
 				got.Introducer != c.want.Introducer || got.PeersFile != c.want.PeersFile ||
-				got.AllowPrivate != c.want.AllowPrivate || got.TargetOutbound != c.want.TargetOutbound {
+				got.AllowPrivate != c.want.AllowPrivate || got.TargetOutbound != c.want.TargetOutbound ||
+				got.NoEviction != c.want.NoEviction || got.MaxPendingInbound != c.want.MaxPendingInbound ||
+				got.MaxPendingPerIP != c.want.MaxPendingPerIP {
 				t.Errorf("config:\n got %+v\nwant %+v", got, c.want)
 			}
 			if slices.Contains(c.args, "--exempt-network") {
