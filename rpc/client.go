@@ -20,8 +20,9 @@ import (
 // can be large).
 const maxResponseBytes = 1 << 30
 
-// Client calls the routes of one service over HTTPS (NewClient). Its
-// typed helpers cover what a command line needs; Call reaches any route.
+// Client calls the routes of one service, over HTTPS (NewClient) or
+// through the daemon's WebSocket (DaemonClient.Service). Its typed
+// helpers cover what a command line needs; Call reaches any route.
 //
 // A Client is safe for concurrent use.
 type Client struct {

@@ -12,12 +12,30 @@ import (
 	"github.com/chianet/chianet/protocol"
 )
 
-// TestClients runs the typed helpers against a server over HTTPS.
+// TestClients runs the typed helpers against a server over HTTPS and
+// through the daemon's WebSocket.
 func TestClients(t *testing.T) {
 	s := startServer(t, nil)
+	d := startDaemon(t, nil)
 	httpsClient := NewClient(s.url, clientTLSConfig(t))
 	defer httpsClient.Close()
-	t.Run("https", func(t *testing.T) { testClient(t, httpsClient, s.node) })
+	dc, err := DialDaemon(context.Background(), d.url, clientTLSConfig(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	if !strings.HasPrefix(dc.Origin(), "chianet_client_") {
+		t.Errorf("origin %q", dc.Origin())
+	}
+	for name, tc := range map[string]struct {
+		c    *Client
+		node *fakeNode
+	}{
+		"https":     {httpsClient, s.node},
+		"websocket": {dc.Service(FullNodeService), d.node},
+	} {
+		t.Run(name, func(t *testing.T) { testClient(t, tc.c, tc.node) })
+	}
 }
 
 func testClient(t *testing.T, c *Client, node *fakeNode) {
@@ -186,5 +204,38 @@ func TestClientHTTPErrors(t *testing.T) {
 		if (err == nil) != (tc.want == "") || (err != nil && !strings.HasPrefix(err.Error(), tc.want)) {
 			t.Errorf("checkResponse(%d, %s) = %v, want %q", tc.status, tc.body, err, tc.want)
 		}
+	}
+}
+
+// A client registered for wallet_ui gets the notifications.
+func TestDaemonClientNotifications(t *testing.T) {
+	d := startDaemon(t, nil)
+	stop := NotifyFullNode(d.Daemon, d.node)
+	defer stop()
+	dc, err := DialDaemon(context.Background(), d.url, clientTLSConfig(t), "ui")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
+	defer cancel()
+	if err := dc.Register(ctx, WalletUI); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dc.Request(ctx, DaemonName, "ping", nil)
+	if err != nil || string(r.Data) != `{"success":true,"value":"pong"}` || r.Origin != DaemonName || r.Destination != "ui" {
+		t.Errorf("ping = %+v, %v", r, err)
+	}
+	d.node.emit(PeerPeakChanged)
+	select {
+	case m := <-dc.Notifications():
+		if m.Command != "get_connections" || m.Ack || m.Origin != FullNodeService || m.Destination != WalletUI {
+			t.Errorf("notification %+v", m)
+		}
+	case <-ctx.Done():
+		t.Fatal("no notification")
+	}
+	if dc.Dropped() != 0 {
+		t.Errorf("%d dropped", dc.Dropped())
 	}
 }

@@ -5,7 +5,10 @@
 //
 //   - Server: the HTTPS JSON RPC of one service (full node: port 8555),
 //     with mutual TLS against the private CA;
-//   - Client: its Go client.
+//   - Daemon: the daemon's WebSocket (port 55400), routing messages to
+//     chianet's services by their reference names and sending their
+//     state-change notifications;
+//   - Client and DaemonClient: Go clients of both.
 //
 // The package holds no state of the node: routes call the service through
 // an interface (Service, BanList, FullNode), which package node
@@ -85,8 +88,50 @@
 // is known: see BlockchainState and BlockRecord. The ban list is a chianet
 // extension (BanRoutes): list_bans, ban {ip, seconds}, unban {ip}.
 //
+// # Daemon WebSocket
+//
+// wss://host:55400/ (GET / with an upgrade), same TLS as above, text
+// frames holding a Message: {command, ack, data, request_id, destination,
+// origin}. Routing, by destination:
+//
+//	destination          handling
+//	"daemon"             the daemon's commands below; the answer goes to the sender
+//	an added service     its routes (the HTTPS handlers), command = route name, data = fields;
+//	(chia_full_node)     "ping" answers {success: true}; ack messages are ignored;
+//	                     the answer goes to the sockets registered under the origin
+//	                     (and to the sender, if it is not one of them)
+//	anything else        forwarded to every socket registered under it; dropped if none
+//
+// Daemon commands: ping → {success, value: "pong"}; register_service
+// {service} → {success} (the socket then receives what is sent to that
+// name); get_version → {version}; get_network_info → {network_name,
+// network_prefix, genesis_challenge}; get_status → {genesis_initialized:
+// true}; is_running {service} → {service_name, is_running};
+// running_services → {running_services}; get_routes → {routes}; exit →
+// {services_stopped} and DaemonConfig.Exit. The reference's commands that
+// start processes, plot or keep keys answer "unknown_command <cmd> (…)";
+// any other "unknown_command <cmd>". A service's answer is wrapped as the
+// reference's format_response: same command and request_id, ack true,
+// destination and origin swapped.
+//
+// Notifications (Daemon.Notify, NotifyFullNode) have ack false, a fresh
+// request_id, origin the service and destination the channel:
+// get_connections {connections} to wallet_ui when a connection opens or
+// closes or a peer announces a peak; get_blockchain_state
+// {blockchain_state} to wallet_ui and metrics when the peak changes or a
+// connection opens or closes.
+//
+// The daemon pings every connection every 30 s, closes one that sends
+// nothing (not even a pong) for 300 s, one that sends a non-text frame or
+// a message over 50 MB, and one that does not read its messages (over
+// 1024 queued); at most 64 connections, 16 service calls of each at once.
+//
 // # Where chianet differs from the reference
 //
+//   - The services run in the daemon's process: they do not connect to it
+//     as clients, and a socket cannot register under a service's name.
+//   - A service's answer also reaches a sender that did not register its
+//     origin (the reference drops it).
 //   - Errors carry no Python traceback; requests that reach no route get
 //     the JSON error envelope with their HTTP status (the reference's
 //     aiohttp answers plain text, and 500 for invalid JSON); an empty
@@ -100,8 +145,10 @@
 //
 // # Clients
 //
-// NewClient reaches a service over HTTPS. Its typed helpers
-// (NetworkInfo, Connections, OpenConnection, CloseConnection, StopNode,
-// BlockchainState, Block, …) work over Call, and return an *Error for a
-// response with success false.
+// NewClient reaches a service over HTTPS, DialDaemon the daemon (it
+// registers its origin so that answers are routed back, as the reference
+// requires), and DaemonClient.Service a service through the daemon. Both
+// kinds of Client have the same typed helpers (NetworkInfo, Connections,
+// OpenConnection, CloseConnection, StopNode, BlockchainState, Block, …)
+// over Call, and return an *Error for a response with success false.
 package rpc

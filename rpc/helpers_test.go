@@ -327,6 +327,22 @@ func (f *fakeNode) Subscribe(fn func(Change)) func() {
 	}
 }
 
+// emit reports a change to the subscribers.
+func (f *fakeNode) emit(c Change) {
+	f.mu.Lock()
+	subs := slices.Collect(func(yield func(func(Change)) bool) {
+		for _, fn := range f.subs {
+			if !yield(fn) {
+				return
+			}
+		}
+	})
+	f.mu.Unlock()
+	for _, fn := range subs {
+		fn(c)
+	}
+}
+
 // testServer is a running Server of a fakeNode's routes.
 type testServer struct {
 	*Server

@@ -18,6 +18,8 @@ type limitListener struct {
 	max    int64
 	active atomic.Int64
 	log    *slog.Logger
+
+	onAccept func(net.Conn) // for tests; may be nil
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -31,6 +33,9 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			l.log.Debug("refusing connection: too many open", "remote", c.RemoteAddr(), "max", l.max)
 			_ = c.Close()
 			continue
+		}
+		if l.onAccept != nil {
+			l.onAccept(c)
 		}
 		return &limitConn{Conn: c, l: l}, nil
 	}

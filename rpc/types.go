@@ -276,7 +276,7 @@ func (b *Ban) UnmarshalJSON(data []byte) error {
 }
 
 // Change says what changed in a service, for the daemon's state-change
-// notifications.
+// notifications (see NotifyFullNode).
 type Change uint8
 
 const (
