@@ -212,7 +212,7 @@ func (r *rpcNode) BlockRecordByHeight(ctx context.Context, height uint32) (rpc.B
 	if err != nil {
 		return nil, err
 	}
-	return rpc.RecordFromBlock(b), nil
+	return rpc.RecordFromBlock(b)
 }
 
 func (r *rpcNode) Block(ctx context.Context, hash protocol.Bytes32) (*protocol.FullBlock, error) {
@@ -313,11 +313,12 @@ func (r *rpcNode) fetchBlock(ctx context.Context, height uint32, want *protocol.
 		resp, err := p.RequestBlock(ctx, height, true)
 		if err == nil {
 			b := &resp.Block
-			if err = checkBlock(b, height, pp, nil); err == nil && want != nil && b.HeaderHash() != *want {
-				err = fmt.Errorf("its block at height %d has header hash %v", height, b.HeaderHash())
+			var hh protocol.Bytes32
+			if hh, err = checkBlock(b, height, pp, nil); err == nil && want != nil && hh != *want {
+				err = fmt.Errorf("its block at height %d has header hash %v", height, hh)
 			}
 			if err == nil {
-				r.known.add(b.HeaderHash(), height)
+				r.known.add(hh, height)
 				return b, nil
 			}
 		}
@@ -341,7 +342,8 @@ func (r *rpcNode) fetchRange(ctx context.Context, pp PeerPeak, start, end uint32
 		return nil, fmt.Errorf("peer %v: disconnected", pp.Addr)
 	}
 	out := make([]*protocol.FullBlock, 0, end-start)
-	var prev *protocol.FullBlock
+	hashes := make([]protocol.Bytes32, 0, end-start)
+	var prev *protocol.Bytes32
 	for s := start; s < end; s += blocksPerRequest {
 		e := min(s+blocksPerRequest-1, end-1)
 		resp, err := p.RequestBlocks(ctx, s, e, true)
@@ -353,35 +355,41 @@ func (r *rpcNode) fetchRange(ctx context.Context, pp PeerPeak, start, end uint32
 		}
 		for i := range resp.Blocks {
 			b := &resp.Blocks[i]
-			if err := checkBlock(b, s+uint32(i), pp, prev); err != nil {
+			hh, err := checkBlock(b, s+uint32(i), pp, prev)
+			if err != nil {
 				return nil, fmt.Errorf("peer %v: %w", pp.Addr, err)
 			}
-			out = append(out, b)
-			prev = b
+			out, hashes = append(out, b), append(hashes, hh)
+			prev = &hashes[len(hashes)-1]
 		}
 	}
-	for _, b := range out {
-		r.known.add(b.HeaderHash(), b.RewardChainBlock.Height)
+	for i, b := range out {
+		r.known.add(hashes[i], b.RewardChainBlock.Height)
 	}
 	return out, nil
 }
 
 // checkBlock checks what can be checked of b without a chain: its height,
-// its link to prev (the block before it, if known), and at pp's announced
-// peak height the announced header hash.
-func checkBlock(b *protocol.FullBlock, height uint32, pp PeerPeak, prev *protocol.FullBlock) error {
+// its link to prev (the header hash of the block before it, if known), and
+// at pp's announced peak height the announced header hash. It returns b's
+// header hash.
+func checkBlock(b *protocol.FullBlock, height uint32, pp PeerPeak, prev *protocol.Bytes32) (protocol.Bytes32, error) {
 	if got := b.RewardChainBlock.Height; got != height {
-		return fmt.Errorf("asked for height %d, got a block at height %d", height, got)
+		return protocol.Bytes32{}, fmt.Errorf("asked for height %d, got a block at height %d", height, got)
 	}
-	if prev != nil && b.Foliage.PrevBlockHash != prev.HeaderHash() {
-		return fmt.Errorf("block %d does not follow block %d: prev_hash %v, want %v", height, height-1,
-			b.Foliage.PrevBlockHash, prev.HeaderHash())
+	hh, err := b.HeaderHash()
+	if err != nil {
+		return protocol.Bytes32{}, fmt.Errorf("block %d: %w", height, err)
 	}
-	if height == pp.Height && b.HeaderHash() != pp.HeaderHash {
-		return fmt.Errorf("block %d has header hash %v, not the %v announced as its peak", height, b.HeaderHash(),
+	if prev != nil && b.Foliage.PrevBlockHash != *prev {
+		return protocol.Bytes32{}, fmt.Errorf("block %d does not follow block %d: prev_hash %v, want %v", height, height-1,
+			b.Foliage.PrevBlockHash, *prev)
+	}
+	if height == pp.Height && hh != pp.HeaderHash {
+		return protocol.Bytes32{}, fmt.Errorf("block %d has header hash %v, not the %v announced as its peak", height, hh,
 			pp.HeaderHash)
 	}
-	return nil
+	return hh, nil
 }
 
 // Subscribe reports connections opening and closing, peers' new peaks,

@@ -39,7 +39,7 @@ func testChain(n int) []protocol.FullBlock {
 			},
 			TransactionsGeneratorRefList: []uint32{},
 		}
-		prev = b.HeaderHash()
+		prev = mustHeaderHash(&b)
 		out[i] = b
 	}
 	return out
@@ -141,7 +141,7 @@ func announce(t *testing.T, b, a *running, chain []protocol.FullBlock, h int) {
 	if !ok {
 		t.Fatal("no connection to announce the peak on")
 	}
-	np := &protocol.NewPeak{HeaderHash: chain[h].HeaderHash(), Height: uint32(h), Weight: chain[h].RewardChainBlock.Weight}
+	np := &protocol.NewPeak{HeaderHash: mustHeaderHash(&chain[h]), Height: uint32(h), Weight: chain[h].RewardChainBlock.Weight}
 	if err := p.Send(context.Background(), protocol.MsgNewPeak, np); err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestRPCAdapter(t *testing.T) {
 
 	conns := fn.Connections()
 	if len(conns) != 1 || conns[0].NodeID != b.NodeID() || conns[0].Peak == nil || conns[0].Peak.Height != 65 ||
-		conns[0].Peak.HeaderHash != chain[65].HeaderHash() || conns[0].NodeType != protocol.NodeFullNode {
+		conns[0].Peak.HeaderHash != mustHeaderHash(&chain[65]) || conns[0].NodeType != protocol.NodeFullNode {
 		t.Fatalf("Connections = %+v", conns)
 	}
 	s, _ = fn.BlockchainState(ctx)
@@ -208,7 +208,7 @@ func TestRPCAdapter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hh, _ := rec.HeaderHash(); hh != chain[10].HeaderHash() {
+	if hh, _ := rec.HeaderHash(); hh != mustHeaderHash(&chain[10]) {
 		t.Errorf("record hash %v", hh)
 	}
 	if _, err := fn.BlockRecordByHeight(ctx, 66); !errors.As(err, &re) || re.Code != rpc.CodeBlockHeightNotFound {
@@ -216,12 +216,12 @@ func TestRPCAdapter(t *testing.T) {
 	}
 	// get_block finds the record's block by its hash, and the peak's.
 	for _, h := range []int{10, 65} {
-		blk, err := fn.Block(ctx, chain[h].HeaderHash())
-		if err != nil || blk.HeaderHash() != chain[h].HeaderHash() {
+		blk, err := fn.Block(ctx, mustHeaderHash(&chain[h]))
+		if err != nil || mustHeaderHash(blk) != mustHeaderHash(&chain[h]) {
 			t.Errorf("Block(%d) = %v", h, err)
 		}
 	}
-	if _, err := fn.Block(ctx, chain[11].HeaderHash()); !errors.As(err, &re) || re.Code != rpc.CodeBlockNotFound {
+	if _, err := fn.Block(ctx, mustHeaderHash(&chain[11])); !errors.As(err, &re) || re.Code != rpc.CodeBlockNotFound {
 		t.Errorf("Block of an unknown hash: %v", err)
 	}
 
@@ -231,11 +231,11 @@ func TestRPCAdapter(t *testing.T) {
 		t.Fatalf("Blocks = %d, %v", len(blocks), err)
 	}
 	for i, blk := range blocks {
-		if blk.HeaderHash() != chain[i].HeaderHash() {
+		if mustHeaderHash(blk) != mustHeaderHash(&chain[i]) {
 			t.Fatalf("block %d differs", i)
 		}
 	}
-	if _, err := fn.Block(ctx, chain[11].HeaderHash()); err != nil {
+	if _, err := fn.Block(ctx, mustHeaderHash(&chain[11])); err != nil {
 		t.Errorf("Block of a fetched block: %v", err)
 	}
 	if blocks, err = fn.Blocks(ctx, 66, 70, false); err != nil || len(blocks) != 0 {
@@ -263,8 +263,8 @@ func TestRPCAdapter(t *testing.T) {
 	src.chain[65] = chain[64]
 	src.chain[65].RewardChainBlock.Height = 65
 	src.mu.Unlock()
-	if _, err := fn.Block(ctx, chain[65].HeaderHash()); err == nil ||
-		!strings.Contains(err.Error(), "not the "+chain[65].HeaderHash().String()+" announced as its peak") {
+	if _, err := fn.Block(ctx, mustHeaderHash(&chain[65])); err == nil ||
+		!strings.Contains(err.Error(), "not the "+mustHeaderHash(&chain[65]).String()+" announced as its peak") {
 		t.Errorf("another block at the peak: %v", err)
 	}
 	src.mu.Lock()
@@ -360,7 +360,7 @@ func TestRPCOverHTTPS(t *testing.T) {
 		t.Errorf("BlockchainState = %+v, %v", s, err)
 	}
 	blocks, err := c.Blocks(ctx, 0, 5)
-	if err != nil || len(blocks) != 5 || blocks[4].HeaderHash() != chain[4].HeaderHash() {
+	if err != nil || len(blocks) != 5 || mustHeaderHash(blocks[4]) != mustHeaderHash(&chain[4]) {
 		t.Fatalf("Blocks = %d, %v", len(blocks), err)
 	}
 	if err := c.CloseConnection(ctx, b.NodeID().String()[:10]); err != nil {
@@ -374,4 +374,14 @@ func TestRPCOverHTTPS(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// mustHeaderHash is the header hash of a block the test made, which
+// always serializes.
+func mustHeaderHash(b *protocol.FullBlock) protocol.Bytes32 {
+	h, err := b.HeaderHash()
+	if err != nil {
+		panic(err)
+	}
+	return h
 }

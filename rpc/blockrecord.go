@@ -53,10 +53,16 @@ func PeakRecord(p Peak) BlockRecord {
 // Left out are the fields that need the chain before b or the consensus
 // constants: sub_slot_iters, required_iters, deficit, overflow,
 // prev_transaction_block_height and sub_epoch_summary_included.
-func RecordFromBlock(b *protocol.FullBlock) BlockRecord {
+//
+// An error means b cannot be serialized (a block decoded from the wire
+// always can), so its hashes do not exist.
+func RecordFromBlock(b *protocol.FullBlock) (BlockRecord, error) {
 	out := BlockRecord{}
 	rcb := &b.RewardChainBlock
-	hh := b.HeaderHash()
+	hh, err := b.HeaderHash()
+	if err != nil {
+		return nil, err
+	}
 	out.set("header_hash", streamable.AppendHex(nil, hh[:]))
 	out.set("prev_hash", streamable.AppendHex(nil, b.Foliage.PrevBlockHash[:]))
 	out.set("height", streamable.AppendUint(nil, uint64(rcb.Height)))
@@ -72,7 +78,10 @@ func RecordFromBlock(b *protocol.FullBlock) BlockRecord {
 	if rcb.ProofOfSpace.Version == 0 {
 		// Our hashes of a v2 proof of space differ from the reference's
 		// (package protocol), so these are given for v1 plots only.
-		rh := rcb.Hash()
+		rh, err := rcb.Hash()
+		if err != nil {
+			return nil, err
+		}
 		out.set("reward_infusion_new_challenge", streamable.AppendHex(nil, rh[:]))
 		cbi := protocol.ChallengeBlockInfo{
 			ProofOfSpace:              rcb.ProofOfSpace,
@@ -80,7 +89,10 @@ func RecordFromBlock(b *protocol.FullBlock) BlockRecord {
 			ChallengeChainSpSignature: rcb.ChallengeChainSpSignature,
 			ChallengeChainIpVDF:       rcb.ChallengeChainIpVDF,
 		}
-		ch := cbi.Hash()
+		ch, err := cbi.Hash()
+		if err != nil {
+			return nil, err
+		}
 		out.set("challenge_block_info_hash", streamable.AppendHex(nil, ch[:]))
 	}
 	fbd := &b.Foliage.FoliageBlockData
@@ -115,10 +127,21 @@ func RecordFromBlock(b *protocol.FullBlock) BlockRecord {
 		var cc, icc, rc []protocol.Bytes32
 		for i := range b.FinishedSubSlots {
 			s := &b.FinishedSubSlots[i]
-			cc = append(cc, s.ChallengeChain.Hash())
-			rc = append(rc, s.RewardChain.Hash())
+			c, err := s.ChallengeChain.Hash()
+			if err != nil {
+				return nil, err
+			}
+			r, err := s.RewardChain.Hash()
+			if err != nil {
+				return nil, err
+			}
+			cc, rc = append(cc, c), append(rc, r)
 			if s.InfusedChallengeChain != nil {
-				icc = append(icc, s.InfusedChallengeChain.Hash())
+				ic, err := s.InfusedChallengeChain.Hash()
+				if err != nil {
+					return nil, err
+				}
+				icc = append(icc, ic)
 			}
 		}
 		out.set("finished_challenge_slot_hashes", hashList(cc))
@@ -129,7 +152,7 @@ func RecordFromBlock(b *protocol.FullBlock) BlockRecord {
 		out.set("finished_infused_challenge_slot_hashes", null)
 		out.set("finished_reward_slot_hashes", null)
 	}
-	return out
+	return out, nil
 }
 
 func hashList(hs []protocol.Bytes32) []byte {

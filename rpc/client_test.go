@@ -115,7 +115,7 @@ func testClient(t *testing.T, c *Client, node *fakeNode) {
 		t.Fatal(err)
 	}
 	hh, ok := rec.HeaderHash()
-	if !ok || hh != node.chain[2].HeaderHash() {
+	if !ok || hh != mustHeaderHash(node.chain[2]) {
 		t.Errorf("record header hash %v", hh)
 	}
 	_, err = c.BlockRecordByHeight(ctx, 99)
@@ -124,7 +124,7 @@ func testClient(t *testing.T, c *Client, node *fakeNode) {
 		t.Errorf("BlockRecordByHeight(99): %#v", err)
 	}
 	b, err := c.Block(ctx, hh)
-	if err != nil || b.HeaderHash() != hh {
+	if err != nil || mustHeaderHash(b) != hh {
 		t.Errorf("Block = %v, %v", b, err)
 	}
 	blocks, err := c.Blocks(ctx, 0, 5)
@@ -132,7 +132,7 @@ func testClient(t *testing.T, c *Client, node *fakeNode) {
 		t.Fatalf("Blocks = %d, %v", len(blocks), err)
 	}
 	for i, b := range blocks {
-		if b.HeaderHash() != node.chain[i].HeaderHash() {
+		if mustHeaderHash(b) != mustHeaderHash(node.chain[i]) {
 			t.Errorf("block %d differs", i)
 		}
 	}

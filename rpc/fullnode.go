@@ -153,7 +153,11 @@ func getBlocks(ctx context.Context, fn FullNode, p Params) (any, error) {
 			j := b.AppendJSON(nil)
 			if !excludeHH {
 				// The reference adds header_hash as .hex(): no "0x".
-				hh, _ := bareHash32(b.HeaderHash()).MarshalJSON()
+				h, err := b.HeaderHash()
+				if err != nil {
+					return nil, err
+				}
+				hh, _ := bareHash32(h).MarshalJSON()
 				j = append(j[:len(j)-1], `,"header_hash":`...)
 				j = append(append(j, hh...), '}')
 			}

@@ -41,7 +41,7 @@ func TestFullNodeRouteShapes(t *testing.T) {
 		m = s.call(t, "get_block_record_by_height", fmt.Sprintf(`{"height": %d}`, h))
 		wantKeys(t, "get_block_record_by_height", m, "success", "block_record")
 		rec := m["block_record"].(map[string]any)
-		hh := b.HeaderHash()
+		hh := mustHeaderHash(b)
 		if rec["header_hash"] != hh.String() || rec["height"] != json.Number(fmt.Sprint(h)) {
 			t.Errorf("record %d = %v", h, rec)
 		}
@@ -52,7 +52,7 @@ func TestFullNodeRouteShapes(t *testing.T) {
 		t.Errorf("height above the peak = %v", m)
 	}
 
-	hh := chain[2].HeaderHash()
+	hh := mustHeaderHash(chain[2])
 	m = s.call(t, "get_block", fmt.Sprintf(`{"header_hash": %q}`, hex.EncodeToString(hh[:])))
 	wantKeys(t, "get_block", m, "success", "block")
 	got, err := json.Marshal(m["block"])
@@ -63,8 +63,8 @@ func TestFullNodeRouteShapes(t *testing.T) {
 	if err := back.UnmarshalJSON(got); err != nil {
 		t.Fatalf("block does not parse: %v", err)
 	}
-	if back.HeaderHash() != hh {
-		t.Errorf("get_block gave block %v, want %v", back.HeaderHash(), hh)
+	if mustHeaderHash(&back) != hh {
+		t.Errorf("get_block gave block %v, want %v", mustHeaderHash(&back), hh)
 	}
 	m = s.call(t, "get_block", fmt.Sprintf(`{"header_hash": %q}`, fill32(0xee).String()))
 	se, _ := m["structuredError"].(map[string]any)
@@ -81,7 +81,7 @@ func TestFullNodeRouteShapes(t *testing.T) {
 	}
 	for i, b := range blocks {
 		bm := b.(map[string]any)
-		h := chain[1+i].HeaderHash()
+		h := mustHeaderHash(chain[1+i])
 		if bm["header_hash"] != hex.EncodeToString(h[:]) {
 			t.Errorf("block %d header_hash %v, want hex without 0x", i, bm["header_hash"])
 		}
@@ -178,7 +178,14 @@ func checkSorted(t *testing.T, what string, body []byte) {
 
 func TestRecordFromBlock(t *testing.T) {
 	chain := makeChain(3)
-	r := RecordFromBlock(chain[1])
+	record := func(b *protocol.FullBlock) BlockRecord {
+		r, err := RecordFromBlock(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := record(chain[1])
 	want := []string{"header_hash", "prev_hash", "height", "weight", "total_iters", "signage_point_index",
 		"challenge_vdf_output", "infused_challenge_vdf_output", "reward_infusion_new_challenge",
 		"challenge_block_info_hash", "pool_puzzle_hash", "farmer_puzzle_hash", "timestamp",
@@ -197,8 +204,11 @@ func TestRecordFromBlock(t *testing.T) {
 			t.Errorf("%s is given: it needs the chain", k)
 		}
 	}
-	prev := chain[0].HeaderHash()
-	cc := chain[1].FinishedSubSlots[0].ChallengeChain.Hash()
+	prev := mustHeaderHash(chain[0])
+	cc, err := chain[1].FinishedSubSlots[0].ChallengeChain.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for k, v := range map[string]string{
 		"prev_hash":                      `"` + prev.String() + `"`,
 		"timestamp":                      "null",
@@ -210,18 +220,18 @@ func TestRecordFromBlock(t *testing.T) {
 			t.Errorf("%s = %s, want %s", k, r[k], v)
 		}
 	}
-	r2 := RecordFromBlock(chain[2])
+	r2 := record(chain[2])
 	if string(r2["timestamp"]) != "1700000002" || string(r2["fees"]) != "2" || string(r2["finished_reward_slot_hashes"]) != "null" {
 		t.Errorf("transaction block record: timestamp %s fees %s finished %s", r2["timestamp"], r2["fees"],
 			r2["finished_reward_slot_hashes"])
 	}
-	if _, ok := RecordFromBlock(chain[0])["finished_challenge_slot_hashes"]; ok {
+	if _, ok := record(chain[0])["finished_challenge_slot_hashes"]; ok {
 		t.Error("height 0 without sub-slots: finished_challenge_slot_hashes needs the genesis challenge")
 	}
 	if h, ok := r.Height(); !ok || h != 1 {
 		t.Errorf("Height = %d, %v", h, ok)
 	}
-	if hh, ok := r.HeaderHash(); !ok || hh != chain[1].HeaderHash() {
+	if hh, ok := r.HeaderHash(); !ok || hh != mustHeaderHash(chain[1]) {
 		t.Errorf("HeaderHash = %v, %v", hh, ok)
 	}
 	if _, err := r.Decode(); err == nil {

@@ -154,7 +154,7 @@ func makeChain(n int) []*protocol.FullBlock {
 				},
 			}}
 		}
-		prev = b.HeaderHash()
+		prev = mustHeaderHash(b)
 		out = append(out, b)
 	}
 	return out
@@ -294,12 +294,12 @@ func (f *fakeNode) BlockRecordByHeight(_ context.Context, h uint32) (BlockRecord
 	if int(h) >= len(f.chain) {
 		return nil, HeightNotFound(h)
 	}
-	return RecordFromBlock(f.chain[h]), nil
+	return RecordFromBlock(f.chain[h])
 }
 
 func (f *fakeNode) Block(_ context.Context, hh protocol.Bytes32) (*protocol.FullBlock, error) {
 	for _, b := range f.chain {
-		if b.HeaderHash() == hh {
+		if mustHeaderHash(b) == hh {
 			return b, nil
 		}
 	}
@@ -454,4 +454,14 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 			t.Fatalf("%s: not after %v", what, failsafe)
 		}
 	}
+}
+
+// mustHeaderHash is the header hash of a block the test made, which
+// always serializes.
+func mustHeaderHash(b *protocol.FullBlock) protocol.Bytes32 {
+	h, err := b.HeaderHash()
+	if err != nil {
+		panic(err)
+	}
+	return h
 }
