@@ -217,7 +217,8 @@ func parseRecord(r []byte) (record, error) {
 // if it is damaged (truncated, bit-flipped, inconsistent), the manager
 // holds every address that could be restored and the error is a
 // *DamageError. Memory use is bounded by the largest valid file whatever
-// the file's size.
+// the file's size. Load logs none of these errors: the caller reports
+// them.
 //
 // The file's key replaces cfg.Key, so that every address keeps its
 // buckets. A file written by the reference (chia-blockchain's binary
@@ -247,8 +248,7 @@ func Load(path string, cfg Config) (*Manager, error) {
 		return m, fmt.Errorf("addrman: reading %s: %w", path, err)
 	}
 	if err := m.decode(path, data); err != nil {
-		m.log.Warn("addrman: peers file damaged", "path", path, "err", err)
-		return m, err
+		return m, err // the caller reports it (and a node logs it once)
 	}
 	return m, nil
 }
