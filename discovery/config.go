@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/server"
 )
@@ -108,10 +109,10 @@ const (
 )
 
 // networkPorts are the default full-node ports of the reference's
-// networks (NETWORK_ID_DEFAULT_PORTS plus testnet11's): an address on one
-// of them that is not our network's default port belongs to another
-// network and is dropped.
-var networkPorts = [...]uint16{MainnetPort, TestnetPort, 58445}
+// networks (NETWORK_ID_DEFAULT_PORTS plus testnet11's; 58445 is
+// testnet8's): an address on one of them that is not our network's
+// default port belongs to another network and is dropped.
+var networkPorts = [...]uint16{config.MainnetPort, config.Testnet11Port, 58445}
 
 // Clock is the time source of a Discovery: the connect-loop pauses,
 // feelers, bootstrap backoff, the retry rule and the daily tasks. After
@@ -191,7 +192,7 @@ type Config struct {
 	AllowPrivate bool
 	// DefaultPort is our network's default full-node port, combined with
 	// DNS answers and used to drop other networks' default ports from
-	// gossip. Zero means DNS.Port, or MainnetPort if that is zero too.
+	// gossip. Zero means DNS.Port, or config.MainnetPort if that is zero too.
 	DefaultPort uint16
 	// PeersFile is the path Run saves AddrMan to, periodically and when
 	// it returns (addrman.Manager.Run). Empty means no saving.
@@ -245,7 +246,7 @@ func (c Config) withDefaults(nodeType protocol.NodeType) Config {
 	if c.DefaultPort == 0 {
 		c.DefaultPort = c.DNS.Port
 		if c.DefaultPort == 0 {
-			c.DefaultPort = MainnetPort
+			c.DefaultPort = config.MainnetPort
 		}
 	}
 	if c.Logger == nil {
