@@ -92,11 +92,18 @@ func TestNodeStartStop(t *testing.T) {
 	var msgs []string
 	for line := range strings.Lines(logs.String()) {
 		var rec struct {
-			Msg   string `json:"msg"`
-			Level string `json:"level"`
+			Msg    string `json:"msg"`
+			Level  string `json:"level"`
+			NodeID any    `json:"node_id"`
 		}
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("log line is not JSON: %q: %v", line, err)
+		}
+		if rec.Msg == "node started" {
+			// As the text format prints it, not an array of 32 numbers.
+			if id, ok := rec.NodeID.(string); !ok || len(id) != 66 || !strings.HasPrefix(id, "0x") {
+				t.Errorf("node_id logged as %#v", rec.NodeID)
+			}
 		}
 		if rec.Level == "ERROR" {
 			t.Errorf("error logged: %s", line)
