@@ -181,6 +181,11 @@ type Config struct {
 	// bootstrap step: added to AddrMan and dialled directly when the
 	// earlier steps found nothing. Nil means none.
 	StaticPeers []string
+	// KeptPeers is how many static peers the owner keeps connected
+	// itself, outside discovery (package node does so for its static
+	// peers): the static bootstrap step, which has no StaticPeers of its
+	// own then, says so instead of "no static peers". Zero means none.
+	KeptPeers int
 	// PublicAddr is our reachable address, advertised to every full-node
 	// peer each DailyInterval and to each new outbound full node (full
 	// nodes only). The zero AddrPort means no self-advertising.
@@ -197,8 +202,10 @@ type Config struct {
 	// PeersFile is the path Run saves AddrMan to, periodically and when
 	// it returns (addrman.Manager.Run). Empty means no saving.
 	PeersFile string
-	// Logger receives the bootstrap steps at info (success) and warn
-	// (failure), and the rest at debug. Nil discards.
+	// Logger receives the bootstrap rounds and steps at info (success,
+	// and failures while the node has full-node connections), warn
+	// (failures while it has none) and debug (skipped steps), and the
+	// rest at debug. Nil discards.
 	Logger *slog.Logger
 
 	// For tests.

@@ -137,6 +137,7 @@ func New(cfg Config) (_ *Node, err error) {
 		TargetOutbound: cfg.TargetOutbound,
 		DNS:            discovery.DNSConfig{Servers: cfg.DNSIntroducers},
 		Introducer:     cfg.Introducer,
+		KeptPeers:      len(cfg.StaticPeers),
 		PublicAddr:     cfg.PublicAddr,
 		AllowPrivate:   cfg.AllowPrivate,
 		DefaultPort:    cfg.defaultPort(),
