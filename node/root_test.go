@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,4 +249,69 @@ func countLines(s, sub string) int {
 		}
 	}
 	return n
+}
+
+// forwarder accepts TCP connections on 127.0.0.2 and relays them to the
+// address sent on target (once), as a port forward or a NAT would.
+func forwarder(t *testing.T) (addr string, target chan<- string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan string, 1)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Go(func() {
+		to := <-ch
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			d, err := net.Dial("tcp", to)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, d)
+			mu.Unlock()
+			wg.Go(func() { io.Copy(d, c); d.Close() })
+			wg.Go(func() { io.Copy(c, d); c.Close() })
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		select {
+		case ch <- "":
+		default:
+		}
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String(), ch
+}
+
+// A static peer that turns out to be this node, reached through another
+// address, is reported as the node itself, not as unreachable.
+func TestStaticPeerIsSelf(t *testing.T) {
+	fwd, target := forwarder(t)
+	var logs logBuffer
+	a := startNode(t, "a", func(c *Config) {
+		c.StaticPeers = []string{fwd}
+		c.Logger = logs.logger()
+	})
+	target <- a.addr()
+	eventually(t, "the self connection is reported", func() bool {
+		return strings.Contains(logs.String(), "static peer is this node")
+	})
+	if l := countLines(logs.String(), "unreachable"); l != 0 {
+		t.Errorf("reported as unreachable:\n%s", logs.String())
+	}
 }
