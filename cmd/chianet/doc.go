@@ -16,11 +16,14 @@
 //	                                    run a networking-only full node until SIGINT/SIGTERM/SIGHUP (node, config)
 //
 // The peer commands take --network (mainnet), --node-type (full_node),
-// --timeout (10s, for the whole command) and --root. --root defaults, as
-// in the reference, to $CHIA_ROOT, else ~/.chia/mainnet; the peer commands
-// dial with the node type's certificate from that tree (the one the
-// reference dials with: public, private for a harvester) and create it
-// there if it is missing.
+// --timeout (10s, for the whole command) and --root. They dial with the
+// node type's certificate (the one the reference dials with: public,
+// private for a harvester): from the tree at --root, created there if
+// missing; without --root from $CHIA_ROOT, else ~/.chia/mainnet, if that
+// tree holds it (it is never written), else from a temporary certificate
+// made in memory for the run, with a note on standard error. A peer that
+// closes the connection right after the handshake without a reason is
+// reported as refusing the node type (or full).
 //
 // node resolves the root as package config does (--root, else
 // $CHIA_ROOT, else ~/.chia/mainnet) and reads its config/config.yaml when
