@@ -59,8 +59,16 @@ func certRoot(t *testing.T, services ...chiatls.Service) string {
 }
 
 // startPeerListener serves a peer.Handler over TLS on 127.0.0.1:0 with
-// the public full_node certificate of a new CHIA_ROOT.
+// the public full_node certificate of a new CHIA_ROOT, on
+// peerTestNetwork, answering request_peers with testPeers.
 func startPeerListener(t *testing.T) *peerListener {
+	t.Helper()
+	return startPeerListenerOn(t, peerTestNetwork, testPeers)
+}
+
+// startPeerListenerOn is startPeerListener on network, answering
+// request_peers with peers.
+func startPeerListenerOn(t *testing.T, network string, peers []protocol.TimestampedPeerInfo) *peerListener {
 	t.Helper()
 	tree := chiatls.Tree{Root: certRoot(t, chiatls.FullNode)}
 	conf, err := tree.ServerConfig(chiatls.FullNode)
@@ -74,12 +82,12 @@ func startPeerListener(t *testing.T) *peerListener {
 	l := &peerListener{root: tree.Root, nodeID: id, accepted: make(chan peer.Info, 8), closes: make(chan *peer.CloseReason, 8)}
 	h := &peer.Handler{
 		Config: peer.Config{
-			NetworkID:  peerTestNetwork,
+			NetworkID:  network,
 			NodeType:   protocol.NodeFullNode,
 			ServerPort: 8444,
 			Handlers: map[protocol.MessageType]peer.HandlerFunc{
 				protocol.MsgRequestPeers: func(context.Context, *peer.Peer, protocol.Message) (*protocol.Message, error) {
-					return peer.Reply(protocol.MsgRespondPeers, &protocol.RespondPeers{PeerList: testPeers})
+					return peer.Reply(protocol.MsgRespondPeers, &protocol.RespondPeers{PeerList: peers})
 				},
 			},
 			OnClose: func(_ *peer.Peer, r *peer.CloseReason) { l.closes <- r },
