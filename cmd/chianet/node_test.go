@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/goleak"
 
+	"github.com/chianet/chianet/addrman"
 	"github.com/chianet/chianet/node"
 )
 
@@ -347,5 +349,73 @@ func TestNodeBadFlags(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(root); len(entries) != 0 {
 		t.Errorf("a refused command left %d entries in the root", len(entries))
+	}
+}
+
+// On a root with a reference node's config.yaml and db/peers.dat, the
+// node keeps its own peers file and only reads the reference's, whose
+// addresses it imports the first time.
+func TestNodeKeepsReferencePeersFile(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	root := t.TempDir()
+	writeConfig(t, root, `selected_network: devnet1
+network_overrides:
+  config:
+    devnet1:
+      default_full_node_port: 9444
+full_node:
+  port: 0
+`)
+	// The reference's binary layout: key, count, no (index, bucket)
+	// pairs, then one IPv4 record with its timestamp and source.
+	ref := make([]byte, 32)
+	ref = binary.BigEndian.AppendUint64(ref, 1)
+	ref = binary.BigEndian.AppendUint32(ref, 0)
+	ref = append(ref, 0, 127, 0, 0, 9)
+	ref = binary.BigEndian.AppendUint16(ref, 9)
+	ref = binary.BigEndian.AppendUint64(ref, 1_700_000_000)
+	ref = append(ref, 0, 127, 0, 0, 10)
+	ref = binary.BigEndian.AppendUint16(ref, 9)
+	refPath := filepath.Join(root, "db", "peers.dat")
+	if err := os.MkdirAll(filepath.Dir(refPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(refPath, ref, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(refPath, old, old); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CHIA_ROOT", root)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := newLogWatch()
+	exited := make(chan int, 1)
+	go func() {
+		exited <- runContext(ctx, []string{"node", "--listen-host", "127.0.0.1", "--log-format", "json", "--log-level", "info"},
+			strings.NewReader(""), io.Discard, logs)
+	}()
+	logs.waitFor(t, `"msg":"node started"`, exited)
+	if !strings.Contains(logs.String(), `imported the addresses of another peers file`) {
+		t.Errorf("no import logged:\n%s", logs)
+	}
+	cancel()
+	if code := <-exited; code != 0 {
+		t.Fatalf("exit %d:\n%s", code, logs)
+	}
+	if got, _ := os.ReadFile(refPath); !bytes.Equal(got, ref) {
+		t.Error("the reference node's peers file was rewritten")
+	}
+	if fi, err := os.Stat(refPath); err != nil || !fi.ModTime().Equal(old) {
+		t.Errorf("the reference node's peers file was touched: %v", err)
+	}
+	m, err := addrman.Load(filepath.Join(root, "db", "chianet-peers-devnet1.dat"), addrman.Config{AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Lookup(addrman.PeerInfo{Host: "127.0.0.9", Port: 9}); !ok {
+		t.Errorf("chianet's peers file lacks the imported address (%d addresses)", m.Size())
 	}
 }
