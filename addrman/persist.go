@@ -226,7 +226,8 @@ var ErrNotRegular = errors.New("not a regular file")
 // if it is damaged (truncated, bit-flipped, inconsistent), the manager
 // holds every address that could be restored and the error is a
 // *DamageError. Memory use is bounded by the largest valid file whatever
-// the file's size.
+// the file's size. Load logs none of these errors: the caller reports
+// them.
 //
 // A path that is not a regular file (a directory, a named pipe, a device)
 // is refused at once with an error wrapping ErrNotRegular: it is never
@@ -279,8 +280,7 @@ func Load(path string, cfg Config) (*Manager, error) {
 		return m, fmt.Errorf("addrman: reading %s: %w", path, err)
 	}
 	if err := m.decode(path, data); err != nil {
-		m.log.Warn("addrman: peers file damaged", "path", path, "err", err)
-		return m, err
+		return m, err // the caller reports it (and a node logs it once)
 	}
 	return m, nil
 }

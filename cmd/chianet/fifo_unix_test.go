@@ -16,7 +16,7 @@ import (
 // instead of hanging at start.
 func TestNodePeersFileFIFO(t *testing.T) {
 	root := t.TempDir()
-	fifo := filepath.Join(root, "db", "peers-devnet.dat")
+	fifo := filepath.Join(root, "db", "chianet-peers-devnet.dat")
 	if err := os.MkdirAll(filepath.Dir(fifo), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestNodePeersFileFIFO(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		_, errOut, code := chianet(t, "", "node", "--network", "devnet", "--listen-host", "127.0.0.1", "--port", "0", "--root", root)
+		_, errOut, code := chianet(t, "", "node", "--network", "devnet", "--private", "--listen-host", "127.0.0.1", "--port", "0", "--root", root)
 		done <- result{errOut, code}
 	}()
 	select {

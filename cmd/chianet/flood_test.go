@@ -48,7 +48,7 @@ func TestNodeUnderFlood(t *testing.T) {
 	// The node, and the address it listens on from its log.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	node := exec.CommandContext(ctx, bin, "node", "--network", "devnet", "--listen-host", "127.50.0.1", "--port", "0",
+	node := exec.CommandContext(ctx, bin, "node", "--network", "devnet", "--private", "--listen-host", "127.50.0.1", "--port", "0",
 		"--root", filepath.Join(dir, "node"), "--target-outbound", "-1", "--log-format", "json")
 	node.Cancel = func() error { return node.Process.Signal(os.Interrupt) }
 	stderr, err := node.StderrPipe()

@@ -24,7 +24,7 @@ func TestRelativeRoot(t *testing.T) {
 	wd := t.TempDir()
 	t.Chdir(wd)
 	nodeRoot := filepath.Join("rel", "dir")
-	stale := filepath.Join(nodeRoot, "db", ".peers-devnet.dat.tmp2718281828")
+	stale := filepath.Join(nodeRoot, "db", ".chianet-peers-devnet.dat.tmp2718281828")
 	if err := os.MkdirAll(filepath.Dir(stale), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestRelativeRoot(t *testing.T) {
 	logs := newLogWatch()
 	exited := make(chan int, 1)
 	go func() {
-		exited <- runContext(ctx, []string{"node", "--network", "devnet", "--listen-host", "127.0.0.1", "--port", "0",
+		exited <- runContext(ctx, []string{"node", "--network", "devnet", "--private", "--listen-host", "127.0.0.1", "--port", "0",
 			"--root", nodeRoot, "--log-format", "json"}, strings.NewReader(""), io.Discard, logs)
 	}()
 	logs.waitFor(t, `"msg":"node started"`, exited)
@@ -75,7 +75,7 @@ func TestRelativeRoot(t *testing.T) {
 		t.Fatalf("node did not stop 30s after cancel:\n%s", logs)
 	}
 	for _, p := range []string{
-		filepath.Join(wd, "rel", "dir", "db", "peers-devnet.dat"),
+		filepath.Join(wd, "rel", "dir", "db", "chianet-peers-devnet.dat"),
 		filepath.Join(wd, "rel", "dir", "config", "ssl", "full_node", "public_full_node.crt"),
 		filepath.Join(wd, "rel", "ping", "config", "ssl", "full_node", "public_full_node.crt"),
 	} {
