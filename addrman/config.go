@@ -116,8 +116,9 @@ type Config struct {
 	// a ChaCha8 generator seeded from crypto/rand.
 	Rand *rand.Rand
 
-	// Logger receives load problems and table inconsistencies. Nil means
-	// discard.
+	// Logger receives the import of a reference peers file, failed
+	// periodic saves and table inconsistencies (Load returns a damaged
+	// file's problems rather than logging them). Nil means discard.
 	Logger *slog.Logger
 }
 

@@ -77,6 +77,12 @@
 // header costs the key: the records are then placed afresh under a new
 // one.
 //
+// Save writes a temporary file next to the peers file and renames it
+// over the old one, so a process killed mid-save keeps its previous file;
+// the next Load removes the temporary file such a kill leaves behind.
+// Load refuses a path that is not a regular file (a directory, a named
+// pipe, a device) without opening it for reading.
+//
 // The reference loses tried entries: its writer interleaves new and tried
 // records while its reader takes the first N as new, so after one round
 // trip the tried table is scrambled, and its format holds neither the

@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
+
+	"github.com/chianet/chianet/internal/atomicfile"
 )
 
 // The peers file (format version 1). All integers are big-endian; every
@@ -211,13 +215,25 @@ func parseRecord(r []byte) (record, error) {
 	return x, nil
 }
 
+// ErrNotRegular is wrapped by the error Load returns for a peers-file
+// path that names something other than a regular file: a directory, a
+// named pipe, a device or a socket.
+var ErrNotRegular = errors.New("not a regular file")
+
 // Load returns a manager restored from the peers file at path. It never
 // returns a nil manager: if the file is missing (the error wraps
 // fs.ErrNotExist), unreadable or not a peers file, the manager is empty;
 // if it is damaged (truncated, bit-flipped, inconsistent), the manager
 // holds every address that could be restored and the error is a
 // *DamageError. Memory use is bounded by the largest valid file whatever
-// the file's size.
+// the file's size. Load logs none of these errors: the caller reports
+// them.
+//
+// A path that is not a regular file (a directory, a named pipe, a device)
+// is refused at once with an error wrapping ErrNotRegular: it is never
+// opened in a way that could block. Before reading, Load removes the
+// temporary files a save interrupted by a crash left next to path (see
+// Save); call it before anything saves to path.
 //
 // The file's key replaces cfg.Key, so that every address keeps its
 // buckets. A file written by the reference (chia-blockchain's binary
@@ -225,32 +241,64 @@ func parseRecord(r []byte) (record, error) {
 // new table, since that format does not say reliably which were tried.
 func Load(path string, cfg Config) (*Manager, error) {
 	m := newManager(cfg.withDefaults())
-	f, err := os.Open(path)
+	fi, err := os.Stat(path)
+	if err == nil && !fi.Mode().IsRegular() {
+		return m, notRegular(path, fi.Mode())
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return m, fmt.Errorf("addrman: %w", err)
+	}
+	removed, rerr := atomicfile.RemoveStale(path)
+	if len(removed) > 0 {
+		m.log.Info("addrman: removed temporary files of an interrupted save", "path", path, "files", removed)
+	}
+	if rerr != nil {
+		m.log.Warn("addrman: could not remove temporary files of an interrupted save", "path", path, "err", rerr)
+	}
+	if err != nil {
+		return m, fmt.Errorf("addrman: %w", err)
+	}
+	// O_NONBLOCK: should path have become a named pipe since the Stat,
+	// opening it must not wait for a writer; the Stat below refuses it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return m, fmt.Errorf("addrman: %w", err)
 	}
 	defer f.Close()
-	// Read at most one byte more than the largest valid file, into a
-	// buffer sized from the file when its size is known.
-	size := int64(maxFileSize + 1)
-	if fi, err := f.Stat(); err == nil {
-		if fi.IsDir() {
-			return m, fmt.Errorf("addrman: %s is a directory", path)
-		}
-		if fi.Mode().IsRegular() {
-			size = min(fi.Size(), size)
-		}
+	if fi, err = f.Stat(); err != nil {
+		return m, fmt.Errorf("addrman: %w", err)
 	}
+	if !fi.Mode().IsRegular() {
+		return m, notRegular(path, fi.Mode())
+	}
+	// Read at most one byte more than the largest valid file, into a
+	// buffer sized from the file.
+	size := min(fi.Size(), int64(maxFileSize+1))
 	data := make([]byte, 0, size+1) // +1: room to see EOF without growing
 	data, err = readAll(io.LimitReader(f, maxFileSize+1), data)
 	if err != nil {
 		return m, fmt.Errorf("addrman: reading %s: %w", path, err)
 	}
 	if err := m.decode(path, data); err != nil {
-		m.log.Warn("addrman: peers file damaged", "path", path, "err", err)
-		return m, err
+		return m, err // the caller reports it (and a node logs it once)
 	}
 	return m, nil
+}
+
+// notRegular is Load's error for a path of mode mode.
+func notRegular(path string, mode fs.FileMode) error {
+	kind := "special file"
+	switch t := mode.Type(); {
+	case t&fs.ModeDir != 0:
+		kind = "directory"
+	case t&fs.ModeNamedPipe != 0:
+		kind = "named pipe (FIFO)"
+	case t&fs.ModeSocket != 0:
+		kind = "socket"
+	case t&fs.ModeDevice != 0:
+		kind = "device"
+	}
+	return fmt.Errorf("addrman: %s is a %s, %w", path, kind, ErrNotRegular)
 }
 
 // readAll appends everything r yields to buf, which keeps its capacity
@@ -423,53 +471,25 @@ func (m *Manager) restore(x *record, trusted bool, now int64) (id int32, exact, 
 }
 
 // Save writes the manager to path atomically: the bytes go to a temporary
-// file in the same directory, which is synced, then renamed over path, and
-// the directory is synced. A failed save leaves the previous file as it
-// was. The tables are copied under the lock and written outside it; saves
-// are ordered, so an older snapshot never replaces a newer one. The
-// directory is created if missing.
+// file in the same directory (named "." + the file's name + ".tmp" and
+// digits), which is synced, then renamed over path, and the directory is
+// synced. A failed save leaves the previous file as it was and removes its
+// temporary file; a process killed during a save leaves the previous file
+// whole too, and the temporary file for the next Load to remove. The
+// tables are copied under the lock and written outside it; saves are
+// ordered, so an older snapshot never replaces a newer one. The directory
+// is created if missing.
 func (m *Manager) Save(path string) error {
 	m.saveMu.Lock()
 	defer m.saveMu.Unlock()
 	m.mu.Lock()
 	data := m.marshal()
 	m.mu.Unlock()
-	return m.writeAtomic(path, data)
-}
-
-func (m *Manager) writeAtomic(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("addrman: saving %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, data, peersFileMode, m.syncFile); err != nil {
 		return fmt.Errorf("addrman: saving %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(peersFileMode)
-	}
-	if err == nil {
-		err = m.syncFile(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("addrman: saving %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // best effort: not every system can sync a directory
-		_ = d.Close()
 	}
 	return nil
 }

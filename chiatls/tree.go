@@ -32,7 +32,8 @@ import (
 // creating the same missing files at once may see one of them fail with an
 // error wrapping fs.ErrExist; running it again then succeeds.
 type Tree struct {
-	// Root is the CHIA_ROOT directory, e.g. ~/.chia/mainnet.
+	// Root is the CHIA_ROOT directory, e.g. ~/.chia/mainnet. A relative
+	// Root is taken relative to the working directory.
 	Root string
 	// Logger receives a warning for each key file readable by group or
 	// others and each certificate file writable by them (the reference
@@ -303,7 +304,8 @@ func (t Tree) CertPool(k Kind) (*x509.CertPool, error) {
 		}
 	}
 	if data == nil {
-		return t.CertPoolFile(crt)
+		// crt already includes Root: it must not be resolved again.
+		return t.certPoolAt(crt)
 	}
 	return poolFromPEM(data)
 }
@@ -312,7 +314,11 @@ func (t Tree) CertPool(k Kind) (*x509.CertPool, error) {
 // at path, for verifying peers. A relative path is taken relative to Root,
 // as config.yaml's paths are (e.g. "config/ssl/ca/private_ca.crt").
 func (t Tree) CertPoolFile(path string) (*x509.CertPool, error) {
-	path = t.abs(path)
+	return t.certPoolAt(t.resolve(path))
+}
+
+// certPoolAt is CertPoolFile for a path already resolved against Root.
+func (t Tree) certPoolAt(path string) (*x509.CertPool, error) {
 	data, err := t.readFile(path, certFileMode)
 	if err != nil {
 		return nil, err
@@ -341,10 +347,15 @@ func poolFromPEM(data []byte) (*x509.CertPool, error) {
 // relative to Root, as config.yaml's are (e.g.
 // "config/ssl/full_node/public_full_node.crt").
 func (t Tree) LoadFiles(crt, key string) (*KeyPair, error) {
-	return t.loadPair(t.abs(crt), t.abs(key))
+	return t.loadPair(t.resolve(crt), t.resolve(key))
 }
 
-func (t Tree) abs(path string) string {
+// resolve returns a path given relative to Root (as config.yaml's are) as
+// a path usable from the working directory. Only paths from outside the
+// Tree go through it: the Tree's own paths (SSLDir, CAPaths, CertPaths)
+// already start with Root, and resolving them again would join a relative
+// Root twice.
+func (t Tree) resolve(path string) string {
 	if filepath.IsAbs(path) {
 		return path
 	}

@@ -380,3 +380,43 @@ func TestPublicCAFallback(t *testing.T) {
 		t.Error("loading wrote to the tree")
 	}
 }
+
+// TestRelativeRoot: a Root relative to the working directory works for
+// every use, and nothing is looked for (or made) under Root twice.
+func TestRelativeRoot(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	tree := Tree{Root: filepath.Join("rel", "root"), now: func() time.Time { return testNow }}
+	if err := tree.EnsureService(FullNode); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.ServerConfig(FullNode); err != nil {
+		t.Errorf("ServerConfig: %v", err)
+	}
+	if _, err := tree.ClientConfig(FullNode); err != nil {
+		t.Errorf("ClientConfig: %v", err)
+	}
+	if _, err := tree.NodeID(FullNode); err != nil {
+		t.Errorf("NodeID: %v", err)
+	}
+	for _, k := range []Kind{Private, Public} {
+		if _, err := tree.CertPool(k); err != nil {
+			t.Errorf("CertPool(%v): %v", k, err)
+		}
+		if _, err := tree.LoadCA(k); err != nil {
+			t.Errorf("LoadCA(%v): %v", k, err)
+		}
+	}
+	if _, err := tree.CertPoolFile("config/ssl/ca/chia_ca.crt"); err != nil {
+		t.Errorf("CertPoolFile: %v", err)
+	}
+	if _, err := tree.LoadFiles("config/ssl/full_node/public_full_node.crt", "config/ssl/full_node/public_full_node.key"); err != nil {
+		t.Errorf("LoadFiles: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(wd, "rel", "root", "config", "ssl", "ca", "chia_ca.crt")); err != nil {
+		t.Errorf("the tree is not under the working directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(wd, "rel", "root", "rel")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Root joined twice: %v", err)
+	}
+}

@@ -32,7 +32,9 @@
 //     known ones. A network that is not built in is private: it has no
 //     bootstrap of its own and admits private addresses. PrivateNetwork
 //     runs an undeclared name as a private network, for a command-line
-//     flag that declares one.
+//     flag that declares one (`chianet node --private`). The built-in
+//     networks' facts here are chianet's only copy: package node and
+//     package discovery take them from this package.
 //
 // YAML aliases are read as the reference reads them: a value written by
 // Save replaces that key's value alone, and other keys that aliased the

@@ -17,6 +17,13 @@ const (
 	Testnet11 = "testnet11"
 )
 
+// Default full-node ports of the built-in networks (the reference's
+// default_full_node_port).
+const (
+	MainnetPort   uint16 = 8444
+	Testnet11Port uint16 = 58444
+)
+
 // Network is what chianet needs to know about one network: its name (sent
 // in every handshake), its default full-node port and how a node finds
 // its first peers.
@@ -52,17 +59,14 @@ type Network struct {
 // reference's initial-config.yaml for mainnet, and `chia configure
 // --testnet true` for testnet11 (discovery spec §2.1, transport spec §7).
 //
-// The node package (node/config.go) and discovery (MainnetPort,
-// TestnetPort, MainnetDNSIntroducers) hold the same facts, because config
-// imports none of chianet's packages; cmd/chianet's tests check that they
-// agree. Once `chianet node` reads config.yaml, Network is the one source
-// for the node.
+// They are chianet's one source of these facts: package node and package
+// discovery take them from here.
 func builtin(name string) (Network, bool) {
 	switch name {
 	case Mainnet:
 		return Network{
 			Name:             Mainnet,
-			DefaultPort:      8444,
+			DefaultPort:      MainnetPort,
 			AddressPrefix:    "xch",
 			GenesisChallenge: "ccd5bb71183532bff220ba46c268991a3ff07eb358e8255a65c30a2dce0e5fbb",
 			DNSServers: []string{
@@ -78,7 +82,7 @@ func builtin(name string) (Network, bool) {
 	case Testnet11:
 		return Network{
 			Name:             Testnet11,
-			DefaultPort:      58444,
+			DefaultPort:      Testnet11Port,
 			AddressPrefix:    "txch",
 			GenesisChallenge: "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615",
 			DNSServers:       []string{"dns-introducer-testnet11.chia.net"},

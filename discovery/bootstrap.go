@@ -40,25 +40,37 @@ var (
 //	dns         DNS.Servers set                LookupDNSIntroducers gave a new address
 //	introducer  Introducer set                 its reply gave a new address
 //	static      StaticPeers set                a static peer was reachable
+//
+// Failures are warnings only while the node has no full-node connection
+// at all: a connected node runs rounds whenever nothing it knows can be
+// dialled, which is routine (a small network, a devnet). An empty or
+// exhausted address table is the reason rounds run, never a warning, and
+// a round with no source to try is not one either.
 func (d *Discovery) bootstrapRound(ctx context.Context, round int) bool {
 	d.mu.Lock()
 	d.stats.BootstrapRounds++
 	d.mu.Unlock()
 	log := d.log.With("round", round)
 	known := d.am.Size()
-	log.Info("bootstrap round starting", "known_addresses", known)
+	connected := d.fullNodeConnections()
+	log.Info("bootstrap round starting", "known_addresses", known, "full_node_connections", connected)
+	failLevel := slog.LevelInfo
+	if connected == 0 {
+		failLevel = slog.LevelWarn
+	}
+	tried := false // a source besides the table was asked
 
 	// 1. Persisted peers: whatever the address manager loaded.
 	switch {
 	case round == 1 && known > 0:
-		d.stepDone(log, round, StepPersisted, known, nil)
+		d.stepDone(log, slog.LevelInfo, round, StepPersisted, known, nil)
 		return true
 	case round == 1:
-		d.stepDone(log, round, StepPersisted, 0, errors.New("the address table is empty"))
+		d.stepDone(log, slog.LevelInfo, round, StepPersisted, 0, errors.New("the address table is empty"))
 	case known == 0:
-		d.stepDone(log, round, StepPersisted, 0, errors.New("the address table is empty"))
+		d.stepDone(log, slog.LevelInfo, round, StepPersisted, 0, errors.New("the address table is empty"))
 	default:
-		d.stepDone(log, round, StepPersisted, 0, fmt.Errorf(
+		d.stepDone(log, slog.LevelInfo, round, StepPersisted, 0, fmt.Errorf(
 			"none of the %d known addresses is usable: all failed, are connected or were tried in the last %v",
 			known, d.cfg.RetryInterval))
 	}
@@ -68,14 +80,15 @@ func (d *Discovery) bootstrapRound(ctx context.Context, round int) bool {
 		return false
 	}
 	if len(d.cfg.DNS.Servers) == 0 {
-		d.stepDone(log, round, StepDNS, 0, fmt.Errorf("%w: no DNS introducers", ErrStepSkipped))
+		d.stepDone(log, failLevel, round, StepDNS, 0, fmt.Errorf("%w: no DNS introducers", ErrStepSkipped))
 	} else {
+		tried = true
 		addrs, _, err := LookupDNSIntroducers(ctx, d.cfg.DNS)
 		n := d.addUnsourced(addrs)
 		if err == nil && n == 0 {
 			err = fmt.Errorf("%w: %d addresses answered, all known or refused", ErrNothingNew, len(addrs))
 		}
-		d.stepDone(log, round, StepDNS, n, err)
+		d.stepDone(log, failLevel, round, StepDNS, n, err)
 		if n > 0 {
 			return true
 		}
@@ -86,10 +99,11 @@ func (d *Discovery) bootstrapRound(ctx context.Context, round int) bool {
 		return false
 	}
 	if d.cfg.Introducer == "" {
-		d.stepDone(log, round, StepIntroducer, 0, fmt.Errorf("%w: no introducer", ErrStepSkipped))
+		d.stepDone(log, failLevel, round, StepIntroducer, 0, fmt.Errorf("%w: no introducer", ErrStepSkipped))
 	} else {
+		tried = true
 		n, err := d.queryIntroducer(ctx)
-		d.stepDone(log, round, StepIntroducer, n, err)
+		d.stepDone(log, failLevel, round, StepIntroducer, n, err)
 		if n > 0 {
 			return true
 		}
@@ -99,14 +113,19 @@ func (d *Discovery) bootstrapRound(ctx context.Context, round int) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	if len(d.cfg.StaticPeers) == 0 {
-		d.stepDone(log, round, StepStatic, 0, fmt.Errorf("%w: no static peers", ErrStepSkipped))
-	} else {
+	switch {
+	case len(d.cfg.StaticPeers) > 0:
+		tried = true
 		n, err := d.dialStatic(ctx)
-		d.stepDone(log, round, StepStatic, n, err)
+		d.stepDone(log, failLevel, round, StepStatic, n, err)
 		if n > 0 {
 			return true
 		}
+	case d.cfg.KeptPeers > 0:
+		d.stepDone(log, failLevel, round, StepStatic, 0, fmt.Errorf(
+			"%w: the node keeps its %d static peers connected itself", ErrStepSkipped, d.cfg.KeptPeers))
+	default:
+		d.stepDone(log, failLevel, round, StepStatic, 0, fmt.Errorf("%w: no static peers", ErrStepSkipped))
 	}
 
 	d.mu.Lock()
@@ -114,21 +133,25 @@ func (d *Discovery) bootstrapRound(ctx context.Context, round int) bool {
 	wait := backoffAfter(d.streak)
 	d.mu.Unlock()
 	if ctx.Err() == nil {
-		log.Warn("bootstrap round found no peers", "next_round_in", wait)
+		level := failLevel
+		if !tried {
+			level = slog.LevelInfo
+		}
+		log.Log(ctx, level, "bootstrap round found no peers", "next_round_in", wait, "full_node_connections", connected)
 	}
 	return false
 }
 
-// stepDone logs a step's outcome (info on success or skip, warn on
-// failure) and calls the test hook.
-func (d *Discovery) stepDone(log *slog.Logger, round int, step string, n int, err error) {
+// stepDone logs a step's outcome (info on success, debug when skipped,
+// failLevel on failure) and calls the test hook.
+func (d *Discovery) stepDone(log *slog.Logger, failLevel slog.Level, round int, step string, n int, err error) {
 	switch {
 	case err == nil:
 		log.Info("bootstrap step succeeded", "step", step, "addresses", n)
 	case errors.Is(err, ErrStepSkipped):
-		log.Info("bootstrap step skipped", "step", step, "reason", err)
+		log.Debug("bootstrap step skipped", "step", step, "reason", err)
 	default:
-		log.Warn("bootstrap step failed", "step", step, "reason", err)
+		log.Log(context.Background(), failLevel, "bootstrap step failed", "step", step, "reason", err)
 	}
 	d.mu.Lock()
 	hook := d.hooks.step
@@ -136,6 +159,23 @@ func (d *Discovery) stepDone(log *slog.Logger, round int, step string, n int, er
 	if hook != nil {
 		hook(round, step, n, err)
 	}
+}
+
+// fullNodeConnections counts the live full-node connections, either
+// direction.
+func (d *Discovery) fullNodeConnections() int {
+	n := 0
+	for _, l := range d.net.Links() {
+		if l.Info().NodeType != protocol.NodeFullNode {
+			continue
+		}
+		select {
+		case <-l.Done():
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // addUnsourced adds addresses that came without a timestamp or a source

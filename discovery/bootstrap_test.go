@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/protocol"
 )
 
@@ -223,7 +224,7 @@ func TestBootstrapIntroducer(t *testing.T) {
 			protocol.TimestampedPeerInfo{Host: "10.1.2.3", Port: 8444},
 			protocol.TimestampedPeerInfo{Host: "node.example", Port: 8444},
 			protocol.TimestampedPeerInfo{Host: strings.Repeat("1", 46), Port: 8444},
-			protocol.TimestampedPeerInfo{Host: "5.5.5.5", Port: TestnetPort},
+			protocol.TimestampedPeerInfo{Host: "5.5.5.5", Port: config.Testnet11Port},
 			protocol.TimestampedPeerInfo{Host: "5.5.5.6", Port: 0},
 		)
 		h.run()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/server"
 )
@@ -108,10 +109,10 @@ const (
 )
 
 // networkPorts are the default full-node ports of the reference's
-// networks (NETWORK_ID_DEFAULT_PORTS plus testnet11's): an address on one
-// of them that is not our network's default port belongs to another
-// network and is dropped.
-var networkPorts = [...]uint16{MainnetPort, TestnetPort, 58445}
+// networks (NETWORK_ID_DEFAULT_PORTS plus testnet11's; 58445 is
+// testnet8's): an address on one of them that is not our network's
+// default port belongs to another network and is dropped.
+var networkPorts = [...]uint16{config.MainnetPort, config.Testnet11Port, 58445}
 
 // Clock is the time source of a Discovery: the connect-loop pauses,
 // feelers, bootstrap backoff, the retry rule and the daily tasks. After
@@ -180,6 +181,11 @@ type Config struct {
 	// bootstrap step: added to AddrMan and dialled directly when the
 	// earlier steps found nothing. Nil means none.
 	StaticPeers []string
+	// KeptPeers is how many static peers the owner keeps connected
+	// itself, outside discovery (package node does so for its static
+	// peers): the static bootstrap step, which has no StaticPeers of its
+	// own then, says so instead of "no static peers". Zero means none.
+	KeptPeers int
 	// PublicAddr is our reachable address, advertised to every full-node
 	// peer each DailyInterval and to each new outbound full node (full
 	// nodes only). The zero AddrPort means no self-advertising.
@@ -191,13 +197,15 @@ type Config struct {
 	AllowPrivate bool
 	// DefaultPort is our network's default full-node port, combined with
 	// DNS answers and used to drop other networks' default ports from
-	// gossip. Zero means DNS.Port, or MainnetPort if that is zero too.
+	// gossip. Zero means DNS.Port, or config.MainnetPort if that is zero too.
 	DefaultPort uint16
 	// PeersFile is the path Run saves AddrMan to, periodically and when
 	// it returns (addrman.Manager.Run). Empty means no saving.
 	PeersFile string
-	// Logger receives the bootstrap steps at info (success) and warn
-	// (failure), and the rest at debug. Nil discards.
+	// Logger receives the bootstrap rounds and steps at info (success,
+	// and failures while the node has full-node connections), warn
+	// (failures while it has none) and debug (skipped steps), and the
+	// rest at debug. Nil discards.
 	Logger *slog.Logger
 
 	// For tests.
@@ -245,7 +253,7 @@ func (c Config) withDefaults(nodeType protocol.NodeType) Config {
 	if c.DefaultPort == 0 {
 		c.DefaultPort = c.DNS.Port
 		if c.DefaultPort == 0 {
-			c.DefaultPort = MainnetPort
+			c.DefaultPort = config.MainnetPort
 		}
 	}
 	if c.Logger == nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/protocol"
 )
 
@@ -200,7 +201,7 @@ func TestDialOutcomes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, Config{TargetOutbound: 2})
 		live, self, dead, wallet, dup := pub(1), pub(2), pub(3), pub(4), pub(5)
-		sameGroup := netip.AddrPortFrom(netip.AddrFrom4([4]byte{11, 1, 9, 9}), MainnetPort)
+		sameGroup := netip.AddrPortFrom(netip.AddrFrom4([4]byte{11, 1, 9, 9}), config.MainnetPort)
 		extra := pub(6)
 		for _, ap := range []netip.AddrPort{live, self, wallet, dup, sameGroup, extra} {
 			h.net.add(ap)

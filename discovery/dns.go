@@ -5,7 +5,6 @@ import (
 	crand "crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/chianet/chianet/addrman"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -14,17 +13,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
 
-// Full-node ports that DNS-introducer answers are combined with: a DNS
-// introducer returns bare addresses, and every one of them is assumed to
-// listen on the network's default full-node port (spec §2.1).
-const (
-	// MainnetPort is mainnet's default full-node port.
-	MainnetPort uint16 = 8444
-	// TestnetPort is the default full-node port of testnet0, testnet11
-	// and testneta.
-	TestnetPort uint16 = 58444
+	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/config"
 )
 
 // DefaultDNSTimeout is the default of DNSConfig.Timeout: how long one DNS
@@ -33,20 +24,6 @@ const (
 // one dead server (spec §7 item 3); a working server answers in well under
 // a second.
 const DefaultDNSTimeout = 3 * time.Second
-
-// MainnetDNSIntroducers returns the reference's default list of mainnet
-// DNS introducers (initial-config.yaml, spec §2.1), in the reference's
-// order. It returns a new slice on every call, so callers may modify it.
-func MainnetDNSIntroducers() []string {
-	return []string{
-		"dns-introducer.chia.net",
-		"chia.ctrlaltdel.ch",
-		"seeder.dexie.space",
-		"chia.hoffmang.com",
-		"seeder.xchpool.org",
-		"seeder.xchseeder.com",
-	}
-}
 
 // Resolver resolves a host name to its addresses. network is "ip4" (an A
 // query) or "ip6" (an AAAA query). *net.Resolver implements it; a test
@@ -62,13 +39,17 @@ var _ Resolver = (*net.Resolver)(nil)
 // DNSConfig configures LookupDNSIntroducers. Only Servers is required.
 type DNSConfig struct {
 	// Servers are the DNS introducers' names, e.g.
-	// "dns-introducer.chia.net" (see MainnetDNSIntroducers). Every name is
+	// "dns-introducer.chia.net" (package config's built-in networks list
+	// the reference's). Every name is
 	// queried as a fully qualified name, without the resolver's search
 	// domains, as the reference does. Duplicates (ignoring case and a
 	// trailing dot) are queried once.
 	Servers []string
-	// Port is the full-node port combined with every address found.
-	// Zero means MainnetPort; testnets use TestnetPort.
+	// Port is the full-node port combined with every address found: a
+	// DNS introducer returns bare addresses, and every one of them is
+	// assumed to listen on the network's default full-node port (spec
+	// §2.1). Zero means config.MainnetPort; testnet11 uses
+	// config.Testnet11Port.
 	Port uint16
 	// Timeout bounds each server: its A and AAAA queries together, from
 	// the moment its queries start. Zero or negative means
@@ -98,7 +79,7 @@ type DNSConfig struct {
 
 func (c DNSConfig) withDefaults() DNSConfig {
 	if c.Port == 0 {
-		c.Port = MainnetPort
+		c.Port = config.MainnetPort
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultDNSTimeout

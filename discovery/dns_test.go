@@ -18,6 +18,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/goleak"
+
+	"github.com/chianet/chianet/config"
 )
 
 func TestMain(m *testing.M) {
@@ -326,7 +328,7 @@ func TestDNSUnionAndParallelQueries(t *testing.T) {
 	var log testLog
 	cfg := DNSConfig{
 		Servers:      []string{"good.test", "v4only.test"},
-		Port:         TestnetPort,
+		Port:         config.Testnet11Port,
 		Timeout:      10 * time.Second, // longer than rendezvousBound
 		AllowPrivate: true,
 		Resolver:     s.resolver(),
@@ -337,7 +339,7 @@ func TestDNSUnionAndParallelQueries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := addrPorts(t, TestnetPort, goodA, goodAAAA, v4onlyA)
+	want := addrPorts(t, config.Testnet11Port, goodA, goodAAAA, v4onlyA)
 	if !sameSet(addrs, want) {
 		t.Errorf("addrs = %v, want %v", addrs, want)
 	}
@@ -376,7 +378,7 @@ func TestDNSUnionAndParallelQueries(t *testing.T) {
 	if !isNotFound(v4.AAAAErr) {
 		t.Errorf("v4only.test: AAAAErr = %v, want a not-found DNS error", v4.AAAAErr)
 	}
-	if !sameSet(v4.Addrs, addrPorts(t, TestnetPort, v4onlyA)) {
+	if !sameSet(v4.Addrs, addrPorts(t, config.Testnet11Port, v4onlyA)) {
 		t.Errorf("v4only.test: Addrs = %v, want %v", v4.Addrs, v4onlyA)
 	}
 	t.Logf("good.test %v, v4only.test %v", good.Elapsed, v4.Elapsed)
@@ -405,7 +407,7 @@ func TestDNSAFailureKeepsAAAA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := addrPorts(t, MainnetPort, afailAAAA); !sameSet(addrs, want) {
+	if want := addrPorts(t, config.MainnetPort, afailAAAA); !sameSet(addrs, want) {
 		t.Errorf("addrs = %v, want %v", addrs, want)
 	}
 	r := results[0]
@@ -445,7 +447,7 @@ func TestDNSSlowServerBoundedByTimeout(t *testing.T) {
 	if wall >= 2*time.Second {
 		t.Errorf("lookup took %v, want well under 2s (timeout %v)", wall, timeout)
 	}
-	if want := addrPorts(t, MainnetPort, goodA, goodAAAA, v4onlyA); !sameSet(addrs, want) {
+	if want := addrPorts(t, config.MainnetPort, goodA, goodAAAA, v4onlyA); !sameSet(addrs, want) {
 		t.Errorf("addrs = %v, want %v", addrs, want)
 	}
 
@@ -546,7 +548,7 @@ func TestDNSFiltering(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := addrPorts(t, MainnetPort, tc.want)
+		want := addrPorts(t, config.MainnetPort, tc.want)
 		if !sameSet(addrs, want) || len(addrs) != len(want) {
 			t.Errorf("AllowPrivate %v: addrs = %v, want %v", tc.allowPrivate, addrs, want)
 		}
@@ -694,14 +696,5 @@ func TestDNSConfigEdges(t *testing.T) {
 	}
 	if len(results) != 1 {
 		t.Errorf("duplicate servers: %d results, want 1", len(results))
-	}
-
-	l := MainnetDNSIntroducers()
-	if len(l) != 6 || l[0] != "dns-introducer.chia.net" {
-		t.Errorf("MainnetDNSIntroducers() = %v", l)
-	}
-	l[0] = "changed"
-	if MainnetDNSIntroducers()[0] != "dns-introducer.chia.net" {
-		t.Error("MainnetDNSIntroducers shares its slice")
 	}
 }

@@ -70,7 +70,7 @@
 // peers are still needed). A round tries, in this fixed order, and stops at
 // the first step that finds something:
 //
-//	step        runs                          succeeds when                 fails (logged at warn) because
+//	step        runs                          succeeds when                 fails because
 //	persisted   first round only; later       the table loaded from the     the table is empty; or (later
 //	            rounds log why it is          peers file is not empty       rounds) every known address
 //	            passed over                                                 failed, is connected or was
@@ -88,7 +88,13 @@
 //	            directly, outside the retry
 //	            rule)
 //
-// A step that is not configured is logged as skipped, at info. Rounds
+// A step that is not configured is logged as skipped, at debug (the
+// static step says so when the owner keeps its static peers itself,
+// Config.KeptPeers). Failures, and a round that found nothing, are logged
+// at warn only while the node has no full-node connection at all and some
+// source (DNS, the introducer, static peers) was tried; otherwise at info:
+// a connected node runs rounds whenever nothing it knows can be dialled,
+// which on a small network is routine. Rounds
 // that follow one another without a kept outbound connection in between
 // are spaced 1, 2, 4, … 256, 512 s and then 512 s again; a kept outbound
 // connection restarts the spacing at 1 s. While a round is not due, the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/server"
@@ -371,12 +372,12 @@ func (h *harness) dialKinds(ap netip.AddrPort) []dialKind {
 
 // pub returns a public address in a /16 group of its own for each n.
 func pub(n int) netip.AddrPort {
-	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{byte(11 + n/200), byte(n % 200), 0, 1}), MainnetPort)
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{byte(11 + n/200), byte(n % 200), 0, 1}), config.MainnetPort)
 }
 
 // inGroup returns the address of host n inside the one group 50.50/16.
 func inGroup(n int) netip.AddrPort {
-	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{50, 50, byte(n / 200), byte(1 + n%200)}), MainnetPort)
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{50, 50, byte(n / 200), byte(1 + n%200)}), config.MainnetPort)
 }
 
 // tpi returns a TimestampedPeerInfo for ap seen at ts.

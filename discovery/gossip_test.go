@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 )
@@ -19,7 +20,7 @@ import (
 // ephemeral port, listening on 8444.
 func fullNodeInfo(ip string) peer.Info {
 	a := netip.MustParseAddr(ip)
-	return peer.Info{NodeType: protocol.NodeFullNode, ServerPort: MainnetPort, RemoteAddr: netip.AddrPortFrom(a, 51000)}
+	return peer.Info{NodeType: protocol.NodeFullNode, ServerPort: config.MainnetPort, RemoteAddr: netip.AddrPortFrom(a, 51000)}
 }
 
 // fresh returns n addresses starting at pub(from), seen now.
@@ -147,8 +148,8 @@ func TestAddressFilter(t *testing.T) {
 		{"255.255.255.255", 8444, false, false, 0, ""},
 		{"node.chia.net", 8444, false, false, 0, ""},
 		{"1.2.3.4", 0, false, false, 0, ""},
-		{"1.2.3.4", TestnetPort, false, false, 0, ""}, // another network's port
-		{"1.2.3.4", TestnetPort, true, true, TestnetPort, "1.2.3.4"},
+		{"1.2.3.4", config.Testnet11Port, false, false, 0, ""}, // another network's port
+		{"1.2.3.4", config.Testnet11Port, true, true, config.Testnet11Port, "1.2.3.4"},
 		{"1.2.3.4", 8445, true, true, 0, "1.2.3.4"},                                   // not a default port
 		{"0000000000000000000000000000000000000001.2.3.4", 8444, false, false, 0, ""}, // over 45 bytes
 	}
@@ -186,13 +187,13 @@ func TestRequestPeersAnswer(t *testing.T) {
 				list = append(list, tpi(pub(i), time.Now()))
 			}
 			for i := range private {
-				list = append(list, tpi(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i), 0, 1}), MainnetPort), time.Now()))
+				list = append(list, tpi(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i), 0, 1}), config.MainnetPort), time.Now()))
 			}
 			for i := range unseen {
 				list = append(list, tpi(pub(20000+i), time.Time{}))
 			}
 			for i := range testnet {
-				ap := netip.AddrPortFrom(pub(30000+i).Addr(), TestnetPort)
+				ap := netip.AddrPortFrom(pub(30000+i).Addr(), config.Testnet11Port)
 				list = append(list, tpi(ap, time.Now()))
 			}
 			// Slot collisions drop a few of a large batch.
@@ -226,7 +227,7 @@ func TestRequestPeersAnswer(t *testing.T) {
 		}
 		for _, tp := range got {
 			a := netip.MustParseAddr(tp.Host)
-			if addrman.IsPrivate(a) || tp.Timestamp == 0 || tp.Port != MainnetPort {
+			if addrman.IsPrivate(a) || tp.Timestamp == 0 || tp.Port != config.MainnetPort {
 				t.Errorf("answer holds %s:%d ts %d", tp.Host, tp.Port, tp.Timestamp)
 			}
 		}
@@ -261,7 +262,7 @@ func TestRelay(t *testing.T) {
 		h := newHarness(t, Config{})
 		var links []*fakeLink
 		for i := range 6 {
-			links = append(links, h.net.inbound(pub(i).Addr(), MainnetPort, protocol.NodeFullNode))
+			links = append(links, h.net.inbound(pub(i).Addr(), config.MainnetPort, protocol.NodeFullNode))
 		}
 		h.net.inbound(pub(9).Addr(), 0, protocol.NodeWallet) // never relayed to
 		day := uint32(time.Now().Unix() / 86400)
@@ -384,7 +385,7 @@ func TestSelfAdvertiseDaily(t *testing.T) {
 		h := newHarness(t, Config{PublicAddr: netip.MustParseAddrPort("3.3.3.3:8444")})
 		var full []*fakeLink
 		for i := range 3 {
-			full = append(full, h.net.inbound(pub(i).Addr(), MainnetPort, protocol.NodeFullNode))
+			full = append(full, h.net.inbound(pub(i).Addr(), config.MainnetPort, protocol.NodeFullNode))
 		}
 		wallet := h.net.inbound(pub(9).Addr(), 0, protocol.NodeWallet)
 		ctx := t.Context()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/chianet/chianet/addrman"
 	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/server"
@@ -186,7 +187,7 @@ func startNode(t *testing.T, k *testPKI, cert tls.Certificate, n int, clk *fastC
 			AddrMan:      nd.am,
 			Introducer:   introducer,
 			AllowPrivate: true,
-			DefaultPort:  MainnetPort,
+			DefaultPort:  config.MainnetPort,
 			PeersFile:    nd.file,
 			Logger:       lg.With("pkg", "discovery"),
 			Clock:        clk,
@@ -207,7 +208,7 @@ func startNode(t *testing.T, k *testPKI, cert tls.Certificate, n int, clk *fastC
 		}
 		// An ephemeral port may be another network's default port,
 		// which gossip drops: take another.
-		if p := nd.srv.Addr().Port(); slices.Contains(networkPorts[:], p) && p != MainnetPort {
+		if p := nd.srv.Addr().Port(); slices.Contains(networkPorts[:], p) && p != config.MainnetPort {
 			_ = nd.srv.Close(t.Context())
 			continue
 		}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chianet/chianet/discovery"
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/node"
 	"github.com/chianet/chianet/protocol"
 )
@@ -28,6 +28,7 @@ func newNode(t *testing.T, ip, intro string, target int) *runningNode {
 	t.Helper()
 	n, err := node.New(node.Config{
 		Network:        testNetwork,
+		Private:        true,
 		Root:           t.TempDir(),
 		ListenAddr:     ip + ":0",
 		Introducer:     intro,
@@ -64,7 +65,7 @@ func (r *runningNode) wait(t *testing.T) {
 // such addresses, so nobody would dial it.
 func (r *runningNode) unlucky() bool {
 	p := r.Addr().Port()
-	return p == discovery.TestnetPort || p == 58445
+	return p == config.Testnet11Port || p == 58445
 }
 
 // shutdown stops the node; later calls do nothing.

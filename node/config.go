@@ -13,67 +13,52 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/chianet/chianet/discovery"
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/server"
 )
 
-// Names of the networks whose bootstrap defaults the node knows.
+// Names of the built-in networks (package config holds their facts).
 const (
-	Mainnet   = "mainnet"
-	Testnet11 = "testnet11"
+	Mainnet   = config.Mainnet
+	Testnet11 = config.Testnet11
 )
 
 // DefaultShutdownTimeout is the default of Config.ShutdownTimeout.
 const DefaultShutdownTimeout = 15 * time.Second
-
-// network holds the defaults of a known network: the reference's
-// initial-config.yaml for mainnet and `chia configure --testnet true` for
-// testnet11 (discovery spec §2.1, transport spec §7).
-type network struct {
-	port       uint16
-	dns        func() []string
-	introducer string
-}
-
-var networks = map[string]network{
-	Mainnet: {
-		port:       discovery.MainnetPort,
-		dns:        discovery.MainnetDNSIntroducers,
-		introducer: "introducer.chia.net:8444",
-	},
-	Testnet11: {
-		port:       discovery.TestnetPort,
-		dns:        func() []string { return []string{"dns-introducer-testnet11.chia.net"} },
-		introducer: "introducer-testnet11.chia.net:58444",
-	},
-}
-
-// DefaultPort returns the default full-node port of a known network:
-// 8444 for mainnet, 58444 for testnet11, and 0 for any other name (a
-// private network has no default, and 0 listens on any free port).
-func DefaultPort(networkName string) uint16 {
-	return networks[networkName].port
-}
 
 // Config configures a Node. Only Root is required: every other zero field
 // has a documented default, most of them from the network. New copies the
 // Config; later changes to it are not seen.
 type Config struct {
 	// Network is the network name sent in and required of handshakes.
-	// Empty means Mainnet. Mainnet and Testnet11 come with their default
-	// port, DNS introducers and introducer; any other name (a private
-	// network such as "devnet") has none of these, so the node talks only
-	// to the peers it is given, and it admits private addresses (as
-	// AllowPrivate does).
+	// Empty means Mainnet. Mainnet and Testnet11 are built in (package
+	// config holds their facts): they come with their default port, DNS
+	// introducers and introducer. Any other name is a network of the
+	// operator's own and needs Private: New refuses an unknown name
+	// otherwise, so that a misspelt name ("mainet") is an error rather
+	// than an isolated network.
 	Network string
+	// Private runs Network as a private network ("devnet"): no default
+	// port unless DefaultPort gives one, no DNS introducers or introducer
+	// unless given here, so the node talks only to the peers it is given,
+	// and private addresses are admitted (as AllowPrivate does). A
+	// built-in network cannot be private.
+	Private bool
+	// DefaultPort is the network's default full-node port (the
+	// reference's default_full_node_port): listened on when ListenAddr
+	// is empty, combined with DNS introducer answers, and used to drop
+	// other networks' addresses from gossip. Zero means the built-in
+	// network's (8444, 58444); for a private network, the port of
+	// ListenAddr.
+	DefaultPort uint16
 	// Root is the CHIA_ROOT directory: the certificates are
 	// Root/config/ssl in the reference's layout (package chiatls), and
 	// the full node's are created there if missing. Required.
 	Root string
 	// ListenAddr is the "host:port" to accept peers on. An empty host
 	// listens on every interface, IPv4 and IPv6; port 0 takes any free
-	// port (see Node.Addr). Empty means every interface on the network's
-	// DefaultPort (any free port for a private network).
+	// port (see Node.Addr). Empty means every interface on DefaultPort
+	// (any free port for a private network without one).
 	ListenAddr string
 	// DialFrom is the local address outbound connections leave from, so
 	// that peers see us at the address we listen on (server.Config.
@@ -84,12 +69,20 @@ type Config struct {
 	// loopback address) get the kernel's choice (server.DialerFrom).
 	DialFrom netip.Addr
 	// PeersFile is the path of the peers file, the address manager's
-	// tables in chianet's own format (package addrman; a reference
-	// peers.dat is imported on first load). A relative path is taken
-	// relative to Root, as config.yaml's paths are. Empty means
-	// db/peers.dat for mainnet and db/peers-<network>.dat for any other
-	// network (as `chia configure --testnet` names testnet11's).
+	// tables in chianet's own format (package addrman). A relative path
+	// is taken relative to Root, as config.yaml's paths are. Empty means
+	// db/chianet-peers.dat for mainnet and db/chianet-peers-<network>.dat
+	// for any other network: names of chianet's own, so that a reference
+	// node's db/peers.dat in the same root is never written.
 	PeersFile string
+	// ImportPeersFile is a peers file to take the addresses from when
+	// PeersFile does not exist yet: typically the reference node's
+	// (config.yaml's full_node.peers_file_path, db/peers.dat) on the
+	// same network. It is only read, never written, and only a file that
+	// parses whole (the reference's binary format or chianet's) is
+	// imported. A relative path is taken relative to Root. Empty means
+	// none.
+	ImportPeersFile string
 
 	// Introducer is the "host:port" of the introducer asked for peers
 	// when the address manager has none to offer. Empty means the
@@ -97,8 +90,8 @@ type Config struct {
 	// has none.
 	Introducer string
 	// DNSIntroducers are the DNS seeders asked for peers when the address
-	// manager has none to offer. Nil means the network's (see
-	// discovery.MainnetDNSIntroducers); a private network has none.
+	// manager has none to offer. Nil means the network's (package
+	// config's built-in list); a private network has none.
 	DNSIntroducers []string
 	// NoDefaultBootstrap leaves out the network's default introducer and
 	// DNS introducers, so that only Introducer, DNSIntroducers and
@@ -118,7 +111,7 @@ type Config struct {
 	// TargetPeerCount is the reference's target_peer_count: inbound full
 	// nodes are accepted while there are fewer than TargetPeerCount −
 	// TargetOutbound of them. Zero means server.DefaultTargetPeerCount
-	// (40).
+	// (40); negative accepts no inbound full node.
 	TargetPeerCount int
 	// MaxInboundWallet and MaxInboundFarmer are how many inbound wallets
 	// and farmers are accepted. Zero means the server's defaults (20 and
@@ -127,12 +120,27 @@ type Config struct {
 	MaxInboundFarmer int
 	// ExemptNetworks are the reference's exempt_peer_networks: peers
 	// from these networks are never banned, have no rate limits and
-	// bypass the inbound limits. Nil means none.
+	// bypass the inbound limits (the handshake timeout applies to them).
+	// Nil means none.
 	ExemptNetworks []netip.Prefix
+	// NoEviction keeps the reference's refusal of every newcomer when
+	// the inbound full-node slots are taken, instead of evicting a peer
+	// of the most-represented address group (server.Config.NoEviction).
+	NoEviction bool
+	// MaxPendingInbound and MaxPendingPerIP bound the accepted
+	// connections still setting up (TLS, WebSocket upgrade, handshake),
+	// in all and per IP. Zero means the server's defaults (64 and 4);
+	// negative means no bound.
+	MaxPendingInbound int
+	MaxPendingPerIP   int
 	// AllowPrivate admits private, loopback and link-local addresses into
 	// the address manager and from DNS introducers (the reference's
 	// enable_private_networks). It is always on for a private network.
 	AllowPrivate bool
+	// PeerConnectTimeout bounds the TCP, TLS and WebSocket setup of an
+	// outbound connection (the reference's peer_connect_timeout). Zero
+	// means peer.DefaultConnectTimeout (30 s).
+	PeerConnectTimeout time.Duration
 	// PublicAddr is our own address as others reach it: discovery
 	// advertises it to full-node peers (daily, and to each new outbound
 	// one) and never dials it. The zero value means unknown: nothing is
@@ -167,35 +175,38 @@ func (c Config) withDefaults() Config {
 	if c.Network == "" {
 		c.Network = Mainnet
 	}
-	nw, known := networks[c.Network]
+	nw, builtin := config.BuiltinNetwork(c.Network)
+	if c.DefaultPort == 0 && builtin && !c.Private {
+		c.DefaultPort = nw.DefaultPort
+	}
 	if c.ListenAddr == "" {
-		c.ListenAddr = ":" + strconv.Itoa(int(nw.port))
+		c.ListenAddr = ":" + strconv.Itoa(int(c.DefaultPort))
 	}
 	if !c.DialFrom.IsValid() {
 		c.DialFrom = server.ListenIP(c.ListenAddr)
 	}
 	c.DialFrom = c.DialFrom.Unmap()
 	if c.PeersFile == "" {
-		c.PeersFile = filepath.Join("db", "peers.dat")
-		if c.Network != Mainnet {
-			c.PeersFile = filepath.Join("db", "peers-"+c.Network+".dat")
-		}
+		c.PeersFile = filepath.Join("db", DefaultPeersFileName(c.Network))
 	}
 	if c.Root != "" && !filepath.IsAbs(c.PeersFile) {
 		c.PeersFile = filepath.Join(c.Root, c.PeersFile)
 	}
-	if known && !c.NoDefaultBootstrap {
+	if c.Root != "" && c.ImportPeersFile != "" && !filepath.IsAbs(c.ImportPeersFile) {
+		c.ImportPeersFile = filepath.Join(c.Root, c.ImportPeersFile)
+	}
+	if builtin && !c.Private && !c.NoDefaultBootstrap {
 		if c.Introducer == "" {
-			c.Introducer = nw.introducer
+			c.Introducer = nw.Introducer
 		}
 		if c.DNSIntroducers == nil {
-			c.DNSIntroducers = nw.dns()
+			c.DNSIntroducers = nw.DNSServers
 		}
 	}
 	c.DNSIntroducers = slices.Clone(c.DNSIntroducers)
 	c.StaticPeers = slices.Clone(c.StaticPeers)
 	c.ExemptNetworks = slices.Clone(c.ExemptNetworks)
-	if !known {
+	if c.Private {
 		c.AllowPrivate = true
 	}
 	if c.TargetOutbound == 0 {
@@ -218,13 +229,23 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// DefaultPeersFileName is the name of the peers file in Root/db when
+// Config.PeersFile is empty: chianet-peers.dat for mainnet and
+// chianet-peers-<network>.dat for any other network.
+func DefaultPeersFileName(network string) string {
+	if network == "" || network == Mainnet {
+		return "chianet-peers.dat"
+	}
+	return "chianet-peers-" + network + ".dat"
+}
+
 // defaultPort is the network's default full-node port, which discovery
 // gives to DNS answers and uses to drop other networks' addresses from
-// gossip. A private network has none: it takes the port we listen on, or
+// gossip. A private network without one takes the port we listen on, or
 // leaves discovery's default when that is not fixed.
 func (c *Config) defaultPort() uint16 {
-	if p, ok := networks[c.Network]; ok {
-		return p.port
+	if c.DefaultPort != 0 {
+		return c.DefaultPort
 	}
 	_, port, err := net.SplitHostPort(c.ListenAddr)
 	if err != nil {
@@ -247,6 +268,12 @@ func (c *Config) validate() error {
 		return r == '/' || r == filepath.Separator || unicode.IsControl(r)
 	}) {
 		return fmt.Errorf("node: Config.Network %q is not a usable network name", c.Network)
+	}
+	if _, builtin := config.BuiltinNetwork(c.Network); builtin && c.Private {
+		return fmt.Errorf("node: %s is a public network and cannot be run as a private one", c.Network)
+	} else if !builtin && !c.Private {
+		return fmt.Errorf("node: unknown network %q: the built-in networks are %s; set Config.Private to run a network of your own",
+			c.Network, strings.Join(config.KnownNetworks(), " and "))
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		return fmt.Errorf("node: Config.ListenAddr: %w", err)

@@ -8,18 +8,20 @@
 //
 // # Lifecycle
 //
-// New checks the Config, creates the full node's certificates under
-// Config.Root if they are missing (the reference's CHIA_ROOT layout,
-// package chiatls), loads the peers file and registers the handlers. Run
-// binds the listener, starts discovery (which also saves the peers file
-// every 15–30 minutes), dials the static peers, and waits for its context.
-// When the context ends it shuts down in this order:
+// New checks the Config, takes the root's lock, loads the peers file,
+// creates the full node's certificates under Config.Root if they are
+// missing (the reference's CHIA_ROOT layout, package chiatls) and
+// registers the handlers. Run binds the listener, starts discovery
+// (which also saves the peers file every 15–30 minutes), dials the static
+// peers, and waits for its context. When the context ends it shuts down
+// in this order:
 //
 //  1. discovery and the static peers stop: no new dials;
 //  2. the peers file is saved (the reference never saves on shutdown);
 //  3. every connection is closed with a normal close (1000, no reason, no
 //     ban), waiting at most Config.ShutdownTimeout for the close
-//     handshakes.
+//     handshakes;
+//  4. the root's lock is released.
 //
 // # Source address
 //
@@ -66,13 +68,30 @@
 //
 // # Networks
 //
-// mainnet and testnet11 come with their default port (8444, 58444), DNS
-// introducers and introducer. Any other network name is taken for a
-// private network ("devnet"): it has no default port (port 0 takes any free
-// one), no DNS introducers and no introducer, so the node makes no
-// connection the user did not configure, and private addresses (loopback,
-// RFC 1918, …) are admitted into the address manager. With nothing to
-// bootstrap from, the node listens and says so in its log.
+// mainnet and testnet11 are built in (their facts come from package
+// config): default port (8444, 58444), DNS introducers and introducer.
+// Any other name is refused unless Config.Private declares it a network
+// of the operator's own ("devnet"), so that a misspelt name is an error
+// rather than an isolated network. A private network has no default
+// port unless Config.DefaultPort gives one (port 0 takes any free one),
+// no DNS introducers and no introducer, so the node makes no connection
+// the user did not configure, and private addresses (loopback, RFC 1918,
+// …) are admitted into the address manager. With nothing to bootstrap
+// from, the node listens and says so in its log. (`chianet node` reads
+// networks declared in config.yaml's network_overrides through package
+// config and passes them on the same way.)
+//
+// # The root
+//
+// New locks Root/db/chianet.lock (an flock) so that a second process on
+// the same root fails at once (ErrLocked), and checks that the peers
+// file's directory is writable, so that a peers file that could not be
+// saved is found at start rather than at shutdown. The peers file is
+// chianet's own, db/chianet-peers.dat (db/chianet-peers-NETWORK.dat off
+// mainnet): a reference node's db/peers.dat in the same root is never
+// written. When chianet has no peers file yet, Config.ImportPeersFile
+// (the reference node's, as `chianet node` sets it) is read once, and
+// its addresses are taken if the whole file parses.
 //
 // # What it does not do
 //

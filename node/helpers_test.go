@@ -55,6 +55,7 @@ func startNode(t testing.TB, name string, edit func(*Config)) *running {
 	r := &running{t: t, done: make(chan error, 1), changed: make(chan struct{}, 1)}
 	cfg := Config{
 		Network:    "devnet",
+		Private:    true,
 		Root:       t.TempDir(),
 		ListenAddr: "127.0.0.1:0",
 		Logger:     testLogger(t, name),

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -22,6 +22,9 @@ import (
 // ErrRunning is returned by a second call of Node.Run.
 var ErrRunning = errors.New("node: Run called twice")
 
+// ErrClosed is returned by Node.Run after Node.Close.
+var ErrClosed = errors.New("node: closed")
+
 // Node is a networking-only Chia full node: a server accepting and
 // dialling peers, discovery keeping its outbound connections, an address
 // manager persisted in the peers file, and the latest peak of every peer.
@@ -36,46 +39,68 @@ type Node struct {
 	disc  *discovery.Discovery
 	peaks *peakTable
 
+	ready chan struct{} // closed once the listener is bound
+
 	metrics     *metrics.Metrics // nil without Config.MetricsAddr
 	metricsAddr string           // set by Run before ready is closed
 
-	ready chan struct{} // closed once the listener is bound
-
 	mu      sync.Mutex
 	started bool
+	closed  bool    // Close was called before Run
+	lock    *dbLock // the root's lock; nil once released
 }
 
-// New checks cfg, creates the full node's certificates under cfg.Root if
-// they are missing, loads the peers file and returns a Node that is not
-// running yet. A missing peers file is normal (the node starts with empty
-// tables); a damaged one is logged and what could be read is kept; one
-// that cannot be read at all is an error, since it could not be saved
-// either.
-func New(cfg Config) (*Node, error) {
+// New checks cfg, takes the root's lock, checks that the peers file's
+// directory is writable, loads the peers file, creates the full node's
+// certificates under cfg.Root if they are missing and returns a Node that
+// is not running yet.
+//
+// The lock (Root/db/chianet.lock, an flock) keeps a second process from
+// running on the same root: New fails with an error wrapping ErrLocked.
+// Run releases it when it returns; a Node that is never run releases it
+// with Close.
+//
+// A missing peers file is normal: the node starts from ImportPeersFile
+// when that parses whole, else with empty tables. A damaged one is
+// logged and what could be read is kept; one that cannot be read at all
+// is an error, since it could not be saved either, and so is a directory
+// in which the peers file could not be saved or a path that is not a
+// regular file (a named pipe, a directory). Temporary files left by a
+// save that a crash interrupted are removed.
+func New(cfg Config) (_ *Node, err error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	log := cfg.Logger
+
+	lock, err := lockDB(filepath.Join(cfg.Root, "db"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.release()
+		}
+	}()
+	if err := checkWritable(filepath.Dir(cfg.PeersFile)); err != nil {
+		return nil, fmt.Errorf("node: the peers file %s could not be saved: %w", cfg.PeersFile, err)
+	}
+
+	addrs, err := loadPeers(&cfg, log)
+	if err != nil {
+		return nil, err
+	}
+
+	// The credentials are read once, so that a file's permission warning
+	// is logged once.
 	tree := &chiatls.Tree{Root: cfg.Root, Logger: log.With("component", "chiatls")}
 	if err := tree.EnsureService(chiatls.FullNode); err != nil {
 		return nil, fmt.Errorf("node: certificates: %w", err)
 	}
-
-	addrs, err := addrman.Load(cfg.PeersFile, addrman.Config{
-		AllowPrivate: cfg.AllowPrivate,
-		Logger:       log.With("component", "addrman"),
-	})
-	var damaged *addrman.DamageError
-	switch {
-	case err == nil:
-	case errors.Is(err, fs.ErrNotExist):
-		log.Info("no peers file yet; starting with empty address tables", "path", cfg.PeersFile)
-	case errors.As(err, &damaged):
-		log.Warn("peers file damaged; keeping the addresses that could be read",
-			"path", cfg.PeersFile, "kept", damaged.Kept, "lost", damaged.Lost)
-	default:
-		return nil, fmt.Errorf("node: peers file: %w", err)
+	serverTLS, clientTLS, nodeID, err := credentials(tree, chiatls.FullNode)
+	if err != nil {
+		return nil, fmt.Errorf("node: certificates: %w", err)
 	}
 
 	var n *Node
@@ -84,13 +109,19 @@ func New(cfg Config) (*Node, error) {
 		NodeType:                protocol.NodeFullNode,
 		ListenAddr:              cfg.ListenAddr,
 		DialFrom:                cfg.DialFrom,
-		Certs:                   tree,
 		Service:                 chiatls.FullNode,
+		ServerTLS:               serverTLS,
+		ClientTLS:               clientTLS,
+		NodeID:                  nodeID,
 		TargetPeerCount:         cfg.TargetPeerCount,
 		TargetOutboundPeerCount: cfg.TargetOutbound,
 		MaxInboundWallet:        cfg.MaxInboundWallet,
 		MaxInboundFarmer:        cfg.MaxInboundFarmer,
 		ExemptNetworks:          cfg.ExemptNetworks,
+		NoEviction:              cfg.NoEviction,
+		MaxPendingInbound:       cfg.MaxPendingInbound,
+		MaxPendingPerIP:         cfg.MaxPendingPerIP,
+		PeerConfig:              peer.Config{ConnectTimeout: cfg.PeerConnectTimeout},
 		Logger:                  log.With("component", "server"),
 	}
 	m := newMetrics(&cfg, &n, &sc)
@@ -101,6 +132,7 @@ func New(cfg Config) (*Node, error) {
 
 	n = &Node{
 		cfg:     cfg,
+		lock:    lock,
 		log:     log,
 		srv:     srv,
 		addrs:   addrs,
@@ -119,6 +151,7 @@ func New(cfg Config) (*Node, error) {
 		TargetOutbound: cfg.TargetOutbound,
 		DNS:            discovery.DNSConfig{Servers: cfg.DNSIntroducers},
 		Introducer:     cfg.Introducer,
+		KeptPeers:      len(cfg.StaticPeers),
 		PublicAddr:     cfg.PublicAddr,
 		AllowPrivate:   cfg.AllowPrivate,
 		DefaultPort:    cfg.defaultPort(),
@@ -141,12 +174,17 @@ func New(cfg Config) (*Node, error) {
 // close within Config.ShutdownTimeout.
 func (n *Node) Run(ctx context.Context) error {
 	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return ErrClosed
+	}
 	if n.started {
 		n.mu.Unlock()
 		return ErrRunning
 	}
 	n.started = true
 	n.mu.Unlock()
+	defer n.releaseLock()
 
 	unsubscribe := n.srv.Subscribe(n.event)
 	defer unsubscribe()
@@ -220,6 +258,29 @@ func (n *Node) event(e server.Event) {
 		n.log.Info("peer disconnected", "peer", e.Info.RemoteAddr, "node_id", e.Info.NodeID,
 			"outbound", e.Info.Outbound, "reason", e.Reason)
 	}
+}
+
+// Close releases a Node that will not be run: it gives up the root's
+// lock. Run releases the lock itself when it returns, so Close is only
+// needed for a Node that New made and Run never ran; it does nothing
+// once Run has started. Run returns ErrClosed after Close.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.started {
+		return nil
+	}
+	n.closed = true
+	n.lock.release()
+	n.lock = nil
+	return nil
+}
+
+func (n *Node) releaseLock() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.lock.release()
+	n.lock = nil
 }
 
 // Ready returns a channel that is closed once Run has bound the listener:

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/chianet/chianet/addrman"
-	"github.com/chianet/chianet/discovery"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/server"
@@ -30,30 +29,46 @@ func TestConfigDefaults(t *testing.T) {
 		name: "mainnet",
 		in:   Config{Root: root},
 		want: Config{
-			Network:        Mainnet,
-			ListenAddr:     ":8444",
-			PeersFile:      filepath.Join(root, "db", "peers.dat"),
-			Introducer:     "introducer.chia.net:8444",
-			DNSIntroducers: discovery.MainnetDNSIntroducers(),
+			Network:     Mainnet,
+			DefaultPort: 8444,
+			ListenAddr:  ":8444",
+			PeersFile:   filepath.Join(root, "db", "chianet-peers.dat"),
+			Introducer:  "introducer.chia.net:8444",
+			DNSIntroducers: []string{"dns-introducer.chia.net", "chia.ctrlaltdel.ch", "seeder.dexie.space",
+				"chia.hoffmang.com", "seeder.xchpool.org", "seeder.xchseeder.com"},
 		},
 	}, {
 		name: "testnet11",
 		in:   Config{Network: Testnet11, Root: root},
 		want: Config{
 			Network:        Testnet11,
+			DefaultPort:    58444,
 			ListenAddr:     ":58444",
-			PeersFile:      filepath.Join(root, "db", "peers-testnet11.dat"),
+			PeersFile:      filepath.Join(root, "db", "chianet-peers-testnet11.dat"),
 			Introducer:     "introducer-testnet11.chia.net:58444",
 			DNSIntroducers: []string{"dns-introducer-testnet11.chia.net"},
 		},
 	}, {
 		name: "devnet: no defaults, private addresses",
-		in:   Config{Network: "devnet", Root: root},
+		in:   Config{Network: "devnet", Private: true, Root: root},
 		want: Config{
 			Network:      "devnet",
+			Private:      true,
 			ListenAddr:   ":0",
-			PeersFile:    filepath.Join(root, "db", "peers-devnet.dat"),
+			PeersFile:    filepath.Join(root, "db", "chianet-peers-devnet.dat"),
 			AllowPrivate: true,
+		},
+	}, {
+		name: "a private network with a default port",
+		in:   Config{Network: "devnet", Private: true, DefaultPort: 9444, Root: root, ImportPeersFile: "db/peers.dat"},
+		want: Config{
+			Network:         "devnet",
+			Private:         true,
+			DefaultPort:     9444,
+			ListenAddr:      ":9444",
+			PeersFile:       filepath.Join(root, "db", "chianet-peers-devnet.dat"),
+			ImportPeersFile: filepath.Join(root, "db", "peers.dat"),
+			AllowPrivate:    true,
 		},
 	}, {
 		name: "given values win",
@@ -63,6 +78,7 @@ func TestConfigDefaults(t *testing.T) {
 		},
 		want: Config{
 			Network:        Mainnet,
+			DefaultPort:    8444,
 			ListenAddr:     "127.0.0.1:9000",
 			DialFrom:       netip.MustParseAddr("127.0.0.1"),
 			PeersFile:      "/x/p.dat",
@@ -74,6 +90,7 @@ func TestConfigDefaults(t *testing.T) {
 		in:   Config{Root: root, NoDefaultBootstrap: true, PeersFile: "p.dat"},
 		want: Config{
 			Network:            Mainnet,
+			DefaultPort:        8444,
 			ListenAddr:         ":8444",
 			PeersFile:          filepath.Join(root, "p.dat"),
 			NoDefaultBootstrap: true,
@@ -105,13 +122,16 @@ func TestNewErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"no root", Config{Network: "devnet"}, "Root is required"},
-		{"path in network name", Config{Network: "../x", Root: t.TempDir()}, "network name"},
-		{"bad listen address", Config{Network: "devnet", Root: t.TempDir(), ListenAddr: "8444"}, "ListenAddr"},
-		{"bad static peer", Config{Network: "devnet", Root: t.TempDir(), StaticPeers: []string{"127.0.0.1"}}, "StaticPeers"},
-		{"static peer without port", Config{Network: "devnet", Root: t.TempDir(), StaticPeers: []string{"127.0.0.1:0"}}, "invalid port"},
-		{"bad introducer", Config{Network: "devnet", Root: t.TempDir(), Introducer: ":8444"}, "Introducer"},
-		{"peers file is a directory", Config{Network: "devnet", Root: t.TempDir(), PeersFile: t.TempDir()}, "peers file"},
+		{"no root", Config{Network: "devnet", Private: true}, "Root is required"},
+		{"path in network name", Config{Network: "../x", Private: true, Root: t.TempDir()}, "network name"},
+		{"unknown network", Config{Network: "mainet", Root: t.TempDir()}, `unknown network "mainet": the built-in networks are mainnet and testnet11; set Config.Private`},
+		{"case matters", Config{Network: "Mainnet", Root: t.TempDir()}, `unknown network "Mainnet"`},
+		{"private mainnet", Config{Network: "mainnet", Private: true, Root: t.TempDir()}, "mainnet is a public network"},
+		{"bad listen address", Config{Network: "devnet", Private: true, Root: t.TempDir(), ListenAddr: "8444"}, "ListenAddr"},
+		{"bad static peer", Config{Network: "devnet", Private: true, Root: t.TempDir(), StaticPeers: []string{"127.0.0.1"}}, "StaticPeers"},
+		{"static peer without port", Config{Network: "devnet", Private: true, Root: t.TempDir(), StaticPeers: []string{"127.0.0.1:0"}}, "invalid port"},
+		{"bad introducer", Config{Network: "devnet", Private: true, Root: t.TempDir(), Introducer: ":8444"}, "Introducer"},
+		{"peers file is a directory", Config{Network: "devnet", Private: true, Root: t.TempDir(), PeersFile: t.TempDir()}, "peers file"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

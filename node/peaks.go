@@ -44,8 +44,9 @@ type peakTable struct {
 	now    func() time.Time
 	onPeak func(PeerPeak) // for tests; may be nil
 
-	mu    sync.Mutex
-	peaks map[*peer.Peer]PeerPeak
+	mu       sync.Mutex
+	peaks    map[*peer.Peer]PeerPeak
+	watchers map[*func(PeerPeak)]struct{}
 }
 
 func newPeakTable(now func() time.Time, onPeak func(PeerPeak)) *peakTable {
@@ -69,11 +70,35 @@ func (t *peakTable) handle(_ context.Context, p *peer.Peer, m protocol.Message) 
 	}
 	t.mu.Lock()
 	t.peaks[p] = pp
+	watchers := make([]func(PeerPeak), 0, len(t.watchers))
+	for fn := range t.watchers {
+		watchers = append(watchers, *fn)
+	}
 	t.mu.Unlock()
+	for _, fn := range watchers {
+		fn(pp)
+	}
 	if t.onPeak != nil {
 		t.onPeak(pp)
 	}
 	return nil, nil
+}
+
+// watch calls fn after every recorded peak, from the handler's goroutine,
+// until cancel is called; fn must not block.
+func (t *peakTable) watch(fn func(PeerPeak)) (cancel func()) {
+	key := &fn
+	t.mu.Lock()
+	if t.watchers == nil {
+		t.watchers = make(map[*func(PeerPeak)]struct{})
+	}
+	t.watchers[key] = struct{}{}
+	t.mu.Unlock()
+	return func() {
+		t.mu.Lock()
+		delete(t.watchers, key)
+		t.mu.Unlock()
+	}
 }
 
 // forget drops the peak of a closed connection.

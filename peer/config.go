@@ -114,8 +114,9 @@ type Config struct {
 	// certificate of TLS; Handler does not check.
 	NodeID protocol.Bytes32
 	// Exempt marks the peer of a Dial as localhost or inside the exempt
-	// networks: no rate limits or v3 windows in either direction, no
-	// handshake timeout, and a zero CloseReason.Ban. The caller decides
+	// networks: no rate limits or v3 windows in either direction, and a
+	// zero CloseReason.Ban. The handshake timeout still applies. The
+	// caller decides
 	// (the reference: localhost and exempt_peer_networks). Handler uses
 	// Handler.Exempt instead.
 	Exempt bool
@@ -135,7 +136,7 @@ type Config struct {
 	// HandshakeTimeout bounds the handshake, ConfigureWindowSizes
 	// exchange included. Zero means DefaultInboundHandshakeTimeout for
 	// accepted peers and DefaultOutboundHandshakeTimeout for dialled ones;
-	// negative means none. Exempt peers have none.
+	// negative means none. It applies to exempt peers too.
 	HandshakeTimeout time.Duration
 	// ConnectTimeout bounds the TCP, TLS and WebSocket setup of Dial.
 	// Zero means DefaultConnectTimeout; negative means only ctx bounds it.

@@ -2,10 +2,12 @@ package peer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/chianet/chianet/chiatls"
 	"github.com/chianet/chianet/internal/ws"
@@ -20,8 +22,9 @@ import (
 // Config.ConnectTimeout and Config.HandshakeTimeout; once Dial has
 // returned, ctx no longer matters. A failed handshake returns the
 // connection's *CloseReason (errors.As gives its ban, which OnClose also
-// receives); a connection to our own node id fails with ErrSelfConnection
-// inside it.
+// receives). A peer with our own node id (Config.NodeID, else that of
+// our certificate) fails with an error wrapping ErrSelfConnection, found
+// in the TLS handshake before anything else is sent.
 func Dial(ctx context.Context, addr string, cfg Config) (*Peer, error) {
 	cfg = cfg.withDefaults(true)
 	if err := cfg.validate(); err != nil {
@@ -46,6 +49,26 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Peer, error) {
 			own = id
 		}
 	}
+	// Our own node id is recognised in the TLS handshake, before the
+	// WebSocket upgrade: a listener that knows its id refuses the upgrade
+	// of a connection from itself, which would otherwise reach us as a
+	// refusal (HTTP 403) rather than as ErrSelfConnection.
+	var self atomic.Bool
+	if own != (protocol.Bytes32{}) {
+		verify := tlsConf.VerifyConnection
+		tlsConf.VerifyConnection = func(cs tls.ConnectionState) error {
+			if verify != nil {
+				if err := verify(cs); err != nil {
+					return err
+				}
+			}
+			if id, err := chiatls.PeerNodeID(cs); err == nil && id == own {
+				self.Store(true)
+				return ErrSelfConnection
+			}
+			return nil
+		}
+	}
 	dial := cfg.DialContext
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
@@ -65,6 +88,10 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Peer, error) {
 		Options: p.wsOptions(),
 	})
 	if err != nil {
+		if self.Load() {
+			p.log.Debug("the peer has our own node id", "addr", addr)
+			return nil, fmt.Errorf("peer: dial %s: %w", addr, ErrSelfConnection)
+		}
 		return nil, fmt.Errorf("peer: dial %s: %w", addr, err)
 	}
 	id, err := chiatls.PeerNodeID(c.TLS())

@@ -149,4 +149,9 @@
 //     limit (1000, ban 300 s, as the rate limiter would after reading it).
 //   - Config.ReceiveBudget bounds what the large messages being received
 //     hold across connections; the reference has no such bound.
+//   - The handshake timeout applies to exempt peers too (localhost and
+//     exempt_peer_networks, Config.Exempt and Handler.Exempt), which the
+//     reference leaves without one: a local process that connects and
+//     never completes its handshake is closed like any other. The close
+//     has the same code and reason, and no ban, as ever for them.
 package peer

@@ -23,9 +23,9 @@ type Handler struct {
 	// Config configures every accepted connection. Its Exempt and TLS
 	// fields are not used.
 	Config Config
-	// Exempt, if set, reports whether the peer of r is exempt from limits,
-	// bans and the handshake timeout (the reference: localhost and
-	// exempt_peer_networks). Nil means nobody is.
+	// Exempt, if set, reports whether the peer of r is exempt from limits
+	// and bans (the reference: localhost and exempt_peer_networks); the
+	// handshake timeout applies to every peer. Nil means nobody is.
 	Exempt func(r *http.Request) bool
 	// Admit, if set, is asked before the WebSocket upgrade, with the node
 	// id from the client certificate; an error refuses the peer with HTTP

@@ -3,6 +3,7 @@ package peer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -118,16 +119,30 @@ func splitHostPort(a string) (string, string, error) {
 	return ap.Addr().String(), strconv.Itoa(int(ap.Port())), nil
 }
 
+// A dial that reaches our own node id fails with ErrSelfConnection in the
+// TLS handshake, whether or not the listener knows its id too (a node
+// that dials itself through another address: both do).
 func TestDialSelfConnection(t *testing.T) {
-	h := &peer.Handler{Config: listenerConfig()}
-	e := startLoopback(t, h)
-	cfg := e.clientConfig()
-	cfg.NodeID = e.pki.listener.id // pretend the listener's certificate is ours
-	_, err := peer.Dial(context.Background(), e.addr, cfg)
-	if r := mustCloseReason(t, err); r.Code != peer.StatusNormal || r.Ban != 0 || !errors.Is(err, peer.ErrSelfConnection) {
-		t.Fatalf("self connection: %v", err)
+	for _, listenerKnows := range []bool{false, true} {
+		t.Run(fmt.Sprintf("listener knows its id: %v", listenerKnows), func(t *testing.T) {
+			h := &peer.Handler{Config: listenerConfig()}
+			e := startLoopback(t, h)
+			if listenerKnows { // before any connection
+				h.Config.NodeID = e.pki.listener.id
+			}
+			cfg := e.clientConfig()
+			cfg.TLS = e.pki.clientTLS(e.pki.listener) // the listener's own certificate
+			_, err := peer.Dial(context.Background(), e.addr, cfg)
+			if !errors.Is(err, peer.ErrSelfConnection) {
+				t.Fatalf("self connection: %v, want ErrSelfConnection", err)
+			}
+			select {
+			case p := <-e.accepted:
+				t.Errorf("the listener took the connection from %v", p.Info().RemoteAddr)
+			default:
+			}
+		})
 	}
-	<-e.closes // the listener saw the connection drop during the handshake
 }
 
 // TestDialCancelDuringUpgrade checks that cancelling the context of a dial

@@ -179,16 +179,17 @@ func TestDialHandshakeFailures(t *testing.T) {
 		if closed == nil || closed.Code != r.Code {
 			t.Errorf("OnClose got %v", closed)
 		}
-		// An exempt peer has no handshake timeout: ctx is the only bound.
+		// An exempt peer (localhost) has the same handshake timeout.
 		cfg.Exempt = true
 		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()
 		start = time.Now()
-		if _, err := peer.Dial(ctx, "127.0.0.1:8444", cfg); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("exempt dial: %v", err)
+		_, err = peer.Dial(ctx, "127.0.0.1:8444", cfg)
+		if d := time.Since(start); d != peer.DefaultOutboundHandshakeTimeout {
+			t.Errorf("exempt dial gave up after %v, want %v", d, peer.DefaultOutboundHandshakeTimeout)
 		}
-		if d := time.Since(start); d != time.Hour {
-			t.Errorf("exempt dial gave up after %v, want 1h", d)
+		if r := mustCloseReason(t, err); r.Code != peer.StatusNormal || r.Ban != 0 || r.Remote || !errors.Is(r, peer.ErrHandshakeTimeout) {
+			t.Errorf("timed-out exempt dial: %v", r)
 		}
 	})
 }

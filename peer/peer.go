@@ -160,9 +160,6 @@ func newPeer(cfg Config, outbound, exempt bool) *Peer {
 		p.handlerIdx[t] = uint8(len(p.handlerFns)) // at most 254 types get here
 	}
 	p.handshakeTimeout = cfg.HandshakeTimeout
-	if exempt {
-		p.handshakeTimeout = -1
-	}
 	p.log = cfg.Logger
 	return p
 }

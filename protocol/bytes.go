@@ -63,8 +63,9 @@ type Value interface {
 	streamable.JSONValueDecoder
 	streamable.Named
 	// Hash returns the SHA-256 of the value's serialization (the reference
-	// get_hash()). It returns the zero hash for a value that cannot be
-	// encoded, which only a value built by hand with an impossible field
-	// (an unknown version, say) can be; use streamable.Hash to see the error.
-	Hash() Bytes32
+	// get_hash()). A value that cannot be encoded, which only a value built
+	// by hand or from JSON with an impossible field (an unknown version, a
+	// Program that is not CLVM, say) can be, has no hash: Hash returns the
+	// encoding error instead.
+	Hash() (Bytes32, error)
 }

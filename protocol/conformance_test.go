@@ -123,7 +123,9 @@ func TestConformanceCorpus(t *testing.T) {
 			}
 			// Hash is the SHA-256 of the serialization for every corpus
 			// record (none holds a bare version-1 ProofOfSpace).
-			if rec.Type != "ProofOfSpace" && v.Hash() != protocol.Bytes32(sha256Sum(want)) {
+			if h, err := v.Hash(); err != nil {
+				t.Fatalf("Hash: %v", err)
+			} else if rec.Type != "ProofOfSpace" && h != protocol.Bytes32(sha256Sum(want)) {
 				t.Fatal("Hash is not the SHA-256 of the serialization")
 			}
 		})

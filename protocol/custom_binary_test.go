@@ -311,11 +311,11 @@ func TestProofOfSpaceHash(t *testing.T) {
 	// Version 0: the hash of the serialization, whatever q is.
 	v0 := posV0Pool()
 	want := Bytes32(sha256.Sum256(hexBytes(t, posV0PoolHex)))
-	if got := v0.Hash(); got != want {
-		t.Fatalf("v0 Hash = %x, want %x", got, want)
+	if got, err := v0.Hash(); err != nil || got != want {
+		t.Fatalf("v0 Hash = %x, %v; want %x", got, err, want)
 	}
-	if got := v0.HashWithQualityString(q); got != want {
-		t.Fatalf("v0 HashWithQualityString = %x, want %x", got, want)
+	if got, err := v0.HashWithQualityString(q); err != nil || got != want {
+		t.Fatalf("v0 HashWithQualityString = %x, %v; want %x", got, err, want)
 	}
 
 	// Version 1: the serialization up to strength, then q instead of the
@@ -328,12 +328,12 @@ func TestProofOfSpaceHash(t *testing.T) {
 		posPlotPkHex,       // plot_public_key
 		"0102", "07", "02", // plot_index, meta_group, strength
 		rep("99", 32)))) // quality string
-	if got := v1.HashWithQualityString(q); got != want {
-		t.Fatalf("v1 HashWithQualityString = %x, want %x", got, want)
+	if got, err := v1.HashWithQualityString(q); err != nil || got != want {
+		t.Fatalf("v1 HashWithQualityString = %x, %v; want %x", got, err, want)
 	}
 	// Hash() stays the SHA-256 of the serialization.
-	if got, ser := v1.Hash(), Bytes32(sha256.Sum256(hexBytes(t, posV1PoolHex))); got != ser {
-		t.Fatalf("v1 Hash = %x, want %x", got, ser)
+	if got, err := v1.Hash(); err != nil || got != Bytes32(sha256.Sum256(hexBytes(t, posV1PoolHex))) {
+		t.Fatalf("v1 Hash = %x, %v; want the SHA-256 of %s", got, err, posV1PoolHex)
 	}
 
 	v1c := ProofOfSpace{
@@ -353,16 +353,20 @@ func TestProofOfSpaceHash(t *testing.T) {
 		posPlotPkHex,       // plot_public_key
 		"0001", "02", "03", // plot_index, meta_group, strength
 		rep("99", 32)))) // quality string
-	if got := v1c.HashWithQualityString(q); got != want {
-		t.Fatalf("v1 contract HashWithQualityString = %x, want %x", got, want)
+	if got, err := v1c.HashWithQualityString(q); err != nil || got != want {
+		t.Fatalf("v1 contract HashWithQualityString = %x, %v; want %x", got, err, want)
 	}
 
 	v2 := posV1Pool()
 	v2.Version = 2
-	if got := v2.HashWithQualityString(q); got != (Bytes32{}) {
-		t.Fatalf("version 2 HashWithQualityString = %x, want zero", got)
+	// Version 2 does not exist: no hash, and an error that says why.
+	if got, err := v2.HashWithQualityString(q); !errors.Is(err, streamable.ErrInvalidValue) || got != (Bytes32{}) || !strings.Contains(err.Error(), "version 2") {
+		t.Fatalf("version 2 HashWithQualityString = %x, %v; want an invalid value error", got, err)
 	}
-	if allocs := testing.AllocsPerRun(10, func() { _ = v1.HashWithQualityString(q) }); allocs != 0 {
+	if got, err := v2.Hash(); !errors.Is(err, streamable.ErrInvalidValue) || got != (Bytes32{}) {
+		t.Fatalf("version 2 Hash = %x, %v; want an invalid value error", got, err)
+	}
+	if allocs := testing.AllocsPerRun(10, func() { _, _ = v1.HashWithQualityString(q) }); allocs != 0 {
 		t.Fatalf("HashWithQualityString allocated %v times", allocs)
 	}
 }

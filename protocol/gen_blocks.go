@@ -96,13 +96,14 @@ func (x *PoolTarget) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), n
 // UnmarshalJSON parses the reference JSON form of PoolTarget.
 func (x *PoolTarget) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of PoolTarget.
-func (x *PoolTarget) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PoolTarget, or the error
+// that makes the value impossible to serialize.
+func (x *PoolTarget) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PoolTarget".
@@ -159,13 +160,14 @@ func (x *ClassgroupElement) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of ClassgroupElement.
-func (x *ClassgroupElement) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of ClassgroupElement, or the error
+// that makes the value impossible to serialize.
+func (x *ClassgroupElement) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "ClassgroupElement".
@@ -251,13 +253,14 @@ func (x *VDFInfo) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), nil 
 // UnmarshalJSON parses the reference JSON form of VDFInfo.
 func (x *VDFInfo) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of VDFInfo.
-func (x *VDFInfo) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of VDFInfo, or the error
+// that makes the value impossible to serialize.
+func (x *VDFInfo) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "VDFInfo".
@@ -343,13 +346,14 @@ func (x *VDFProof) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), nil
 // UnmarshalJSON parses the reference JSON form of VDFProof.
 func (x *VDFProof) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of VDFProof.
-func (x *VDFProof) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of VDFProof, or the error
+// that makes the value impossible to serialize.
+func (x *VDFProof) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "VDFProof".
@@ -504,13 +508,14 @@ func (x *ProofOfSpace) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of ProofOfSpace.
 func (x *ProofOfSpace) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of ProofOfSpace.
-func (x *ProofOfSpace) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of ProofOfSpace, or the error
+// that makes the value impossible to serialize.
+func (x *ProofOfSpace) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "ProofOfSpace".
@@ -734,13 +739,14 @@ func (x *RewardChainBlockUnfinished) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RewardChainBlockUnfinished.
-func (x *RewardChainBlockUnfinished) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RewardChainBlockUnfinished, or the error
+// that makes the value impossible to serialize.
+func (x *RewardChainBlockUnfinished) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RewardChainBlockUnfinished".
@@ -962,13 +968,14 @@ func (x *RewardChainBlock) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of RewardChainBlock.
 func (x *RewardChainBlock) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RewardChainBlock.
-func (x *RewardChainBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RewardChainBlock, or the error
+// that makes the value impossible to serialize.
+func (x *RewardChainBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RewardChainBlock".
@@ -1108,13 +1115,14 @@ func (x *FoliageBlockData) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of FoliageBlockData.
 func (x *FoliageBlockData) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of FoliageBlockData.
-func (x *FoliageBlockData) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of FoliageBlockData, or the error
+// that makes the value impossible to serialize.
+func (x *FoliageBlockData) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "FoliageBlockData".
@@ -1305,13 +1313,14 @@ func (x *Foliage) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), nil 
 // UnmarshalJSON parses the reference JSON form of Foliage.
 func (x *Foliage) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of Foliage.
-func (x *Foliage) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of Foliage, or the error
+// that makes the value impossible to serialize.
+func (x *Foliage) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "Foliage".
@@ -1444,13 +1453,14 @@ func (x *FoliageTransactionBlock) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of FoliageTransactionBlock.
-func (x *FoliageTransactionBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of FoliageTransactionBlock, or the error
+// that makes the value impossible to serialize.
+func (x *FoliageTransactionBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "FoliageTransactionBlock".
@@ -1608,13 +1618,14 @@ func (x *TransactionsInfo) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of TransactionsInfo.
 func (x *TransactionsInfo) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of TransactionsInfo.
-func (x *TransactionsInfo) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of TransactionsInfo, or the error
+// that makes the value impossible to serialize.
+func (x *TransactionsInfo) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "TransactionsInfo".
@@ -1852,13 +1863,14 @@ func (x *ChallengeChainSubSlot) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of ChallengeChainSubSlot.
-func (x *ChallengeChainSubSlot) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of ChallengeChainSubSlot, or the error
+// that makes the value impossible to serialize.
+func (x *ChallengeChainSubSlot) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "ChallengeChainSubSlot".
@@ -1915,13 +1927,14 @@ func (x *InfusedChallengeChainSubSlot) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of InfusedChallengeChainSubSlot.
-func (x *InfusedChallengeChainSubSlot) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of InfusedChallengeChainSubSlot, or the error
+// that makes the value impossible to serialize.
+func (x *InfusedChallengeChainSubSlot) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "InfusedChallengeChainSubSlot".
@@ -2049,13 +2062,14 @@ func (x *RewardChainSubSlot) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RewardChainSubSlot.
-func (x *RewardChainSubSlot) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RewardChainSubSlot, or the error
+// that makes the value impossible to serialize.
+func (x *RewardChainSubSlot) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RewardChainSubSlot".
@@ -2165,13 +2179,14 @@ func (x *SubSlotProofs) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil)
 // UnmarshalJSON parses the reference JSON form of SubSlotProofs.
 func (x *SubSlotProofs) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SubSlotProofs.
-func (x *SubSlotProofs) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SubSlotProofs, or the error
+// that makes the value impossible to serialize.
+func (x *SubSlotProofs) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SubSlotProofs".
@@ -2298,13 +2313,14 @@ func (x *ChallengeBlockInfo) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of ChallengeBlockInfo.
-func (x *ChallengeBlockInfo) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of ChallengeBlockInfo, or the error
+// that makes the value impossible to serialize.
+func (x *ChallengeBlockInfo) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "ChallengeBlockInfo".
@@ -2431,13 +2447,14 @@ func (x *EndOfSubSlotBundle) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of EndOfSubSlotBundle.
-func (x *EndOfSubSlotBundle) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of EndOfSubSlotBundle, or the error
+// that makes the value impossible to serialize.
+func (x *EndOfSubSlotBundle) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "EndOfSubSlotBundle".
@@ -2709,13 +2726,14 @@ func (x *FullBlock) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), ni
 // UnmarshalJSON parses the reference JSON form of FullBlock.
 func (x *FullBlock) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of FullBlock.
-func (x *FullBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of FullBlock, or the error
+// that makes the value impossible to serialize.
+func (x *FullBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "FullBlock".
@@ -2947,13 +2965,14 @@ func (x *UnfinishedBlock) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of UnfinishedBlock.
 func (x *UnfinishedBlock) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of UnfinishedBlock.
-func (x *UnfinishedBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of UnfinishedBlock, or the error
+// that makes the value impossible to serialize.
+func (x *UnfinishedBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "UnfinishedBlock".
@@ -3332,13 +3351,14 @@ func (x *HeaderBlock) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), 
 // UnmarshalJSON parses the reference JSON form of HeaderBlock.
 func (x *HeaderBlock) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of HeaderBlock.
-func (x *HeaderBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of HeaderBlock, or the error
+// that makes the value impossible to serialize.
+func (x *HeaderBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "HeaderBlock".
@@ -3601,13 +3621,14 @@ func (x *UnfinishedHeaderBlock) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of UnfinishedHeaderBlock.
-func (x *UnfinishedHeaderBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of UnfinishedHeaderBlock, or the error
+// that makes the value impossible to serialize.
+func (x *UnfinishedHeaderBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "UnfinishedHeaderBlock".
@@ -3730,13 +3751,14 @@ func (x *SubEpochSummary) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of SubEpochSummary.
 func (x *SubEpochSummary) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SubEpochSummary.
-func (x *SubEpochSummary) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SubEpochSummary, or the error
+// that makes the value impossible to serialize.
+func (x *SubEpochSummary) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SubEpochSummary".
@@ -4527,13 +4549,14 @@ func (x *BlockRecord) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), 
 // UnmarshalJSON parses the reference JSON form of BlockRecord.
 func (x *BlockRecord) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of BlockRecord.
-func (x *BlockRecord) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of BlockRecord, or the error
+// that makes the value impossible to serialize.
+func (x *BlockRecord) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "BlockRecord".
@@ -4752,13 +4775,14 @@ func (x *SignagePoint) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of SignagePoint.
 func (x *SignagePoint) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SignagePoint.
-func (x *SignagePoint) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SignagePoint, or the error
+// that makes the value impossible to serialize.
+func (x *SignagePoint) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SignagePoint".

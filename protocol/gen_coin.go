@@ -91,13 +91,14 @@ func (x *Coin) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), nil }
 // UnmarshalJSON parses the reference JSON form of Coin.
 func (x *Coin) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of Coin.
-func (x *Coin) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of Coin, or the error
+// that makes the value impossible to serialize.
+func (x *Coin) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "Coin".
@@ -182,13 +183,14 @@ func (x *CoinSpend) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), ni
 // UnmarshalJSON parses the reference JSON form of CoinSpend.
 func (x *CoinSpend) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of CoinSpend.
-func (x *CoinSpend) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of CoinSpend, or the error
+// that makes the value impossible to serialize.
+func (x *CoinSpend) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "CoinSpend".
@@ -284,13 +286,14 @@ func (x *SpendBundle) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), 
 // UnmarshalJSON parses the reference JSON form of SpendBundle.
 func (x *SpendBundle) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SpendBundle.
-func (x *SpendBundle) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SpendBundle, or the error
+// that makes the value impossible to serialize.
+func (x *SpendBundle) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SpendBundle".
@@ -408,13 +411,14 @@ func (x *CoinRecord) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), n
 // UnmarshalJSON parses the reference JSON form of CoinRecord.
 func (x *CoinRecord) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of CoinRecord.
-func (x *CoinRecord) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of CoinRecord, or the error
+// that makes the value impossible to serialize.
+func (x *CoinRecord) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "CoinRecord".

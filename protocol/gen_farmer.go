@@ -81,13 +81,14 @@ func (x *SPSubSlotSourceData) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of SPSubSlotSourceData.
-func (x *SPSubSlotSourceData) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SPSubSlotSourceData, or the error
+// that makes the value impossible to serialize.
+func (x *SPSubSlotSourceData) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SPSubSlotSourceData".
@@ -157,13 +158,14 @@ func (x *SPVDFSourceData) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of SPVDFSourceData.
 func (x *SPVDFSourceData) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SPVDFSourceData.
-func (x *SPVDFSourceData) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SPVDFSourceData, or the error
+// that makes the value impossible to serialize.
+func (x *SPVDFSourceData) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SPVDFSourceData".
@@ -296,13 +298,14 @@ func (x *SignagePointSourceData) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of SignagePointSourceData.
-func (x *SignagePointSourceData) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SignagePointSourceData, or the error
+// that makes the value impossible to serialize.
+func (x *SignagePointSourceData) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SignagePointSourceData".
@@ -558,13 +561,14 @@ func (x *NewSignagePoint) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of NewSignagePoint.
 func (x *NewSignagePoint) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of NewSignagePoint.
-func (x *NewSignagePoint) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewSignagePoint, or the error
+// that makes the value impossible to serialize.
+func (x *NewSignagePoint) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewSignagePoint".
@@ -833,13 +837,14 @@ func (x *DeclareProofOfSpace) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of DeclareProofOfSpace.
-func (x *DeclareProofOfSpace) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of DeclareProofOfSpace, or the error
+// that makes the value impossible to serialize.
+func (x *DeclareProofOfSpace) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "DeclareProofOfSpace".
@@ -1061,13 +1066,14 @@ func (x *RequestSignedValues) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestSignedValues.
-func (x *RequestSignedValues) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestSignedValues, or the error
+// that makes the value impossible to serialize.
+func (x *RequestSignedValues) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestSignedValues".
@@ -1217,13 +1223,14 @@ func (x *FarmingInfo) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), 
 // UnmarshalJSON parses the reference JSON form of FarmingInfo.
 func (x *FarmingInfo) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of FarmingInfo.
-func (x *FarmingInfo) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of FarmingInfo, or the error
+// that makes the value impossible to serialize.
+func (x *FarmingInfo) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "FarmingInfo".
@@ -1308,13 +1315,14 @@ func (x *SignedValues) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of SignedValues.
 func (x *SignedValues) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SignedValues.
-func (x *SignedValues) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SignedValues, or the error
+// that makes the value impossible to serialize.
+func (x *SignedValues) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SignedValues".

@@ -145,13 +145,14 @@ func (x *NewPeak) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), nil 
 // UnmarshalJSON parses the reference JSON form of NewPeak.
 func (x *NewPeak) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of NewPeak.
-func (x *NewPeak) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewPeak, or the error
+// that makes the value impossible to serialize.
+func (x *NewPeak) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewPeak".
@@ -238,13 +239,14 @@ func (x *NewTransaction) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil
 // UnmarshalJSON parses the reference JSON form of NewTransaction.
 func (x *NewTransaction) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of NewTransaction.
-func (x *NewTransaction) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewTransaction, or the error
+// that makes the value impossible to serialize.
+func (x *NewTransaction) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewTransaction".
@@ -301,13 +303,14 @@ func (x *RequestTransaction) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestTransaction.
-func (x *RequestTransaction) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestTransaction, or the error
+// that makes the value impossible to serialize.
+func (x *RequestTransaction) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestTransaction".
@@ -364,13 +367,14 @@ func (x *RespondTransaction) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondTransaction.
-func (x *RespondTransaction) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondTransaction, or the error
+// that makes the value impossible to serialize.
+func (x *RespondTransaction) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondTransaction".
@@ -443,13 +447,14 @@ func (x *RequestProofOfWeight) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestProofOfWeight.
-func (x *RequestProofOfWeight) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestProofOfWeight, or the error
+// that makes the value impossible to serialize.
+func (x *RequestProofOfWeight) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestProofOfWeight".
@@ -521,13 +526,14 @@ func (x *RespondProofOfWeight) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondProofOfWeight.
-func (x *RespondProofOfWeight) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondProofOfWeight, or the error
+// that makes the value impossible to serialize.
+func (x *RespondProofOfWeight) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondProofOfWeight".
@@ -598,13 +604,14 @@ func (x *RequestBlock) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of RequestBlock.
 func (x *RequestBlock) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RequestBlock.
-func (x *RequestBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestBlock, or the error
+// that makes the value impossible to serialize.
+func (x *RequestBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestBlock".
@@ -660,13 +667,14 @@ func (x *RejectBlock) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), 
 // UnmarshalJSON parses the reference JSON form of RejectBlock.
 func (x *RejectBlock) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RejectBlock.
-func (x *RejectBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RejectBlock, or the error
+// that makes the value impossible to serialize.
+func (x *RejectBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RejectBlock".
@@ -753,13 +761,14 @@ func (x *RequestBlocks) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil)
 // UnmarshalJSON parses the reference JSON form of RequestBlocks.
 func (x *RequestBlocks) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RequestBlocks.
-func (x *RequestBlocks) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestBlocks, or the error
+// that makes the value impossible to serialize.
+func (x *RequestBlocks) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestBlocks".
@@ -872,13 +881,14 @@ func (x *RespondBlocks) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil)
 // UnmarshalJSON parses the reference JSON form of RespondBlocks.
 func (x *RespondBlocks) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RespondBlocks.
-func (x *RespondBlocks) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondBlocks, or the error
+// that makes the value impossible to serialize.
+func (x *RespondBlocks) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondBlocks".
@@ -950,13 +960,14 @@ func (x *RejectBlocks) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of RejectBlocks.
 func (x *RejectBlocks) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RejectBlocks.
-func (x *RejectBlocks) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RejectBlocks, or the error
+// that makes the value impossible to serialize.
+func (x *RejectBlocks) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RejectBlocks".
@@ -1011,13 +1022,14 @@ func (x *RespondBlock) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of RespondBlock.
 func (x *RespondBlock) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RespondBlock.
-func (x *RespondBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondBlock, or the error
+// that makes the value impossible to serialize.
+func (x *RespondBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondBlock".
@@ -1074,13 +1086,14 @@ func (x *NewUnfinishedBlock) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of NewUnfinishedBlock.
-func (x *NewUnfinishedBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewUnfinishedBlock, or the error
+// that makes the value impossible to serialize.
+func (x *NewUnfinishedBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewUnfinishedBlock".
@@ -1137,13 +1150,14 @@ func (x *RequestUnfinishedBlock) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestUnfinishedBlock.
-func (x *RequestUnfinishedBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestUnfinishedBlock, or the error
+// that makes the value impossible to serialize.
+func (x *RequestUnfinishedBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestUnfinishedBlock".
@@ -1240,13 +1254,14 @@ func (x *NewUnfinishedBlock2) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of NewUnfinishedBlock2.
-func (x *NewUnfinishedBlock2) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewUnfinishedBlock2, or the error
+// that makes the value impossible to serialize.
+func (x *NewUnfinishedBlock2) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewUnfinishedBlock2".
@@ -1343,13 +1358,14 @@ func (x *RequestUnfinishedBlock2) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestUnfinishedBlock2.
-func (x *RequestUnfinishedBlock2) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestUnfinishedBlock2, or the error
+// that makes the value impossible to serialize.
+func (x *RequestUnfinishedBlock2) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestUnfinishedBlock2".
@@ -1406,13 +1422,14 @@ func (x *RespondUnfinishedBlock) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondUnfinishedBlock.
-func (x *RespondUnfinishedBlock) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondUnfinishedBlock, or the error
+// that makes the value impossible to serialize.
+func (x *RespondUnfinishedBlock) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondUnfinishedBlock".
@@ -1540,13 +1557,14 @@ func (x *NewSignagePointOrEndOfSubSlot) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of NewSignagePointOrEndOfSubSlot.
-func (x *NewSignagePointOrEndOfSubSlot) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewSignagePointOrEndOfSubSlot, or the error
+// that makes the value impossible to serialize.
+func (x *NewSignagePointOrEndOfSubSlot) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewSignagePointOrEndOfSubSlot".
@@ -1636,13 +1654,14 @@ func (x *RequestSignagePointOrEndOfSubSlot) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestSignagePointOrEndOfSubSlot.
-func (x *RequestSignagePointOrEndOfSubSlot) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestSignagePointOrEndOfSubSlot, or the error
+// that makes the value impossible to serialize.
+func (x *RequestSignagePointOrEndOfSubSlot) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestSignagePointOrEndOfSubSlot".
@@ -1762,13 +1781,14 @@ func (x *RespondSignagePoint) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondSignagePoint.
-func (x *RespondSignagePoint) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondSignagePoint, or the error
+// that makes the value impossible to serialize.
+func (x *RespondSignagePoint) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondSignagePoint".
@@ -1825,13 +1845,14 @@ func (x *RespondEndOfSubSlot) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondEndOfSubSlot.
-func (x *RespondEndOfSubSlot) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondEndOfSubSlot, or the error
+// that makes the value impossible to serialize.
+func (x *RespondEndOfSubSlot) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondEndOfSubSlot".
@@ -1888,13 +1909,14 @@ func (x *RequestMempoolTransactions) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestMempoolTransactions.
-func (x *RequestMempoolTransactions) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestMempoolTransactions, or the error
+// that makes the value impossible to serialize.
+func (x *RequestMempoolTransactions) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestMempoolTransactions".
@@ -1996,13 +2018,14 @@ func (x *NewCompactVDF) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil)
 // UnmarshalJSON parses the reference JSON form of NewCompactVDF.
 func (x *NewCompactVDF) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of NewCompactVDF.
-func (x *NewCompactVDF) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewCompactVDF, or the error
+// that makes the value impossible to serialize.
+func (x *NewCompactVDF) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewCompactVDF".
@@ -2106,13 +2129,14 @@ func (x *RequestCompactVDF) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestCompactVDF.
-func (x *RequestCompactVDF) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestCompactVDF, or the error
+// that makes the value impossible to serialize.
+func (x *RequestCompactVDF) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestCompactVDF".
@@ -2231,13 +2255,14 @@ func (x *RespondCompactVDF) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondCompactVDF.
-func (x *RespondCompactVDF) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondCompactVDF, or the error
+// that makes the value impossible to serialize.
+func (x *RespondCompactVDF) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondCompactVDF".
@@ -2275,13 +2300,14 @@ func (x *RequestPeers) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of RequestPeers.
 func (x *RequestPeers) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RequestPeers.
-func (x *RequestPeers) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestPeers, or the error
+// that makes the value impossible to serialize.
+func (x *RequestPeers) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestPeers".
@@ -2362,13 +2388,14 @@ func (x *RespondPeers) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of RespondPeers.
 func (x *RespondPeers) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RespondPeers.
-func (x *RespondPeers) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondPeers, or the error
+// that makes the value impossible to serialize.
+func (x *RespondPeers) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondPeers".

@@ -112,13 +112,14 @@ func (x *PoolDifficulty) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil
 // UnmarshalJSON parses the reference JSON form of PoolDifficulty.
 func (x *PoolDifficulty) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of PoolDifficulty.
-func (x *PoolDifficulty) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PoolDifficulty, or the error
+// that makes the value impossible to serialize.
+func (x *PoolDifficulty) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PoolDifficulty".
@@ -242,13 +243,14 @@ func (x *HarvesterHandshake) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of HarvesterHandshake.
-func (x *HarvesterHandshake) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of HarvesterHandshake, or the error
+// that makes the value impossible to serialize.
+func (x *HarvesterHandshake) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "HarvesterHandshake".
@@ -425,13 +427,14 @@ func (x *NewSignagePointHarvester) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of NewSignagePointHarvester.
-func (x *NewSignagePointHarvester) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewSignagePointHarvester, or the error
+// that makes the value impossible to serialize.
+func (x *NewSignagePointHarvester) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewSignagePointHarvester".
@@ -664,13 +667,14 @@ func (x *NewSignagePointHarvester2) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of NewSignagePointHarvester2.
-func (x *NewSignagePointHarvester2) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewSignagePointHarvester2, or the error
+// that makes the value impossible to serialize.
+func (x *NewSignagePointHarvester2) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewSignagePointHarvester2".
@@ -728,13 +732,14 @@ func (x *ProofOfSpaceFeeInfo) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of ProofOfSpaceFeeInfo.
-func (x *ProofOfSpaceFeeInfo) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of ProofOfSpaceFeeInfo, or the error
+// that makes the value impossible to serialize.
+func (x *ProofOfSpaceFeeInfo) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "ProofOfSpaceFeeInfo".
@@ -956,13 +961,14 @@ func (x *NewProofOfSpace) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of NewProofOfSpace.
 func (x *NewProofOfSpace) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of NewProofOfSpace.
-func (x *NewProofOfSpace) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewProofOfSpace, or the error
+// that makes the value impossible to serialize.
+func (x *NewProofOfSpace) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewProofOfSpace".
@@ -1291,13 +1297,14 @@ func (x *PartialProofsData) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of PartialProofsData.
-func (x *PartialProofsData) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PartialProofsData, or the error
+// that makes the value impossible to serialize.
+func (x *PartialProofsData) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PartialProofsData".
@@ -1370,13 +1377,14 @@ func (x *SignatureRequestSourceData) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of SignatureRequestSourceData.
-func (x *SignatureRequestSourceData) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SignatureRequestSourceData, or the error
+// that makes the value impossible to serialize.
+func (x *SignatureRequestSourceData) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SignatureRequestSourceData".
@@ -1646,13 +1654,14 @@ func (x *RequestSignatures) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestSignatures.
-func (x *RequestSignatures) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestSignatures, or the error
+// that makes the value impossible to serialize.
+func (x *RequestSignatures) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestSignatures".
@@ -1865,13 +1874,14 @@ func (x *RespondSignatures) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondSignatures.
-func (x *RespondSignatures) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondSignatures, or the error
+// that makes the value impossible to serialize.
+func (x *RespondSignatures) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondSignatures".
@@ -1935,13 +1945,14 @@ func (x *MessageSignature) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of MessageSignature.
 func (x *MessageSignature) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of MessageSignature.
-func (x *MessageSignature) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of MessageSignature, or the error
+// that makes the value impossible to serialize.
+func (x *MessageSignature) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "MessageSignature".
@@ -2210,13 +2221,14 @@ func (x *Plot) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), nil }
 // UnmarshalJSON parses the reference JSON form of Plot.
 func (x *Plot) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of Plot.
-func (x *Plot) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of Plot, or the error
+// that makes the value impossible to serialize.
+func (x *Plot) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "Plot".
@@ -2517,13 +2529,14 @@ func (x *Plot2) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), nil }
 // UnmarshalJSON parses the reference JSON form of Plot2.
 func (x *Plot2) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of Plot2.
-func (x *Plot2) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of Plot2, or the error
+// that makes the value impossible to serialize.
+func (x *Plot2) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "Plot2".
@@ -2561,13 +2574,14 @@ func (x *RequestPlots) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of RequestPlots.
 func (x *RequestPlots) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RequestPlots.
-func (x *RequestPlots) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestPlots, or the error
+// that makes the value impossible to serialize.
+func (x *RequestPlots) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestPlots".
@@ -2730,13 +2744,14 @@ func (x *RespondPlots) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of RespondPlots.
 func (x *RespondPlots) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RespondPlots.
-func (x *RespondPlots) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondPlots, or the error
+// that makes the value impossible to serialize.
+func (x *RespondPlots) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondPlots".
@@ -2899,13 +2914,14 @@ func (x *RespondPlots2) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil)
 // UnmarshalJSON parses the reference JSON form of RespondPlots2.
 func (x *RespondPlots2) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RespondPlots2.
-func (x *RespondPlots2) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondPlots2, or the error
+// that makes the value impossible to serialize.
+func (x *RespondPlots2) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondPlots2".
@@ -2995,13 +3011,14 @@ func (x *PlotSyncIdentifier) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of PlotSyncIdentifier.
-func (x *PlotSyncIdentifier) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PlotSyncIdentifier, or the error
+// that makes the value impossible to serialize.
+func (x *PlotSyncIdentifier) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PlotSyncIdentifier".
@@ -3119,13 +3136,14 @@ func (x *PlotSyncStart) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil)
 // UnmarshalJSON parses the reference JSON form of PlotSyncStart.
 func (x *PlotSyncStart) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of PlotSyncStart.
-func (x *PlotSyncStart) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PlotSyncStart, or the error
+// that makes the value impossible to serialize.
+func (x *PlotSyncStart) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PlotSyncStart".
@@ -3236,13 +3254,14 @@ func (x *PlotSyncPathList) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of PlotSyncPathList.
 func (x *PlotSyncPathList) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of PlotSyncPathList.
-func (x *PlotSyncPathList) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PlotSyncPathList, or the error
+// that makes the value impossible to serialize.
+func (x *PlotSyncPathList) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PlotSyncPathList".
@@ -3353,13 +3372,14 @@ func (x *PlotSyncPlotList) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of PlotSyncPlotList.
 func (x *PlotSyncPlotList) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of PlotSyncPlotList.
-func (x *PlotSyncPlotList) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PlotSyncPlotList, or the error
+// that makes the value impossible to serialize.
+func (x *PlotSyncPlotList) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PlotSyncPlotList".
@@ -3472,13 +3492,14 @@ func (x *PlotSyncPlotList2) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of PlotSyncPlotList2.
-func (x *PlotSyncPlotList2) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PlotSyncPlotList2, or the error
+// that makes the value impossible to serialize.
+func (x *PlotSyncPlotList2) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PlotSyncPlotList2".
@@ -3549,13 +3570,14 @@ func (x *PlotSyncDone) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of PlotSyncDone.
 func (x *PlotSyncDone) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of PlotSyncDone.
-func (x *PlotSyncDone) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PlotSyncDone, or the error
+// that makes the value impossible to serialize.
+func (x *PlotSyncDone) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PlotSyncDone".
@@ -3666,13 +3688,14 @@ func (x *PlotSyncError) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil)
 // UnmarshalJSON parses the reference JSON form of PlotSyncError.
 func (x *PlotSyncError) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of PlotSyncError.
-func (x *PlotSyncError) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PlotSyncError, or the error
+// that makes the value impossible to serialize.
+func (x *PlotSyncError) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PlotSyncError".
@@ -3783,13 +3806,14 @@ func (x *PlotSyncResponse) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of PlotSyncResponse.
 func (x *PlotSyncResponse) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of PlotSyncResponse.
-func (x *PlotSyncResponse) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PlotSyncResponse, or the error
+// that makes the value impossible to serialize.
+func (x *PlotSyncResponse) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PlotSyncResponse".

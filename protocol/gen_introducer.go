@@ -44,13 +44,14 @@ func (x *RequestPeersIntroducer) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestPeersIntroducer.
-func (x *RequestPeersIntroducer) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestPeersIntroducer, or the error
+// that makes the value impossible to serialize.
+func (x *RequestPeersIntroducer) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestPeersIntroducer".
@@ -133,13 +134,14 @@ func (x *RespondPeersIntroducer) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondPeersIntroducer.
-func (x *RespondPeersIntroducer) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondPeersIntroducer, or the error
+// that makes the value impossible to serialize.
+func (x *RespondPeersIntroducer) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondPeersIntroducer".
@@ -228,13 +230,14 @@ func (x *TimestampedPeerInfo) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of TimestampedPeerInfo.
-func (x *TimestampedPeerInfo) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of TimestampedPeerInfo, or the error
+// that makes the value impossible to serialize.
+func (x *TimestampedPeerInfo) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "TimestampedPeerInfo".

@@ -121,13 +121,14 @@ func (x *AuthenticationPayloadV1) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of AuthenticationPayloadV1.
-func (x *AuthenticationPayloadV1) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of AuthenticationPayloadV1, or the error
+// that makes the value impossible to serialize.
+func (x *AuthenticationPayloadV1) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "AuthenticationPayloadV1".
@@ -213,13 +214,14 @@ func (x *GetAuthRequest) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil
 // UnmarshalJSON parses the reference JSON form of GetAuthRequest.
 func (x *GetAuthRequest) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of GetAuthRequest.
-func (x *GetAuthRequest) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of GetAuthRequest, or the error
+// that makes the value impossible to serialize.
+func (x *GetAuthRequest) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "GetAuthRequest".
@@ -290,13 +292,14 @@ func (x *GetAuthResponse) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of GetAuthResponse.
 func (x *GetAuthResponse) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of GetAuthResponse.
-func (x *GetAuthResponse) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of GetAuthResponse, or the error
+// that makes the value impossible to serialize.
+func (x *GetAuthResponse) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "GetAuthResponse".
@@ -492,13 +495,14 @@ func (x *GetPoolInfoResponse) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of GetPoolInfoResponse.
-func (x *GetPoolInfoResponse) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of GetPoolInfoResponse, or the error
+// that makes the value impossible to serialize.
+func (x *GetPoolInfoResponse) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "GetPoolInfoResponse".
@@ -631,13 +635,14 @@ func (x *PostPartialPayload) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of PostPartialPayload.
-func (x *PostPartialPayload) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PostPartialPayload, or the error
+// that makes the value impossible to serialize.
+func (x *PostPartialPayload) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PostPartialPayload".
@@ -724,13 +729,14 @@ func (x *PostPartialRequest) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of PostPartialRequest.
-func (x *PostPartialRequest) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PostPartialRequest, or the error
+// that makes the value impossible to serialize.
+func (x *PostPartialRequest) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PostPartialRequest".
@@ -788,13 +794,14 @@ func (x *PostPartialResponse) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of PostPartialResponse.
-func (x *PostPartialResponse) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PostPartialResponse, or the error
+// that makes the value impossible to serialize.
+func (x *PostPartialResponse) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PostPartialResponse".
@@ -882,13 +889,14 @@ func (x *GetFarmerRequestV2) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of GetFarmerRequestV2.
-func (x *GetFarmerRequestV2) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of GetFarmerRequestV2, or the error
+// that makes the value impossible to serialize.
+func (x *GetFarmerRequestV2) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "GetFarmerRequestV2".
@@ -1016,13 +1024,14 @@ func (x *GetFarmerRequestV1) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of GetFarmerRequestV1.
-func (x *GetFarmerRequestV1) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of GetFarmerRequestV1, or the error
+// that makes the value impossible to serialize.
+func (x *GetFarmerRequestV1) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "GetFarmerRequestV1".
@@ -1126,13 +1135,14 @@ func (x *GetFarmerResponse) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of GetFarmerResponse.
-func (x *GetFarmerResponse) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of GetFarmerResponse, or the error
+// that makes the value impossible to serialize.
+func (x *GetFarmerResponse) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "GetFarmerResponse".
@@ -1276,13 +1286,14 @@ func (x *PostFarmerPayload) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of PostFarmerPayload.
-func (x *PostFarmerPayload) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PostFarmerPayload, or the error
+// that makes the value impossible to serialize.
+func (x *PostFarmerPayload) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PostFarmerPayload".
@@ -1354,13 +1365,14 @@ func (x *PostFarmerRequest) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of PostFarmerRequest.
-func (x *PostFarmerRequest) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PostFarmerRequest, or the error
+// that makes the value impossible to serialize.
+func (x *PostFarmerRequest) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PostFarmerRequest".
@@ -1417,13 +1429,14 @@ func (x *PostFarmerResponse) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of PostFarmerResponse.
-func (x *PostFarmerResponse) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PostFarmerResponse, or the error
+// that makes the value impossible to serialize.
+func (x *PostFarmerResponse) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PostFarmerResponse".
@@ -1645,13 +1658,14 @@ func (x *PutFarmerPayload) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of PutFarmerPayload.
 func (x *PutFarmerPayload) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of PutFarmerPayload.
-func (x *PutFarmerPayload) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PutFarmerPayload, or the error
+// that makes the value impossible to serialize.
+func (x *PutFarmerPayload) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PutFarmerPayload".
@@ -1746,13 +1760,14 @@ func (x *PutFarmerRequest) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of PutFarmerRequest.
 func (x *PutFarmerRequest) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of PutFarmerRequest.
-func (x *PutFarmerRequest) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PutFarmerRequest, or the error
+// that makes the value impossible to serialize.
+func (x *PutFarmerRequest) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PutFarmerRequest".
@@ -1929,13 +1944,14 @@ func (x *PutFarmerResponse) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of PutFarmerResponse.
-func (x *PutFarmerResponse) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PutFarmerResponse, or the error
+// that makes the value impossible to serialize.
+func (x *PutFarmerResponse) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PutFarmerResponse".
@@ -2031,13 +2047,14 @@ func (x *ErrorResponse) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil)
 // UnmarshalJSON parses the reference JSON form of ErrorResponse.
 func (x *ErrorResponse) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of ErrorResponse.
-func (x *ErrorResponse) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of ErrorResponse, or the error
+// that makes the value impossible to serialize.
+func (x *ErrorResponse) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "ErrorResponse".

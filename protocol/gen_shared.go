@@ -164,13 +164,14 @@ func (x *Handshake) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), ni
 // UnmarshalJSON parses the reference JSON form of Handshake.
 func (x *Handshake) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of Handshake.
-func (x *Handshake) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of Handshake, or the error
+// that makes the value impossible to serialize.
+func (x *Handshake) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "Handshake".
@@ -237,13 +238,14 @@ func (x *HandshakeCapability) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of HandshakeCapability.
-func (x *HandshakeCapability) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of HandshakeCapability, or the error
+// that makes the value impossible to serialize.
+func (x *HandshakeCapability) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "HandshakeCapability".
@@ -326,13 +328,14 @@ func (x *ConfigureWindowSizes) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of ConfigureWindowSizes.
-func (x *ConfigureWindowSizes) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of ConfigureWindowSizes, or the error
+// that makes the value impossible to serialize.
+func (x *ConfigureWindowSizes) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "ConfigureWindowSizes".
@@ -398,13 +401,14 @@ func (x *WindowSize) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), n
 // UnmarshalJSON parses the reference JSON form of WindowSize.
 func (x *WindowSize) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of WindowSize.
-func (x *WindowSize) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of WindowSize, or the error
+// that makes the value impossible to serialize.
+func (x *WindowSize) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "WindowSize".
@@ -515,13 +519,14 @@ func (x *Error) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), nil }
 // UnmarshalJSON parses the reference JSON form of Error.
 func (x *Error) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of Error.
-func (x *Error) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of Error, or the error
+// that makes the value impossible to serialize.
+func (x *Error) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "Error".

@@ -61,13 +61,14 @@ func (x *FarmNewBlockProtocol) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of FarmNewBlockProtocol.
-func (x *FarmNewBlockProtocol) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of FarmNewBlockProtocol, or the error
+// that makes the value impossible to serialize.
+func (x *FarmNewBlockProtocol) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "FarmNewBlockProtocol".
@@ -194,13 +195,14 @@ func (x *ReorgProtocol) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil)
 // UnmarshalJSON parses the reference JSON form of ReorgProtocol.
 func (x *ReorgProtocol) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of ReorgProtocol.
-func (x *ReorgProtocol) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of ReorgProtocol, or the error
+// that makes the value impossible to serialize.
+func (x *ReorgProtocol) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "ReorgProtocol".
@@ -257,13 +259,14 @@ func (x *GetAllCoinsProtocol) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of GetAllCoinsProtocol.
-func (x *GetAllCoinsProtocol) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of GetAllCoinsProtocol, or the error
+// that makes the value impossible to serialize.
+func (x *GetAllCoinsProtocol) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "GetAllCoinsProtocol".

@@ -106,13 +106,14 @@ func (x *SolverInfo) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), n
 // UnmarshalJSON parses the reference JSON form of SolverInfo.
 func (x *SolverInfo) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SolverInfo.
-func (x *SolverInfo) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SolverInfo, or the error
+// that makes the value impossible to serialize.
+func (x *SolverInfo) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SolverInfo".
@@ -182,13 +183,14 @@ func (x *SolverResponse) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil
 // UnmarshalJSON parses the reference JSON form of SolverResponse.
 func (x *SolverResponse) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SolverResponse.
-func (x *SolverResponse) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SolverResponse, or the error
+// that makes the value impossible to serialize.
+func (x *SolverResponse) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SolverResponse".
@@ -261,13 +263,14 @@ func (x *PartialProof) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of PartialProof.
 func (x *PartialProof) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of PartialProof.
-func (x *PartialProof) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PartialProof, or the error
+// that makes the value impossible to serialize.
+func (x *PartialProof) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PartialProof".

@@ -223,13 +223,14 @@ func (x *NewPeakTimelord) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of NewPeakTimelord.
 func (x *NewPeakTimelord) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of NewPeakTimelord.
-func (x *NewPeakTimelord) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewPeakTimelord, or the error
+// that makes the value impossible to serialize.
+func (x *NewPeakTimelord) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewPeakTimelord".
@@ -293,13 +294,14 @@ func (x *RewardChallenge) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of RewardChallenge.
 func (x *RewardChallenge) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RewardChallenge.
-func (x *RewardChallenge) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RewardChallenge, or the error
+// that makes the value impossible to serialize.
+func (x *RewardChallenge) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RewardChallenge".
@@ -509,13 +511,14 @@ func (x *NewUnfinishedBlockTimelord) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of NewUnfinishedBlockTimelord.
-func (x *NewUnfinishedBlockTimelord) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewUnfinishedBlockTimelord, or the error
+// that makes the value impossible to serialize.
+func (x *NewUnfinishedBlockTimelord) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewUnfinishedBlockTimelord".
@@ -723,13 +726,14 @@ func (x *NewInfusionPointVDF) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of NewInfusionPointVDF.
-func (x *NewInfusionPointVDF) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewInfusionPointVDF, or the error
+// that makes the value impossible to serialize.
+func (x *NewInfusionPointVDF) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewInfusionPointVDF".
@@ -847,13 +851,14 @@ func (x *NewSignagePointVDF) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of NewSignagePointVDF.
-func (x *NewSignagePointVDF) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewSignagePointVDF, or the error
+// that makes the value impossible to serialize.
+func (x *NewSignagePointVDF) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewSignagePointVDF".
@@ -910,13 +915,14 @@ func (x *NewEndOfSubSlotVDF) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of NewEndOfSubSlotVDF.
-func (x *NewEndOfSubSlotVDF) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewEndOfSubSlotVDF, or the error
+// that makes the value impossible to serialize.
+func (x *NewEndOfSubSlotVDF) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewEndOfSubSlotVDF".
@@ -1020,13 +1026,14 @@ func (x *RequestCompactProofOfTime) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestCompactProofOfTime.
-func (x *RequestCompactProofOfTime) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestCompactProofOfTime, or the error
+// that makes the value impossible to serialize.
+func (x *RequestCompactProofOfTime) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestCompactProofOfTime".
@@ -1145,13 +1152,14 @@ func (x *RespondCompactProofOfTime) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondCompactProofOfTime.
-func (x *RespondCompactProofOfTime) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondCompactProofOfTime, or the error
+// that makes the value impossible to serialize.
+func (x *RespondCompactProofOfTime) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondCompactProofOfTime".

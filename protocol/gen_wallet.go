@@ -131,13 +131,14 @@ func (x *RequestPuzzleSolution) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestPuzzleSolution.
-func (x *RequestPuzzleSolution) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestPuzzleSolution, or the error
+// that makes the value impossible to serialize.
+func (x *RequestPuzzleSolution) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestPuzzleSolution".
@@ -240,13 +241,14 @@ func (x *PuzzleSolutionResponse) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of PuzzleSolutionResponse.
-func (x *PuzzleSolutionResponse) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of PuzzleSolutionResponse, or the error
+// that makes the value impossible to serialize.
+func (x *PuzzleSolutionResponse) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "PuzzleSolutionResponse".
@@ -303,13 +305,14 @@ func (x *RespondPuzzleSolution) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondPuzzleSolution.
-func (x *RespondPuzzleSolution) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondPuzzleSolution, or the error
+// that makes the value impossible to serialize.
+func (x *RespondPuzzleSolution) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondPuzzleSolution".
@@ -382,13 +385,14 @@ func (x *RejectPuzzleSolution) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RejectPuzzleSolution.
-func (x *RejectPuzzleSolution) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RejectPuzzleSolution, or the error
+// that makes the value impossible to serialize.
+func (x *RejectPuzzleSolution) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RejectPuzzleSolution".
@@ -443,13 +447,14 @@ func (x *SendTransaction) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of SendTransaction.
 func (x *SendTransaction) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SendTransaction.
-func (x *SendTransaction) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SendTransaction, or the error
+// that makes the value impossible to serialize.
+func (x *SendTransaction) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SendTransaction".
@@ -560,13 +565,14 @@ func (x *TransactionAck) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil
 // UnmarshalJSON parses the reference JSON form of TransactionAck.
 func (x *TransactionAck) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of TransactionAck.
-func (x *TransactionAck) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of TransactionAck, or the error
+// that makes the value impossible to serialize.
+func (x *TransactionAck) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "TransactionAck".
@@ -668,13 +674,14 @@ func (x *NewPeakWallet) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil)
 // UnmarshalJSON parses the reference JSON form of NewPeakWallet.
 func (x *NewPeakWallet) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of NewPeakWallet.
-func (x *NewPeakWallet) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of NewPeakWallet, or the error
+// that makes the value impossible to serialize.
+func (x *NewPeakWallet) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "NewPeakWallet".
@@ -732,13 +739,14 @@ func (x *RequestBlockHeader) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestBlockHeader.
-func (x *RequestBlockHeader) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestBlockHeader, or the error
+// that makes the value impossible to serialize.
+func (x *RequestBlockHeader) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestBlockHeader".
@@ -795,13 +803,14 @@ func (x *RespondBlockHeader) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondBlockHeader.
-func (x *RespondBlockHeader) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondBlockHeader, or the error
+// that makes the value impossible to serialize.
+func (x *RespondBlockHeader) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondBlockHeader".
@@ -859,13 +868,14 @@ func (x *RejectHeaderRequest) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RejectHeaderRequest.
-func (x *RejectHeaderRequest) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RejectHeaderRequest, or the error
+// that makes the value impossible to serialize.
+func (x *RejectHeaderRequest) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RejectHeaderRequest".
@@ -1002,13 +1012,14 @@ func (x *RequestRemovals) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of RequestRemovals.
 func (x *RequestRemovals) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RequestRemovals.
-func (x *RequestRemovals) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestRemovals, or the error
+// that makes the value impossible to serialize.
+func (x *RequestRemovals) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestRemovals".
@@ -1186,13 +1197,14 @@ func (x *RespondRemovals) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of RespondRemovals.
 func (x *RespondRemovals) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RespondRemovals.
-func (x *RespondRemovals) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondRemovals, or the error
+// that makes the value impossible to serialize.
+func (x *RespondRemovals) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondRemovals".
@@ -1281,13 +1293,14 @@ func (x *RemovalsCoin) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of RemovalsCoin.
 func (x *RemovalsCoin) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RemovalsCoin.
-func (x *RemovalsCoin) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RemovalsCoin, or the error
+// that makes the value impossible to serialize.
+func (x *RemovalsCoin) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RemovalsCoin".
@@ -1351,13 +1364,14 @@ func (x *RemovalsProof) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil)
 // UnmarshalJSON parses the reference JSON form of RemovalsProof.
 func (x *RemovalsProof) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RemovalsProof.
-func (x *RemovalsProof) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RemovalsProof, or the error
+// that makes the value impossible to serialize.
+func (x *RemovalsProof) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RemovalsProof".
@@ -1430,13 +1444,14 @@ func (x *RejectRemovalsRequest) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RejectRemovalsRequest.
-func (x *RejectRemovalsRequest) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RejectRemovalsRequest, or the error
+// that makes the value impossible to serialize.
+func (x *RejectRemovalsRequest) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RejectRemovalsRequest".
@@ -1609,13 +1624,14 @@ func (x *RequestAdditions) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of RequestAdditions.
 func (x *RequestAdditions) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RequestAdditions.
-func (x *RequestAdditions) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestAdditions, or the error
+// that makes the value impossible to serialize.
+func (x *RequestAdditions) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestAdditions".
@@ -1793,13 +1809,14 @@ func (x *RespondAdditions) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of RespondAdditions.
 func (x *RespondAdditions) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RespondAdditions.
-func (x *RespondAdditions) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondAdditions, or the error
+// that makes the value impossible to serialize.
+func (x *RespondAdditions) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondAdditions".
@@ -1889,13 +1906,14 @@ func (x *AdditionsCoins) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil
 // UnmarshalJSON parses the reference JSON form of AdditionsCoins.
 func (x *AdditionsCoins) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of AdditionsCoins.
-func (x *AdditionsCoins) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of AdditionsCoins, or the error
+// that makes the value impossible to serialize.
+func (x *AdditionsCoins) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "AdditionsCoins".
@@ -1996,13 +2014,14 @@ func (x *AdditionsProof) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil
 // UnmarshalJSON parses the reference JSON form of AdditionsProof.
 func (x *AdditionsProof) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of AdditionsProof.
-func (x *AdditionsProof) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of AdditionsProof, or the error
+// that makes the value impossible to serialize.
+func (x *AdditionsProof) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "AdditionsProof".
@@ -2075,13 +2094,14 @@ func (x *RejectAdditionsRequest) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RejectAdditionsRequest.
-func (x *RejectAdditionsRequest) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RejectAdditionsRequest, or the error
+// that makes the value impossible to serialize.
+func (x *RejectAdditionsRequest) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RejectAdditionsRequest".
@@ -2196,13 +2216,14 @@ func (x *RespondBlockHeaders) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondBlockHeaders.
-func (x *RespondBlockHeaders) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondBlockHeaders, or the error
+// that makes the value impossible to serialize.
+func (x *RespondBlockHeaders) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondBlockHeaders".
@@ -2276,13 +2297,14 @@ func (x *RejectBlockHeaders) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RejectBlockHeaders.
-func (x *RejectBlockHeaders) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RejectBlockHeaders, or the error
+// that makes the value impossible to serialize.
+func (x *RejectBlockHeaders) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RejectBlockHeaders".
@@ -2371,13 +2393,14 @@ func (x *RequestBlockHeaders) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestBlockHeaders.
-func (x *RequestBlockHeaders) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestBlockHeaders, or the error
+// that makes the value impossible to serialize.
+func (x *RequestBlockHeaders) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestBlockHeaders".
@@ -2451,13 +2474,14 @@ func (x *RequestHeaderBlocks) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestHeaderBlocks.
-func (x *RequestHeaderBlocks) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestHeaderBlocks, or the error
+// that makes the value impossible to serialize.
+func (x *RequestHeaderBlocks) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestHeaderBlocks".
@@ -2531,13 +2555,14 @@ func (x *RejectHeaderBlocks) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RejectHeaderBlocks.
-func (x *RejectHeaderBlocks) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RejectHeaderBlocks, or the error
+// that makes the value impossible to serialize.
+func (x *RejectHeaderBlocks) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RejectHeaderBlocks".
@@ -2652,13 +2677,14 @@ func (x *RespondHeaderBlocks) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondHeaderBlocks.
-func (x *RespondHeaderBlocks) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondHeaderBlocks, or the error
+// that makes the value impossible to serialize.
+func (x *RespondHeaderBlocks) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondHeaderBlocks".
@@ -2806,13 +2832,14 @@ func (x *CoinState) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), ni
 // UnmarshalJSON parses the reference JSON form of CoinState.
 func (x *CoinState) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of CoinState.
-func (x *CoinState) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of CoinState, or the error
+// that makes the value impossible to serialize.
+func (x *CoinState) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "CoinState".
@@ -2911,13 +2938,14 @@ func (x *RegisterForPhUpdates) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RegisterForPhUpdates.
-func (x *RegisterForPhUpdates) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RegisterForPhUpdates, or the error
+// that makes the value impossible to serialize.
+func (x *RegisterForPhUpdates) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RegisterForPhUpdates".
@@ -3057,13 +3085,14 @@ func (x *RespondToPhUpdates) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondToPhUpdates.
-func (x *RespondToPhUpdates) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondToPhUpdates, or the error
+// that makes the value impossible to serialize.
+func (x *RespondToPhUpdates) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondToPhUpdates".
@@ -3162,13 +3191,14 @@ func (x *RegisterForCoinUpdates) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RegisterForCoinUpdates.
-func (x *RegisterForCoinUpdates) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RegisterForCoinUpdates, or the error
+// that makes the value impossible to serialize.
+func (x *RegisterForCoinUpdates) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RegisterForCoinUpdates".
@@ -3308,13 +3338,14 @@ func (x *RespondToCoinUpdates) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondToCoinUpdates.
-func (x *RespondToCoinUpdates) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondToCoinUpdates, or the error
+// that makes the value impossible to serialize.
+func (x *RespondToCoinUpdates) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondToCoinUpdates".
@@ -3442,13 +3473,14 @@ func (x *CoinStateUpdate) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of CoinStateUpdate.
 func (x *CoinStateUpdate) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of CoinStateUpdate.
-func (x *CoinStateUpdate) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of CoinStateUpdate, or the error
+// that makes the value impossible to serialize.
+func (x *CoinStateUpdate) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "CoinStateUpdate".
@@ -3503,13 +3535,14 @@ func (x *RequestChildren) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of RequestChildren.
 func (x *RequestChildren) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RequestChildren.
-func (x *RequestChildren) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestChildren, or the error
+// that makes the value impossible to serialize.
+func (x *RequestChildren) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestChildren".
@@ -3590,13 +3623,14 @@ func (x *RespondChildren) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of RespondChildren.
 func (x *RespondChildren) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RespondChildren.
-func (x *RespondChildren) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondChildren, or the error
+// that makes the value impossible to serialize.
+func (x *RespondChildren) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondChildren".
@@ -3668,13 +3702,14 @@ func (x *RequestSESInfo) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil
 // UnmarshalJSON parses the reference JSON form of RequestSESInfo.
 func (x *RequestSESInfo) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RequestSESInfo.
-func (x *RequestSESInfo) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestSESInfo, or the error
+// that makes the value impossible to serialize.
+func (x *RequestSESInfo) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestSESInfo".
@@ -3823,13 +3858,14 @@ func (x *RespondSESInfo) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil
 // UnmarshalJSON parses the reference JSON form of RespondSESInfo.
 func (x *RespondSESInfo) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RespondSESInfo.
-func (x *RespondSESInfo) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondSESInfo, or the error
+// that makes the value impossible to serialize.
+func (x *RespondSESInfo) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondSESInfo".
@@ -3913,13 +3949,14 @@ func (x *RequestFeeEstimates) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestFeeEstimates.
-func (x *RequestFeeEstimates) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestFeeEstimates, or the error
+// that makes the value impossible to serialize.
+func (x *RequestFeeEstimates) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestFeeEstimates".
@@ -3976,13 +4013,14 @@ func (x *RespondFeeEstimates) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondFeeEstimates.
-func (x *RespondFeeEstimates) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondFeeEstimates, or the error
+// that makes the value impossible to serialize.
+func (x *RespondFeeEstimates) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondFeeEstimates".
@@ -4092,13 +4130,14 @@ func (x *RequestRemovePuzzleSubscriptions) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestRemovePuzzleSubscriptions.
-func (x *RequestRemovePuzzleSubscriptions) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestRemovePuzzleSubscriptions, or the error
+// that makes the value impossible to serialize.
+func (x *RequestRemovePuzzleSubscriptions) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestRemovePuzzleSubscriptions".
@@ -4183,13 +4222,14 @@ func (x *RespondRemovePuzzleSubscriptions) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondRemovePuzzleSubscriptions.
-func (x *RespondRemovePuzzleSubscriptions) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondRemovePuzzleSubscriptions, or the error
+// that makes the value impossible to serialize.
+func (x *RespondRemovePuzzleSubscriptions) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondRemovePuzzleSubscriptions".
@@ -4297,13 +4337,14 @@ func (x *RequestRemoveCoinSubscriptions) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestRemoveCoinSubscriptions.
-func (x *RequestRemoveCoinSubscriptions) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestRemoveCoinSubscriptions, or the error
+// that makes the value impossible to serialize.
+func (x *RequestRemoveCoinSubscriptions) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestRemoveCoinSubscriptions".
@@ -4386,13 +4427,14 @@ func (x *RespondRemoveCoinSubscriptions) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondRemoveCoinSubscriptions.
-func (x *RespondRemoveCoinSubscriptions) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondRemoveCoinSubscriptions, or the error
+// that makes the value impossible to serialize.
+func (x *RespondRemoveCoinSubscriptions) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondRemoveCoinSubscriptions".
@@ -4493,13 +4535,14 @@ func (x *CoinStateFilters) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of CoinStateFilters.
 func (x *CoinStateFilters) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of CoinStateFilters.
-func (x *CoinStateFilters) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of CoinStateFilters, or the error
+// that makes the value impossible to serialize.
+func (x *CoinStateFilters) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "CoinStateFilters".
@@ -4668,13 +4711,14 @@ func (x *RequestPuzzleState) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RequestPuzzleState.
-func (x *RequestPuzzleState) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestPuzzleState, or the error
+// that makes the value impossible to serialize.
+func (x *RequestPuzzleState) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestPuzzleState".
@@ -4844,13 +4888,14 @@ func (x *RespondPuzzleState) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RespondPuzzleState.
-func (x *RespondPuzzleState) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondPuzzleState, or the error
+// that makes the value impossible to serialize.
+func (x *RespondPuzzleState) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondPuzzleState".
@@ -4908,13 +4953,14 @@ func (x *RejectPuzzleState) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RejectPuzzleState.
-func (x *RejectPuzzleState) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RejectPuzzleState, or the error
+// that makes the value impossible to serialize.
+func (x *RejectPuzzleState) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RejectPuzzleState".
@@ -5066,13 +5112,14 @@ func (x *RequestCoinState) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of RequestCoinState.
 func (x *RequestCoinState) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RequestCoinState.
-func (x *RequestCoinState) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestCoinState, or the error
+// that makes the value impossible to serialize.
+func (x *RequestCoinState) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestCoinState".
@@ -5194,13 +5241,14 @@ func (x *RespondCoinState) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of RespondCoinState.
 func (x *RespondCoinState) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RespondCoinState.
-func (x *RespondCoinState) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondCoinState, or the error
+// that makes the value impossible to serialize.
+func (x *RespondCoinState) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondCoinState".
@@ -5256,13 +5304,14 @@ func (x *RejectCoinState) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of RejectCoinState.
 func (x *RejectCoinState) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RejectCoinState.
-func (x *RejectCoinState) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RejectCoinState, or the error
+// that makes the value impossible to serialize.
+func (x *RejectCoinState) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RejectCoinState".
@@ -5335,13 +5384,14 @@ func (x *RemovedMempoolItem) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of RemovedMempoolItem.
-func (x *RemovedMempoolItem) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RemovedMempoolItem, or the error
+// that makes the value impossible to serialize.
+func (x *RemovedMempoolItem) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RemovedMempoolItem".
@@ -5424,13 +5474,14 @@ func (x *MempoolItemsAdded) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of MempoolItemsAdded.
-func (x *MempoolItemsAdded) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of MempoolItemsAdded, or the error
+// that makes the value impossible to serialize.
+func (x *MempoolItemsAdded) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "MempoolItemsAdded".
@@ -5513,13 +5564,14 @@ func (x *MempoolItemsRemoved) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of MempoolItemsRemoved.
-func (x *MempoolItemsRemoved) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of MempoolItemsRemoved, or the error
+// that makes the value impossible to serialize.
+func (x *MempoolItemsRemoved) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "MempoolItemsRemoved".
@@ -5557,13 +5609,14 @@ func (x *RequestCostInfo) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of RequestCostInfo.
 func (x *RequestCostInfo) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RequestCostInfo.
-func (x *RequestCostInfo) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RequestCostInfo, or the error
+// that makes the value impossible to serialize.
+func (x *RequestCostInfo) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RequestCostInfo".
@@ -5699,13 +5752,14 @@ func (x *RespondCostInfo) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of RespondCostInfo.
 func (x *RespondCostInfo) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RespondCostInfo.
-func (x *RespondCostInfo) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RespondCostInfo, or the error
+// that makes the value impossible to serialize.
+func (x *RespondCostInfo) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RespondCostInfo".
@@ -5761,13 +5815,14 @@ func (x *FeeRate) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), nil 
 // UnmarshalJSON parses the reference JSON form of FeeRate.
 func (x *FeeRate) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of FeeRate.
-func (x *FeeRate) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of FeeRate, or the error
+// that makes the value impossible to serialize.
+func (x *FeeRate) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "FeeRate".
@@ -5878,13 +5933,14 @@ func (x *FeeEstimate) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), 
 // UnmarshalJSON parses the reference JSON form of FeeEstimate.
 func (x *FeeEstimate) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of FeeEstimate.
-func (x *FeeEstimate) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of FeeEstimate, or the error
+// that makes the value impossible to serialize.
+func (x *FeeEstimate) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "FeeEstimate".
@@ -6005,13 +6061,14 @@ func (x *FeeEstimateGroup) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of FeeEstimateGroup.
 func (x *FeeEstimateGroup) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of FeeEstimateGroup.
-func (x *FeeEstimateGroup) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of FeeEstimateGroup, or the error
+// that makes the value impossible to serialize.
+func (x *FeeEstimateGroup) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "FeeEstimateGroup".

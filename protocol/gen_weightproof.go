@@ -171,13 +171,14 @@ func (x *WeightProof) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), 
 // UnmarshalJSON parses the reference JSON form of WeightProof.
 func (x *WeightProof) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of WeightProof.
-func (x *WeightProof) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of WeightProof, or the error
+// that makes the value impossible to serialize.
+func (x *WeightProof) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "WeightProof".
@@ -258,13 +259,14 @@ func (x *RecentChainData) MarshalJSON() ([]byte, error) { return x.AppendJSON(ni
 // UnmarshalJSON parses the reference JSON form of RecentChainData.
 func (x *RecentChainData) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of RecentChainData.
-func (x *RecentChainData) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of RecentChainData, or the error
+// that makes the value impossible to serialize.
+func (x *RecentChainData) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "RecentChainData".
@@ -360,13 +362,14 @@ func (x *ProofBlockHeader) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of ProofBlockHeader.
 func (x *ProofBlockHeader) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of ProofBlockHeader.
-func (x *ProofBlockHeader) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of ProofBlockHeader, or the error
+// that makes the value impossible to serialize.
+func (x *ProofBlockHeader) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "ProofBlockHeader".
@@ -479,13 +482,14 @@ func (x *SubEpochData) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil),
 // UnmarshalJSON parses the reference JSON form of SubEpochData.
 func (x *SubEpochData) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SubEpochData.
-func (x *SubEpochData) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SubEpochData, or the error
+// that makes the value impossible to serialize.
+func (x *SubEpochData) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SubEpochData".
@@ -624,13 +628,14 @@ func (x *SubEpochChallengeSegment) UnmarshalJSON(data []byte) error {
 	return streamable.UnmarshalJSON(data, x)
 }
 
-// Hash returns the SHA-256 of the serialization of SubEpochChallengeSegment.
-func (x *SubEpochChallengeSegment) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SubEpochChallengeSegment, or the error
+// that makes the value impossible to serialize.
+func (x *SubEpochChallengeSegment) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SubEpochChallengeSegment".
@@ -1246,13 +1251,14 @@ func (x *SubSlotData) MarshalJSON() ([]byte, error) { return x.AppendJSON(nil), 
 // UnmarshalJSON parses the reference JSON form of SubSlotData.
 func (x *SubSlotData) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SubSlotData.
-func (x *SubSlotData) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SubSlotData, or the error
+// that makes the value impossible to serialize.
+func (x *SubSlotData) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SubSlotData".
@@ -1333,13 +1339,14 @@ func (x *SubEpochSegments) MarshalJSON() ([]byte, error) { return x.AppendJSON(n
 // UnmarshalJSON parses the reference JSON form of SubEpochSegments.
 func (x *SubEpochSegments) UnmarshalJSON(data []byte) error { return streamable.UnmarshalJSON(data, x) }
 
-// Hash returns the SHA-256 of the serialization of SubEpochSegments.
-func (x *SubEpochSegments) Hash() Bytes32 {
+// Hash returns the SHA-256 of the serialization of SubEpochSegments, or the error
+// that makes the value impossible to serialize.
+func (x *SubEpochSegments) Hash() (Bytes32, error) {
 	h, err := streamable.Hash(x)
 	if err != nil {
-		return Bytes32{}
+		return Bytes32{}, err
 	}
-	return Bytes32(h)
+	return Bytes32(h), nil
 }
 
 // TypeName returns "SubEpochSegments".

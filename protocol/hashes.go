@@ -2,20 +2,26 @@ package protocol
 
 import "crypto/sha256"
 
-// HeaderHash returns the block's header hash: the hash of its foliage.
-func (b *FullBlock) HeaderHash() Bytes32 { return b.Foliage.Hash() }
+// HeaderHash returns the block's header hash: the hash of its foliage. It
+// fails only if the foliage cannot be encoded.
+func (b *FullBlock) HeaderHash() (Bytes32, error) { return b.Foliage.Hash() }
 
-// HeaderHash returns the block's header hash: the hash of its foliage.
-func (b *UnfinishedBlock) HeaderHash() Bytes32 { return b.Foliage.Hash() }
+// HeaderHash returns the block's header hash: the hash of its foliage. It
+// fails only if the foliage cannot be encoded.
+func (b *UnfinishedBlock) HeaderHash() (Bytes32, error) { return b.Foliage.Hash() }
 
-// HeaderHash returns the block's header hash: the hash of its foliage.
-func (b *HeaderBlock) HeaderHash() Bytes32 { return b.Foliage.Hash() }
+// HeaderHash returns the block's header hash: the hash of its foliage. It
+// fails only if the foliage cannot be encoded.
+func (b *HeaderBlock) HeaderHash() (Bytes32, error) { return b.Foliage.Hash() }
 
-// HeaderHash returns the block's header hash: the hash of its foliage.
-func (b *UnfinishedHeaderBlock) HeaderHash() Bytes32 { return b.Foliage.Hash() }
+// HeaderHash returns the block's header hash: the hash of its foliage. It
+// fails only if the foliage cannot be encoded.
+func (b *UnfinishedHeaderBlock) HeaderHash() (Bytes32, error) { return b.Foliage.Hash() }
 
-// Name returns the spend bundle's name, the hash of its serialization.
-func (s *SpendBundle) Name() Bytes32 { return s.Hash() }
+// Name returns the spend bundle's name, the hash of its serialization. A
+// bundle that cannot be encoded (a puzzle reveal or solution that is not
+// one CLVM serialization, say) has no name: Name returns the error.
+func (s *SpendBundle) Name() (Bytes32, error) { return s.Hash() }
 
 // ID returns the coin's id (its name): SHA-256 of the parent coin id, the
 // puzzle hash and the amount as a minimal big-endian two's complement

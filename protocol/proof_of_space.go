@@ -31,7 +31,7 @@ import (
 // version 0, size for version 1.
 //
 // Hashing: the generated Hash method returns the SHA-256 of the
-// serialization. For version 0 that is the reference get_hash(). For
+// serialization (or the error that makes p impossible to serialize). For version 0 that is the reference get_hash(). For
 // version 1 it is NOT: the reference hashes the same bytes up to strength
 // and then the proof's 32-byte quality string instead of the proof. The
 // quality string comes out of verifying the v2 plot proof (the chia_pos2
@@ -164,17 +164,18 @@ func (p *ProofOfSpace) DecodeStreamable(r *streamable.Reader) error {
 // the serialized quality that verifying the proof yields (chia_pos2), which
 // chianet does not compute. For version 0 the reference hash is the SHA-256
 // of the serialization and q is ignored, so the result equals Hash().
-// For any other version the zero hash is returned, as from Hash().
+// Any other version has no hash: the error wraps streamable.ErrInvalidValue,
+// as from Hash().
 //
 // Like the reference, the version 1 hash does not check that exactly one
 // of pool_public_key and pool_contract_puzzle_hash is set.
-func (p *ProofOfSpace) HashWithQualityString(q Bytes32) Bytes32 {
+func (p *ProofOfSpace) HashWithQualityString(q Bytes32) (Bytes32, error) {
 	switch p.Version {
 	case 0:
 		return p.Hash()
 	case 1:
 	default:
-		return Bytes32{}
+		return Bytes32{}, streamable.Field(p.checkVersion(), p.TypeName())
 	}
 	// Largest input: 32 + 1+48 + 1+32 + 48 + 2+1+1 + 32 = 198 bytes.
 	var buf [200]byte
@@ -195,5 +196,5 @@ func (p *ProofOfSpace) HashWithQualityString(q Bytes32) Bytes32 {
 	b = binary.BigEndian.AppendUint16(b, p.PlotIndex)
 	b = append(b, p.MetaGroup, p.Strength)
 	b = append(b, q[:]...)
-	return sha256.Sum256(b)
+	return sha256.Sum256(b), nil
 }

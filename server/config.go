@@ -29,6 +29,16 @@ const (
 	// DefaultBanPurgeInterval is the period of the reference's
 	// garbage-collection task, which also purges expired bans.
 	DefaultBanPurgeInterval = 600 * time.Second
+	// DefaultMaxPendingInbound is chianet's bound on accepted connections
+	// still setting up (TLS, WebSocket upgrade, handshake): twice the
+	// reference's 32 inbound full-node slots.
+	DefaultMaxPendingInbound = 64
+	// DefaultMaxPendingPerIP is chianet's bound on connections from one
+	// IP still setting up.
+	DefaultMaxPendingPerIP = 4
+	// DefaultAcceptLogInterval is how often the connections refused
+	// while accepting are logged, as one line.
+	DefaultAcceptLogInterval = 10 * time.Second
 )
 
 // Config configures a Server. Apart from NetworkID and the TLS
@@ -62,8 +72,8 @@ type Config struct {
 	// NodeID are not given, as the reference picks them for Service. Nil
 	// means ServerTLS (when listening) and ClientTLS are required.
 	Certs *chiatls.Tree
-	// Service names our certificates in Certs. Empty means the service of
-	// NodeType (full_node, wallet, farmer, …).
+	// Service names our certificates in Certs. Empty means
+	// ServiceOf(NodeType) (full_node, wallet, farmer, …).
 	Service chiatls.Service
 	// ServerTLS is the listener's TLS configuration, e.g. from
 	// chiatls.ServerConfig; it must require and verify a client
@@ -96,8 +106,9 @@ type Config struct {
 	// Zero means DefaultMaxInboundFarmer (10); negative means none.
 	MaxInboundFarmer int
 	// ExemptNetworks are the reference's exempt_peer_networks: peers
-	// from these networks are never banned, have no rate limits and no
-	// handshake timeout, and bypass the inbound limits. Nil means none.
+	// from these networks are never banned, have no rate limits, and
+	// bypass the inbound limits. The handshake timeout applies to them
+	// (the reference has none for them). Nil means none.
 	ExemptNetworks []netip.Prefix
 	// TrustedNodeIDs are the reference's trusted_peers: peers with these
 	// node ids are never banned. Nil means none.
@@ -105,6 +116,26 @@ type Config struct {
 	// TrustedNetworks are the reference's trusted_cidrs: peers from these
 	// networks are never banned. Nil means none.
 	TrustedNetworks []netip.Prefix
+	// NoEviction turns off inbound eviction: a full node whose inbound
+	// full-node slots are taken then refuses every newcomer, as the
+	// reference does. By default a newcomer from a less-represented
+	// address group takes the place of a peer of the most-represented one
+	// (see the package documentation).
+	NoEviction bool
+
+	// MaxPendingInbound bounds the accepted connections that have not yet
+	// finished setting up (TLS handshake, WebSocket upgrade, Chia
+	// handshake). At the bound, a new connection takes the place of the
+	// oldest pending one of the address group with the most pending
+	// connections, which is closed. Connections from ExemptNetworks are
+	// not counted. Zero means DefaultMaxPendingInbound (64); negative
+	// means no bound.
+	MaxPendingInbound int
+	// MaxPendingPerIP bounds the pending connections (see
+	// MaxPendingInbound) from one IP address; a connection over it is
+	// closed as soon as it is accepted. Zero means
+	// DefaultMaxPendingPerIP (4); negative means no bound.
+	MaxPendingPerIP int
 
 	// PeerConfig is the template of every connection's peer.Config:
 	// timeouts, capabilities, software version, rate-limit percentages,
@@ -133,6 +164,13 @@ type Config struct {
 	// isLocalhost reports which addresses count as the reference's
 	// localhost; nil means 127.0.0.1 and ::1 only.
 	isLocalhost func(netip.Addr) bool
+	// acceptLogTicks, if set, replaces the DefaultAcceptLogInterval
+	// ticker of the log of refused connections.
+	acceptLogTicks <-chan time.Time
+	// onAccept, if set, is called by the listener after it has dealt with
+	// each connection it accepted (kept, closed at once, or kept in place
+	// of a pending one).
+	onAccept func()
 }
 
 // withDefaults returns a copy of c with the zero fields filled in.
@@ -141,7 +179,7 @@ func (c Config) withDefaults() Config {
 		c.NodeType = protocol.NodeFullNode
 	}
 	if c.Service == "" {
-		c.Service = serviceOf(c.NodeType)
+		c.Service = ServiceOf(c.NodeType)
 	}
 	if c.TargetPeerCount == 0 {
 		c.TargetPeerCount = DefaultTargetPeerCount
@@ -162,6 +200,16 @@ func (c Config) withDefaults() Config {
 	c.TrustedNodeIDs = append([]protocol.Bytes32(nil), c.TrustedNodeIDs...)
 	if c.BanPurgeInterval <= 0 {
 		c.BanPurgeInterval = DefaultBanPurgeInterval
+	}
+	if c.MaxPendingInbound == 0 {
+		c.MaxPendingInbound = DefaultMaxPendingInbound
+	} else if c.MaxPendingInbound < 0 {
+		c.MaxPendingInbound = 0
+	}
+	if c.MaxPendingPerIP == 0 {
+		c.MaxPendingPerIP = DefaultMaxPendingPerIP
+	} else if c.MaxPendingPerIP < 0 {
+		c.MaxPendingPerIP = 0
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -251,8 +299,15 @@ func (c *Config) inboundFullNodeLimit() int {
 	return c.TargetPeerCount - c.TargetOutboundPeerCount
 }
 
-// serviceOf returns the certificate service of a node type.
-func serviceOf(t protocol.NodeType) chiatls.Service {
+// ServiceOf returns the service whose certificates a node of type t uses
+// in a CHIA_ROOT certificate tree: full_node for a full node, harvester
+// for a harvester, and so on for every valid node type (the service name
+// is the node type's reference name in lower case). It returns
+// chiatls.FullNode for a type that names no node.
+//
+// The service may lack the certificate a role needs (an introducer has no
+// private one); the caller checks with Service.HasCert.
+func ServiceOf(t protocol.NodeType) chiatls.Service {
 	switch t {
 	case protocol.NodeHarvester:
 		return chiatls.Harvester

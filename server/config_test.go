@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/chianet/chianet/chiatls"
@@ -129,6 +130,36 @@ func TestDefaults(t *testing.T) {
 	}
 	if w := (Config{NodeType: protocol.NodeWallet}).withDefaults(); w.Service != chiatls.Wallet {
 		t.Errorf("wallet service %q", w.Service)
+	}
+	if c.MaxPendingInbound != 64 || c.MaxPendingPerIP != 4 || c.NoEviction {
+		t.Errorf("accept bounds %d, %d per IP, eviction off %v; want 64, 4, false",
+			c.MaxPendingInbound, c.MaxPendingPerIP, c.NoEviction)
+	}
+	if n := (Config{MaxPendingInbound: -1, MaxPendingPerIP: -1}).withDefaults(); n.MaxPendingInbound != 0 || n.MaxPendingPerIP != 0 {
+		t.Errorf("negative accept bounds became %d, %d; want none (0)", n.MaxPendingInbound, n.MaxPendingPerIP)
+	}
+}
+
+// TestServiceOf: every node type uses the certificates of the service
+// named like it; anything else falls back to the full node's.
+func TestServiceOf(t *testing.T) {
+	n := 0
+	for nt := protocol.NodeType(0); nt < 255; nt++ {
+		got := ServiceOf(nt)
+		want := chiatls.FullNode
+		if nt.Valid() {
+			want = chiatls.Service(strings.ToLower(nt.String()))
+			n++
+		}
+		if got != want {
+			t.Errorf("ServiceOf(%v) = %q, want %q", nt, got, want)
+		}
+	}
+	if n != 8 {
+		t.Errorf("%d valid node types, want 8", n)
+	}
+	if ServiceOf(protocol.NodeIntroducer) != chiatls.Introducer || ServiceOf(protocol.NodeDataLayer) != chiatls.DataLayer {
+		t.Error("introducer or data_layer mapped wrongly")
 	}
 }
 

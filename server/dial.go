@@ -23,12 +23,12 @@ import (
 //   - a peer already connected with the same IP and handshake
 //     server_port, or a dial to the same target under way (ErrDuplicate).
 //
-// After TLS, a peer with our own node id is dropped (an error wrapping
-// peer.ErrSelfConnection), and so is one whose address turns out to be
-// banned (for a host name). A failed handshake returns an error wrapping
+// A peer with our own node id is dropped in the TLS handshake (an error
+// wrapping peer.ErrSelfConnection); one whose address turns out to be
+// banned (for a host name) is dropped after the handshake. A failed handshake returns an error wrapping
 // the connection's *peer.CloseReason, whose ban, if any, is applied.
-// Localhost and ExemptNetworks peers are exempt from rate limits and
-// the handshake timeout.
+// Localhost and ExemptNetworks peers are exempt from rate limits; the
+// handshake timeout applies to them as to any peer.
 //
 // ctx bounds the connection setup and handshake (with the PeerConfig
 // timeouts); Close cancels dials under way. Dial must be called after

@@ -26,6 +26,33 @@
 //     10 farmers, no other node type; peers in ExemptNetworks and a
 //     timelord from localhost are always accepted. A refused peer sees a
 //     completed handshake, then a plain close (1000, no reason, no ban).
+//   - Eviction: when the inbound full-node slots are taken, a full node
+//     from a less-represented address group (addrman.GroupOf: the /16 of
+//     an IPv4 address, the /32 of an IPv6 one) takes the place of a peer
+//     of the most-represented group instead of being refused. Never
+//     evicted: outbound, trusted and exempt (localhost included) peers;
+//     an eighth of the slots (4 of 32) that most recently sent a useful
+//     message (new_peak, new_transaction, new_unfinished_block(2),
+//     new_signage_point_or_end_of_sub_slot, new_compact_vdf); then a
+//     quarter (8 of 32) connected longest. Of the rest, the newest peer
+//     of the group with the most inbound full nodes goes, provided the
+//     newcomer's group has at least two fewer (groups never swap back and
+//     forth). The evicted peer gets a plain close (1000, no ban, cause
+//     ErrEvicted) and the Server logs the groups and counts. The order is
+//     by Config.Now, so it is deterministic under an injected clock.
+//   - Accept pacing: a connection is pending from its TCP accept until
+//     its Chia handshake is done (TLS handshake, HTTP request, WebSocket
+//     upgrade, handshake). At most MaxPendingPerIP (4) are pending per IP:
+//     more are closed as soon as they are accepted. At most
+//     MaxPendingInbound (64) are pending in all: at the bound, a new
+//     connection takes the place of the oldest pending one of the address
+//     group with the most pending connections, which is closed (and not
+//     banned for the handshake it could not finish). The listener never
+//     stops accepting, so sockets that send nothing cannot queue honest
+//     peers behind them in the kernel backlog; they only make way for
+//     newer ones. Peers in ExemptNetworks are not counted. What was
+//     refused is logged as one line every 10 s (DefaultAcceptLogInterval),
+//     not one per socket.
 //   - Bans: an IP → expiry list. A connection that closes with a ban (its
 //     peer.CloseReason.Ban, e.g. 10 s for a wrong network id, 300 s for a
 //     rate-limit violation) bans the peer's IP unless it is localhost,
@@ -48,15 +75,16 @@
 // our public IP, and does not check the HARD_FORK_2 capability of inbound
 // peers (inactive on every network; it needs the chain's peak). It does
 // not pause accept() at 32 sockets as the reference's event-loop policy
-// does: a full node refuses over-limit peers after their handshake, as
-// the reference's own server code does.
+// does: established peers are limited after their handshake, as the
+// reference's own server code does, and connections still setting up
+// by the accept pacing above.
 //
 // # Reference behaviours kept
 //
 //   - localhost means exactly 127.0.0.1 and ::1 (is_localhost), not all of
 //     127.0.0.0/8: a peer connecting from 127.N.0.1 is banned and limited
-//     like a remote one. Localhost and exempt peers have no rate limits and
-//     no handshake timeout.
+//     like a remote one. Localhost and exempt peers have no rate limits
+//     and are never banned.
 //   - The limits and exemptions of should_accept_inbound, counted over
 //     registered inbound connections of the peer's node type.
 //   - Dial refuses a target with the host and handshake server_port of a
@@ -77,6 +105,14 @@
 //   - A peer reconnecting with the node id of a registered connection is
 //     not refused by the inbound limit: the connection it replaces does not
 //     count.
+//   - A full inbound full-node table evicts (above) where the reference
+//     refuses every newcomer, so that peers from one address group cannot
+//     hold all the slots (Bitcoin Core's rule, adapted: its protections by
+//     ping time and by novel blocks and transactions need measures the
+//     Server does not have; the inbound side of a Chia connection sends
+//     no pings, and without a chain an announcement's novelty is a claim,
+//     which is why only a few peers are protected for it).
+//     Config.NoEviction restores the reference's refusal.
 //   - Broadcasting a request type returns ErrNotBroadcastable; the
 //     reference also closes every connection of the node type with a ban.
 //   - Bans are keyed by the unmapped IP (an IPv4 peer reaching a dual-stack
@@ -86,6 +122,10 @@
 //   - Close is bounded by a context, also ends accepted connections still
 //     in their handshake, and reports every connection's Disconnected
 //     event before it returns.
+//   - The handshake timeout (PeerConfig.HandshakeTimeout) applies to
+//     every peer, localhost and ExemptNetworks included; the reference
+//     gives those none, so a local process holding connections open
+//     without a handshake could pin them for ever.
 //
 // # Running many servers in one process
 //

@@ -18,6 +18,14 @@ type conn struct {
 	// closed is set by the connection's OnClose; a dialled connection
 	// that closes before Dial registers it is never registered.
 	closed bool
+	// connected is when it was registered (Config.Now).
+	connected time.Time
+	// lastUseful is when the peer last sent a useful message
+	// (usefulTypes); zero if never.
+	lastUseful time.Time
+	// evicted is set when the connection is being closed to make room
+	// for a newcomer: it no longer counts against the inbound limits.
+	evicted bool
 }
 
 // register adds the connection p (handshake done, limits passed) to the
@@ -25,7 +33,7 @@ type conn struct {
 // reference's connection_added), and emits Connected. s.mu is held.
 func (s *Server) register(c *conn, p *peer.Peer) {
 	info := p.Info()
-	c.p, c.info = p, info
+	c.p, c.info, c.connected = p, info, s.cfg.Now()
 	s.conns[p] = c
 	if old := s.byID[info.NodeID]; old != nil && old != c {
 		s.log.Debug("replacing connection with the same node id", "node_id", info.NodeID,
@@ -39,17 +47,20 @@ func (s *Server) register(c *conn, p *peer.Peer) {
 }
 
 // checkInbound applies the reference's should_accept_inbound to a peer
-// that has completed its handshake. s.mu is held.
-func (s *Server) checkInbound(info peer.Info) error {
+// that has completed its handshake. When the inbound full-node slots are
+// taken, it returns the connection to evict for a full-node newcomer
+// instead of an error if the eviction rule finds one (selectEviction).
+// s.mu is held.
+func (s *Server) checkInbound(info peer.Info) (evict *conn, err error) {
 	if s.cfg.NodeType != protocol.NodeFullNode {
-		return nil
+		return nil, nil
 	}
 	ip := info.RemoteAddr.Addr()
 	if inNetworks(ip, s.cfg.ExemptNetworks) {
-		return nil
+		return nil, nil
 	}
 	if info.NodeType == protocol.NodeTimelord && s.cfg.isLocalhost(ip) {
-		return nil
+		return nil, nil
 	}
 	var limit int
 	switch info.NodeType {
@@ -60,19 +71,25 @@ func (s *Server) checkInbound(info peer.Info) error {
 	case protocol.NodeFarmer:
 		limit = s.cfg.MaxInboundFarmer
 	default:
-		return fmt.Errorf("%w: %v peers are not accepted", ErrInboundLimit, info.NodeType)
+		return nil, fmt.Errorf("%w: %v peers are not accepted", ErrInboundLimit, info.NodeType)
 	}
-	// A connection this one is about to replace does not count.
+	// A connection this one is about to replace does not count, nor one
+	// being evicted.
 	n := 0
 	for id, c := range s.byID {
-		if !c.info.Outbound && c.info.NodeType == info.NodeType && id != info.NodeID {
+		if !c.info.Outbound && !c.evicted && c.info.NodeType == info.NodeType && id != info.NodeID {
 			n++
 		}
 	}
-	if n >= limit {
-		return fmt.Errorf("%w: %d inbound %v peers (limit %d)", ErrInboundLimit, n, info.NodeType, limit)
+	if n < limit {
+		return nil, nil
 	}
-	return nil
+	if info.NodeType == protocol.NodeFullNode && !s.cfg.NoEviction {
+		if v := s.evictFor(info); v != nil {
+			return v, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %d inbound %v peers (limit %d)", ErrInboundLimit, n, info.NodeType, limit)
 }
 
 // Peers returns the registered connections, one per node id, sorted by

@@ -37,6 +37,9 @@ var (
 	// is over its limit or not accepted at all. The peer sees a plain
 	// close (1000, no reason, no ban).
 	ErrInboundLimit = errors.New("server: inbound limit reached")
+	// ErrEvicted: the inbound connection was closed (1000, no ban) to
+	// make room for a full node from a less-represented address group.
+	ErrEvicted = errors.New("server: evicted for a peer from a less-represented address group")
 	// ErrReplaced: the connection was closed (1000, no ban) because a
 	// newer one with the same node id took its place.
 	ErrReplaced = errors.New("server: replaced by a newer connection with the same node id")
@@ -175,7 +178,9 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		ap := tcp.AddrPort()
 		s.addr = netip.AddrPortFrom(normalizeAddr(ap.Addr()), ap.Port())
-		s.ln = newTrackingListener(raw)
+		s.ln = newTrackingListener(raw, s.cfg.MaxPendingInbound, s.cfg.MaxPendingPerIP,
+			func(ip netip.Addr) bool { return inNetworks(ip, s.cfg.ExemptNetworks) })
+		s.ln.onAccept = s.cfg.onAccept
 	}
 	s.started = true
 	s.peerCfg = s.peerTemplate()
@@ -197,8 +202,11 @@ func (s *Server) Start(ctx context.Context) error {
 		s.httpSrv = &http.Server{
 			Handler:           http.HandlerFunc(s.serveWS),
 			ReadHeaderTimeout: headerTimeout, // also bounds the TLS handshake
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+			// A connection kept alive after a refusal (HTTP 403) is still
+			// pending; it must not wait for another request forever.
+			IdleTimeout:    headerTimeout,
+			MaxHeaderBytes: 64 << 10,
+			ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 			// WebSocket needs HTTP/1.1: never negotiate HTTP/2.
 			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		}
@@ -211,6 +219,8 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		}()
 		s.log.Info("listening for peers", "addr", s.addr)
+		s.wg.Add(1)
+		go s.acceptLogLoop()
 	}
 	s.wg.Add(1)
 	go s.purgeLoop()
@@ -246,6 +256,11 @@ func (s *Server) peerTemplate() peer.Config {
 	for t, h := range s.handlers {
 		hs[t] = h
 	}
+	for t, h := range hs {
+		if isUseful(t) {
+			hs[t] = s.markUseful(h)
+		}
+	}
 	pc.Handlers = hs
 	if pc.Logger == nil {
 		pc.Logger = s.log
@@ -270,6 +285,31 @@ func (s *Server) purgeLoop() {
 	}
 }
 
+// acceptLogLoop logs, once per interval, how many connections the
+// listener refused or displaced (one line, not one per socket), until
+// Close.
+func (s *Server) acceptLogLoop() {
+	defer s.wg.Done()
+	ticks := s.cfg.acceptLogTicks
+	if ticks == nil {
+		t := time.NewTicker(DefaultAcceptLogInterval)
+		defer t.Stop()
+		ticks = t.C
+	}
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-ticks:
+			overIP, displaced := s.ln.takeRefused()
+			if n := overIP + displaced; n > 0 {
+				s.log.Warn("refused connections while accepting", "count", n, "last", DefaultAcceptLogInterval.String(),
+					"over_per_ip_bound", overIP, "displaced_pending", displaced)
+			}
+		}
+	}
+}
+
 // serveWS serves one HTTP request of the listener; the peer.Handler
 // answers 404 to anything but /ws. It returns once the peer is accepted
 // (accept then counts the connection in wg until served) or refused.
@@ -283,11 +323,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
+	remote := parseRemoteAddrPort(r.RemoteAddr)
+	s.ln.enterHandler(remote)
+	defer s.ln.leaveHandler(remote)
 	s.handler.ServeHTTP(w, r)
 }
 
-// exempt reports whether ip is exempt from bans, rate limits and the
-// handshake timeout: localhost or inside ExemptNetworks.
+// exempt reports whether ip is exempt from bans and rate limits:
+// localhost or inside ExemptNetworks.
 func (s *Server) exempt(ip netip.Addr) bool {
 	return ip.IsValid() && (s.cfg.isLocalhost(ip) || inNetworks(ip, s.cfg.ExemptNetworks))
 }
@@ -308,14 +351,21 @@ func (s *Server) admit(r *http.Request, _ protocol.Bytes32) error {
 // connection, replacing one with the same node id.
 func (s *Server) accept(p *peer.Peer) error {
 	info := p.Info()
+	if s.ln != nil {
+		s.ln.handshakeDone(info.RemoteAddr)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrServerClosed
 	}
-	if err := s.checkInbound(info); err != nil {
+	victim, err := s.checkInbound(info)
+	if err != nil {
 		s.log.Info("not accepting inbound connection", "peer", info.RemoteAddr, "node_type", info.NodeType, "err", err)
 		return err
+	}
+	if victim != nil {
+		s.evict(victim, info)
 	}
 	s.register(&conn{}, p)
 	// peer.Handler.ServeHTTP returns once the peer is accepted; the
@@ -334,7 +384,13 @@ func (s *Server) served(*peer.Peer) { s.wg.Done() }
 // one (found by p).
 func (s *Server) connClosed(c *conn, p *peer.Peer, r *peer.CloseReason) {
 	info := p.Info()
-	s.applyBan(info, r)
+	if c == nil && s.ln != nil && s.ln.wasDisplaced(info.RemoteAddr) {
+		// We closed the socket to make room for a newer connection: the
+		// failed handshake is not the peer's doing.
+		s.log.Debug("pending connection displaced by a newer one", "peer", info.RemoteAddr)
+	} else {
+		s.applyBan(info, r)
+	}
 	s.mu.Lock()
 	if c == nil {
 		c = s.conns[p]

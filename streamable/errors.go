@@ -33,27 +33,16 @@ var (
 
 // Error is a decode or encode failure with the path of the field where it
 // happened. Path elements are field names, or "[i]" for list elements.
+//
+// An Error does not change once made: Field and Index return a new Error
+// with a longer path and leave the one they wrap as it was, so an Error may
+// be formatted, inspected and wrapped from several goroutines at once.
 type Error struct {
-	// Path lists the fields from the outermost value inwards.
+	// Path lists the fields from the outermost value inwards. It is
+	// complete as soon as the Error is returned.
 	Path []string
 	// Err is the cause; it wraps one of the sentinel errors of this package.
 	Err error
-	// rev holds the path in reverse while it is being built on the way up
-	// the call stack; Path is filled from it by Error and Unwrap callers
-	// through fix.
-	rev []string
-}
-
-func (e *Error) fix() {
-	if len(e.rev) == 0 {
-		return
-	}
-	p := make([]string, 0, len(e.Path)+len(e.rev))
-	for i := len(e.rev) - 1; i >= 0; i-- {
-		p = append(p, e.rev[i])
-	}
-	e.Path = append(p, e.Path...)
-	e.rev = nil
 }
 
 // Error renders the path and the cause, for example
@@ -71,7 +60,6 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // FieldPath returns the path as one dotted string.
 func (e *Error) FieldPath() string {
-	e.fix()
 	var sb strings.Builder
 	for i, p := range e.Path {
 		if i > 0 && !strings.HasPrefix(p, "[") {
@@ -84,17 +72,21 @@ func (e *Error) FieldPath() string {
 
 // Field records that err happened inside the field called name. It is
 // called on the way out of nested decoders, so the innermost name is
-// added first. It returns nil for a nil err.
+// added first. If err is or wraps an *Error, the result is a new *Error
+// with name put before that error's path and the same cause; otherwise it
+// is a new *Error with err as its cause. err itself is never modified.
+// It returns nil for a nil err.
 func Field(err error, name string) error {
 	if err == nil {
 		return nil
 	}
 	var e *Error
 	if errors.As(err, &e) {
-		e.rev = append(e.rev, name)
-		return e
+		path := make([]string, 0, len(e.Path)+1)
+		path = append(path, name)
+		return &Error{Path: append(path, e.Path...), Err: e.Err}
 	}
-	return &Error{Err: err, rev: []string{name}}
+	return &Error{Path: []string{name}, Err: err}
 }
 
 // Index records that err happened in element i of a list.

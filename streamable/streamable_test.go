@@ -7,7 +7,9 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -172,6 +174,69 @@ func TestErrorPath(t *testing.T) {
 	}
 	if Field(nil, "x") != nil {
 		t.Fatal("Field(nil) is not nil")
+	}
+}
+
+// TestErrorPathBeforeFormatting checks that the path is complete as soon as
+// the error is made, with no call to Error or FieldPath first, and that
+// wrapping an error never changes the one wrapped.
+func TestErrorPathBeforeFormatting(t *testing.T) {
+	inner := Index(Field(ErrUnexpectedEOF, "foliage"), 3)
+	var ie *Error
+	if !errors.As(inner, &ie) {
+		t.Fatal("Index did not make an *Error")
+	}
+	if want := []string{"[3]", "foliage"}; !slices.Equal(ie.Path, want) {
+		t.Fatalf("inner Path = %q, want %q", ie.Path, want)
+	}
+	outer := Field(Field(inner, "blocks"), "RespondBlocks")
+	var oe *Error
+	if !errors.As(outer, &oe) {
+		t.Fatal("Field did not make an *Error")
+	}
+	if want := []string{"RespondBlocks", "blocks", "[3]", "foliage"}; !slices.Equal(oe.Path, want) {
+		t.Fatalf("outer Path = %q, want %q", oe.Path, want)
+	}
+	// The wrapped error is unchanged.
+	if want := []string{"[3]", "foliage"}; !slices.Equal(ie.Path, want) {
+		t.Fatalf("wrapping changed the inner Path to %q", ie.Path)
+	}
+	if got, want := inner.Error(), "[3].foliage: unexpected end of input"; got != want {
+		t.Fatalf("inner error %q, want %q", got, want)
+	}
+	if got, want := oe.FieldPath(), "RespondBlocks.blocks[3].foliage"; got != want {
+		t.Fatalf("FieldPath = %q, want %q", got, want)
+	}
+	// Two wraps of one error are independent.
+	a, b := Field(inner, "a"), Field(inner, "b")
+	if a.Error() != "a[3].foliage: unexpected end of input" || b.Error() != "b[3].foliage: unexpected end of input" {
+		t.Fatalf("sibling wraps: %q and %q", a, b)
+	}
+}
+
+// TestErrorConcurrentFormatting formats one error from several goroutines
+// at once; under -race it fails if formatting writes to the error.
+func TestErrorConcurrentFormatting(t *testing.T) {
+	err := Field(Field(Index(Field(ErrUnexpectedEOF, "foliage"), 3), "blocks"), "RespondBlocks")
+	const want = "RespondBlocks.blocks[3].foliage: unexpected end of input"
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatal("not an *Error")
+	}
+	var wg sync.WaitGroup
+	got := make([]string, 8)
+	paths := make([]string, 8)
+	for i := range got {
+		wg.Go(func() {
+			got[i] = err.Error()
+			paths[i] = e.FieldPath()
+		})
+	}
+	wg.Wait()
+	for i := range got {
+		if got[i] != want || paths[i] != "RespondBlocks.blocks[3].foliage" {
+			t.Errorf("goroutine %d: %q, path %q", i, got[i], paths[i])
+		}
 	}
 }
 

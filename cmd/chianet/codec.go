@@ -88,14 +88,7 @@ func decodeToJSON(name string, data []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		p, ok := protocol.NewPayload(m.Type)
-		if !ok {
-			return nil, unknownMessageType(m.Type)
-		}
-		if err := streamable.Unmarshal(m.Data, p); err != nil {
-			return nil, streamable.Field(streamable.Field(err, "data"), messageTypeName)
-		}
-		return m.AppendJSONWithPayload(nil, p.AppendJSON(nil)), nil
+		return m.MarshalJSON()
 	}
 	v, err := newValue(name)
 	if err != nil {
@@ -111,27 +104,11 @@ func decodeToJSON(name string, data []byte) ([]byte, error) {
 // serialization.
 func encodeFromJSON(name string, data []byte) ([]byte, error) {
 	if name == messageTypeName {
-		jv, err := streamable.ParseJSON(data)
-		if err != nil {
+		var m protocol.Message
+		if err := m.UnmarshalJSON(data); err != nil {
 			return nil, err
 		}
-		t, hasID, id, payloadJSON, err := protocol.ParseMessageJSON(jv)
-		if err != nil {
-			return nil, err
-		}
-		p, ok := protocol.NewPayload(t)
-		if !ok {
-			return nil, unknownMessageType(t)
-		}
-		if err := p.DecodeJSONValue(payloadJSON); err != nil {
-			return nil, streamable.Field(streamable.Field(err, "data"), messageTypeName)
-		}
-		payload, err := streamable.Marshal(p)
-		if err != nil {
-			return nil, err
-		}
-		m := protocol.Message{Type: t, HasID: hasID, ID: id, Data: payload}
-		return m.AppendTo(nil)
+		return m.MarshalBinary()
 	}
 	v, err := newValue(name)
 	if err != nil {
@@ -202,53 +179,87 @@ given) and prints its Streamable serialization as one line of lowercase hex.
 
 // hashOf returns the identifying hash of v: the header hash of blocks, the
 // name of a spend bundle, the id of a coin, else the hash of the
-// serialization.
+// serialization. A value that cannot be serialized has none; the error
+// says so and why.
 func hashOf(v protocol.Value) (protocol.Bytes32, error) {
+	var h protocol.Bytes32
+	var err error
 	switch x := v.(type) {
-	case interface{ HeaderHash() protocol.Bytes32 }:
-		return x.HeaderHash(), nil
+	case interface {
+		HeaderHash() (protocol.Bytes32, error)
+	}:
+		h, err = x.HeaderHash()
 	case *protocol.SpendBundle:
-		return x.Name(), nil
+		h, err = x.Name()
 	case *protocol.Coin:
 		return x.ID(), nil
+	default:
+		h, err = v.Hash()
 	}
-	h, err := streamable.Hash(v)
-	return protocol.Bytes32(h), err
+	if err != nil {
+		return protocol.Bytes32{}, fmt.Errorf("%s has no hash because it cannot be serialized: %w", v.TypeName(), err)
+	}
+	return h, nil
+}
+
+// hashInput returns the hash the hash command prints for input data of
+// the named type, given as serialized bytes or, with fromJSON, as
+// reference JSON.
+func hashInput(name string, data []byte, fromJSON bool) (protocol.Bytes32, error) {
+	if name == messageTypeName {
+		if fromJSON {
+			b, err := encodeFromJSON(name, data)
+			if err != nil {
+				return protocol.Bytes32{}, err
+			}
+			data = b
+		} else if _, err := protocol.DecodeMessage(data); err != nil {
+			return protocol.Bytes32{}, err
+		}
+		return sha256Bytes(data), nil
+	}
+	v, err := newValue(name)
+	if err != nil {
+		return protocol.Bytes32{}, err
+	}
+	if fromJSON {
+		err = streamable.UnmarshalJSON(data, v)
+	} else {
+		err = streamable.Unmarshal(data, v)
+	}
+	if err != nil {
+		return protocol.Bytes32{}, err
+	}
+	return hashOf(v)
 }
 
 func newHashCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 	var typeName string
-	var asHex bool
+	var asHex, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "hash --type NAME [--hex] [FILE]",
+		Use:   "hash --type NAME [--hex | --json] [FILE]",
 		Short: "Print the hash of a serialized value",
-		Long: `Hash reads the Streamable serialization of one value and prints 0x + 64 hex
-digits: the header hash for FullBlock, UnfinishedBlock, HeaderBlock and
-UnfinishedHeaderBlock, the name for SpendBundle, the id for Coin, and the
-SHA-256 of the serialization for every other type.`,
+		Long: `Hash reads the Streamable serialization of one value (or, with --json, its
+reference JSON) and prints 0x + 64 hex digits: the header hash for FullBlock,
+UnfinishedBlock, HeaderBlock and UnfinishedHeaderBlock, the name for SpendBundle,
+the id for Coin, and the SHA-256 of the serialization for every other type.
+A value that cannot be serialized (from JSON: a ProofOfSpace of an unknown
+version, say) has no hash, and the command fails saying why.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := readSerialized(stdin, args, asHex)
+			var data []byte
+			var err error
+			if asJSON {
+				data, err = readInput(stdin, args)
+			} else {
+				data, err = readSerialized(stdin, args, asHex)
+			}
 			if err != nil {
 				return err
 			}
-			var h protocol.Bytes32
-			if typeName == messageTypeName {
-				if _, err := protocol.DecodeMessage(data); err != nil {
-					return err
-				}
-				h = sha256Bytes(data)
-			} else {
-				v, err := newValue(typeName)
-				if err != nil {
-					return err
-				}
-				if err := streamable.Unmarshal(data, v); err != nil {
-					return err
-				}
-				if h, err = hashOf(v); err != nil {
-					return err
-				}
+			h, err := hashInput(typeName, data, asJSON)
+			if err != nil {
+				return err
 			}
 			_, err = fmt.Fprintln(stdout, h.String())
 			return err
@@ -256,6 +267,8 @@ SHA-256 of the serialization for every other type.`,
 	}
 	cmd.Flags().StringVar(&typeName, "type", "", "type name (required)")
 	cmd.Flags().BoolVar(&asHex, "hex", false, "input is hex text rather than binary")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "input is the reference JSON of the value")
+	cmd.MarkFlagsMutuallyExclusive("hex", "json")
 	_ = cmd.MarkFlagRequired("type")
 	return cmd
 }
@@ -283,9 +296,3 @@ func newTypesCmd(stdout io.Writer) *cobra.Command {
 }
 
 func sha256Bytes(b []byte) protocol.Bytes32 { return sha256.Sum256(b) }
-
-// unknownMessageType reports a message type id no payload is known for.
-func unknownMessageType(t protocol.MessageType) error {
-	err := fmt.Errorf("%w: unknown message type %d", streamable.ErrInvalidValue, uint8(t))
-	return streamable.Field(streamable.Field(err, "type"), messageTypeName)
-}

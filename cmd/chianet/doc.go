@@ -6,37 +6,52 @@
 //
 //	decode --type NAME [--hex] [FILE]   serialized bytes → reference JSON (streamable, protocol)
 //	encode --type NAME [FILE]           reference JSON → serialized bytes as hex
-//	hash --type NAME [--hex] [FILE]     header hash, spend bundle name, coin id or SHA-256
+//	hash --type NAME [--hex|--json] [FILE]
+//	                                    header hash, spend bundle name, coin id or SHA-256
 //	types                               every wire type and message id
 //	init [--root DIR]                   create CHIA_ROOT's config.yaml and ssl tree where missing (config, chiatls)
 //	certs init [--root DIR]             create the missing files of CHIA_ROOT/config/ssl (chiatls)
 //	peer ping HOST:PORT                 connect, print the peer's handshake and round-trip times (peer)
 //	peer peers HOST:PORT                request_peers, print the peers and their count (peer)
-//	node [--network NAME] [--peer HOST:PORT]...
-//	                                    run a networking-only full node until SIGINT/SIGTERM (node)
-//	introducer [--network NAME] [--listen-host H] [--port P] [--root R]
+//	node [--network NAME [--private]] [--peer HOST:PORT]...
+//	                                    run a networking-only full node until SIGINT/SIGTERM/SIGHUP (node, config)
+//	introducer [--network NAME [--private]] [--listen-host H] [--port P] [--root R]
 //	                                    run an introducer until SIGINT/SIGTERM (introducer)
 //
 // The peer commands take --network (mainnet), --node-type (full_node),
-// --timeout (10s, for the whole command) and --root. --root defaults, as
-// in the reference, to $CHIA_ROOT, else ~/.chia/mainnet; the peer commands
-// dial with the node type's certificate from that tree (the one the
-// reference dials with: public, private for a harvester) and create it
-// there if it is missing.
+// --timeout (10s, for the whole command) and --root. They dial with the
+// node type's certificate (the one the reference dials with: public,
+// private for a harvester): from the tree at --root, created there if
+// missing; without --root from $CHIA_ROOT, else ~/.chia/mainnet, if that
+// tree holds it (it is never written), else from a temporary certificate
+// made in memory for the run, with a note on standard error. A peer that
+// closes the connection right after the handshake without a reason is
+// reported as refusing the node type (or full).
 //
-// node listens on the network's default port (--port, --listen-host; a
-// listen host that is one IP address is also the source of its outbound
-// connections unless --dial-from names another), keeps its outbound
-// connections with discovery (persisted peers, DNS introducers, the
-// introducer) and stays connected to every --peer; it
-// answers request_peers and records each peer's new_peak. It takes its
-// certificates and peers file (db/peers.dat, db/peers-NETWORK.dat off
-// mainnet) from --root, defaulting like the peer commands'. mainnet and
-// testnet11 come with their bootstrap defaults; any other --network (e.g.
-// devnet) has none and admits private addresses, so it talks only to the
-// peers it is given. It logs with log/slog to standard error (--log-level,
-// --log-format text|json) and on SIGINT or SIGTERM saves the peers file,
-// closes every connection normally and exits 0.
+// node resolves the root as package config does (--root, else
+// $CHIA_ROOT, else ~/.chia/mainnet) and reads its config/config.yaml when
+// there is one: selected_network, network_overrides, logging.log_level
+// and the full_node section's port, full_node_peers, target_peer_count,
+// target_outbound_peer_count, max_inbound_wallet, max_inbound_farmer,
+// exempt_peer_networks, dns_servers, introducer_peer and
+// peer_connect_timeout; flags override the file, and without a file the
+// reference's defaults apply. mainnet and testnet11 are built in;
+// network_overrides may declare more; any other --network is an error
+// listing the known ones unless --private runs it as a network of one's
+// own (no default port, DNS introducers or introducer; private addresses
+// admitted). A --listen-host that is one IP address is also the source
+// of the node's outbound connections unless --dial-from names another.
+// The node keeps its outbound connections with discovery
+// (persisted peers, DNS introducers, the introducer), stays connected to
+// every --peer, answers request_peers and records each peer's new_peak.
+// Its certificates and peers file (db/chianet-peers.dat,
+// db/chianet-peers-NETWORK.dat off mainnet; the reference node's
+// db/peers.dat is only ever read, to import it once) live under the
+// root, whose db/chianet.lock it holds while it runs. It logs with
+// log/slog to standard error (--log-level, --log-format text|json) and
+// on SIGINT, SIGTERM or SIGHUP saves the peers file, closes every
+// connection normally and exits 0. A bad flag value exits 1 with one line
+// naming the flag.
 //
 // introducer listens on port 8445 (--port, --listen-host; vetting
 // connections leave from the listen host when it is one IP address unless

@@ -6,15 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chianet/chianet/chiatls"
 	"github.com/chianet/chianet/config"
-	"github.com/chianet/chianet/discovery"
-	"github.com/chianet/chianet/node"
 )
 
 type fileState struct {
@@ -202,25 +199,5 @@ func TestInitBadConfig(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(filepath.Join("rel", "config", "config.yaml")); !bytes.Equal(got, bad) {
 		t.Error("config.yaml changed")
-	}
-}
-
-// TestBuiltinNetworksAgree checks that package config's built-in networks
-// state the same facts as node and discovery, which keep their own copies
-// until `chianet node` reads config.yaml.
-func TestBuiltinNetworksAgree(t *testing.T) {
-	if got := config.KnownNetworks(); !slices.Equal(got, []string{node.Mainnet, node.Testnet11}) {
-		t.Errorf("KnownNetworks = %v", got)
-	}
-	m, _ := config.BuiltinNetwork(config.Mainnet)
-	if m.DefaultPort != node.DefaultPort(node.Mainnet) || m.DefaultPort != discovery.MainnetPort {
-		t.Errorf("mainnet port %d", m.DefaultPort)
-	}
-	if !slices.Equal(m.DNSServers, discovery.MainnetDNSIntroducers()) {
-		t.Errorf("mainnet DNS introducers %v", m.DNSServers)
-	}
-	tn, _ := config.BuiltinNetwork(config.Testnet11)
-	if tn.DefaultPort != node.DefaultPort(node.Testnet11) || tn.DefaultPort != discovery.TestnetPort {
-		t.Errorf("testnet11 port %d", tn.DefaultPort)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -78,10 +79,14 @@ func (f *introducerFlags) register(cmd *cobra.Command) {
 // runIntroducer turns the flags into an introducer.Config and runs the
 // introducer until SIGINT or SIGTERM (or the command's context) stops it.
 func runIntroducer(cmd *cobra.Command, f *introducerFlags) error {
-	logger, err := newLogger(cmd.ErrOrStderr(), f.logLevel, f.logFormat)
-	if err != nil {
-		return err
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %q is not debug, info, warn or error", f.logLevel)
 	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return fmt.Errorf("--log-format: %q is not text or json", f.logFormat)
+	}
+	logger := newLogger(cmd.ErrOrStderr(), level, f.logFormat)
 	cfg, err := f.config()
 	if err != nil {
 		return err

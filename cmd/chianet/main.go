@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 
 	"github.com/spf13/cobra"
 )
@@ -41,6 +43,7 @@ func newRootCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		newDecodeCmd(stdin, stdout),
 		newEncodeCmd(stdin, stdout),
@@ -53,4 +56,15 @@ func newRootCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 		newPeerCmd(stdout),
 	)
 	return root
+}
+
+// strconvNoise is what pflag adds to a flag's bad number: the parser's
+// name and the value a second time.
+var strconvNoise = regexp.MustCompile(`strconv\.Parse\w+: parsing "[^"]*": `)
+
+// flagError shortens the library's error for a flag value that does not
+// parse to one line naming the flag, the value and what is wrong, e.g.
+// `invalid argument "x" for "--port" flag: invalid syntax`.
+func flagError(_ *cobra.Command, err error) error {
+	return errors.New(strconvNoise.ReplaceAllString(err.Error(), ""))
 }

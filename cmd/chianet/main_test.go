@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chianet/chianet/protocol"
 )
 
 // chianet runs the tool in-process and returns stdout, stderr and the
@@ -79,6 +81,41 @@ func TestHash(t *testing.T) {
 	out, _, code = chianet(t, "", "hash", "--type", "RequestPeers", "--hex")
 	if code != 0 || out != "0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n" {
 		t.Fatalf("sha256: exit %d %q", code, out)
+	}
+	// The same coin given as reference JSON.
+	coinJSON := `{"parent_coin_info":"0x` + strings.Repeat("00", 32) + `","puzzle_hash":"0x` + strings.Repeat("00", 32) + `","amount":1000000000000}`
+	out, errOut, code = chianet(t, coinJSON, "hash", "--type", "Coin", "--json")
+	if code != 0 || out != "0x359a8a90c3b56b422d13b3ceac69d2e4112d562ac15a11b64f0373d6edbd2a68\n" {
+		t.Fatalf("coin id from JSON: exit %d %q %s", code, out, errOut)
+	}
+	out, errOut, code = chianet(t, `{"type":"request_peers","id":5,"data":{}}`, "hash", "--type", "Message", "--json")
+	if want := sha256Bytes([]byte{0x2b, 1, 0, 5, 0, 0, 0, 0}).String() + "\n"; code != 0 || out != want {
+		t.Fatalf("message from JSON: exit %d %q %s, want %q", code, out, errOut, want)
+	}
+}
+
+// A value that cannot be serialized has no hash: the command fails with
+// one line saying so and why, and prints nothing.
+func TestHashOfUnserializableValue(t *testing.T) {
+	pos := protocol.ProofOfSpace{Version: 2, Proof: []byte{}}
+	out, errOut, code := chianet(t, string(pos.AppendJSON(nil)), "hash", "--type", "ProofOfSpace", "--json")
+	if code == 0 || out != "" {
+		t.Fatalf("exit %d, printed %q", code, out)
+	}
+	want := "chianet: ProofOfSpace has no hash because it cannot be serialized: ProofOfSpace: invalid value: ProofOfSpace version 2 (only 0 and 1 exist)\n"
+	if errOut != want {
+		t.Fatalf("error %q, want %q", errOut, want)
+	}
+	// A spend bundle whose program is not CLVM has no name.
+	bad := &protocol.SpendBundle{CoinSpends: []protocol.CoinSpend{{PuzzleReveal: protocol.Program{0xff}, Solution: protocol.Program{0x80}}}}
+	if h, err := hashOf(bad); err == nil || !strings.HasPrefix(err.Error(), "SpendBundle has no hash because it cannot be serialized: ") || !strings.Contains(err.Error(), "CLVM") {
+		t.Fatalf("hashOf(bad spend bundle) = %v, %v", h, err)
+	}
+	// Nested inside a larger value, the same.
+	rcb := protocol.RewardChainBlock{ProofOfSpace: pos}
+	_, errOut, code = chianet(t, string(rcb.AppendJSON(nil)), "hash", "--type", "RewardChainBlock", "--json")
+	if code == 0 || !strings.HasPrefix(errOut, "chianet: RewardChainBlock has no hash because it cannot be serialized: ") || !strings.Contains(errOut, "ProofOfSpace version 2") || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("exit %d, error %q", code, errOut)
 	}
 }
 

@@ -5,25 +5,31 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/node"
 )
 
-// nodeFlags are the flags of `chianet node`.
+// nodeFlags are the flags of `chianet node`. A flag that is not given
+// leaves the value to config.yaml (or its default).
 type nodeFlags struct {
 	network            string
+	private            bool
 	root               string
-	port               uint16
+	port               int
 	listenHost         string
 	dialFrom           string
 	peersFile          string
@@ -36,6 +42,9 @@ type nodeFlags struct {
 	maxInboundWallet   int
 	maxInboundFarmer   int
 	exemptNetworks     []string
+	noEviction         bool
+	maxPendingInbound  int
+	maxPendingPerIP    int
 	allowPrivate       bool
 	logLevel           string
 	logFormat          string
@@ -50,16 +59,33 @@ func newNodeCmd() *cobra.Command {
 peers, keeps its outbound connections with the reference's discovery (persisted
 peers, DNS introducers, the introducer, and the peers given with --peer),
 answers request_peers, and records the peak every peer announces. It keeps no
-chain. It logs to standard error and stops gracefully on SIGINT or SIGTERM:
-the peers file is saved and every connection is closed normally.
+chain. It logs to standard error and stops gracefully on SIGINT, SIGTERM or
+SIGHUP: the peers file is saved and every connection is closed normally.
 
-mainnet and testnet11 come with their default port, DNS introducers and
-introducer. Any other --network name (e.g. devnet) has none of these: the
-node talks only to the peers it is given, and admits private addresses.`,
+The root is --root, else $CHIA_ROOT, else ~/.chia/mainnet. Its
+config/config.yaml, when there is one, is read as the reference reads it:
+selected_network, network_overrides, logging.log_level and the full_node
+section's port, full_node_peers, target_peer_count,
+target_outbound_peer_count, max_inbound_wallet, max_inbound_farmer,
+exempt_peer_networks, dns_servers, introducer_peer and peer_connect_timeout.
+Flags override the file. Without a file the reference's defaults apply
+(mainnet, port 8444, log level info).
+
+mainnet and testnet11 are built in, with their default port, DNS introducers
+and introducer; network_overrides may declare more. Any other --network name
+is an error unless --private runs it as a network of your own: no default
+port, no DNS introducers, no introducer, so the node talks only to the peers
+it is given, and private addresses are admitted.
+
+The node's peers file is its own (db/chianet-peers.dat, or
+db/chianet-peers-NETWORK.dat off mainnet): a reference node's
+db/peers.dat in the same root is never written, only imported once when
+chianet has no peers file of its own. The node locks db/chianet.lock, so
+that two processes never share one root.`,
 		Example: `  chianet node
   chianet node --network testnet11
-  chianet node --network devnet --listen-host 127.0.0.1 --port 58501 --root /tmp/chianet-a
-  chianet node --network devnet --listen-host 127.0.0.1 --port 58502 --root /tmp/chianet-b --peer 127.0.0.1:58501`,
+  chianet node --network devnet --private --listen-host 127.0.0.1 --port 58501 --root /tmp/chianet-a
+  chianet node --network devnet --private --listen-host 127.0.0.1 --port 58502 --root /tmp/chianet-b --peer 127.0.0.1:58501`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runNode(cmd, f)
@@ -72,40 +98,52 @@ node talks only to the peers it is given, and admits private addresses.`,
 // register adds the flags to cmd.
 func (f *nodeFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.network, "network", node.Mainnet, "network name sent in handshakes (mainnet, testnet11, or a private network such as devnet)")
-	fl.StringVar(&f.root, "root", defaultRoot(), "CHIA_ROOT directory holding config/ssl and db (certificates created if missing)")
-	fl.Uint16Var(&f.port, "port", 0, "port to accept peers on; 0 takes any free port (default the network's: 8444 mainnet, 58444 testnet11, any free port otherwise)")
+	fl.StringVar(&f.network, "network", "", "network name sent in handshakes: mainnet, testnet11, one declared in config.yaml's network_overrides, or with --private one of your own (default config.yaml's selected_network, else mainnet)")
+	fl.BoolVar(&f.private, "private", false, "run --network as a private network of your own: no default port, DNS introducers or introducer; private addresses admitted")
+	fl.StringVar(&f.root, "root", "", "CHIA_ROOT directory holding config/config.yaml, config/ssl and db (default $CHIA_ROOT, else ~/.chia/mainnet; certificates created if missing)")
+	fl.IntVar(&f.port, "port", 0, "port to accept peers on, 0 for any free port (default config.yaml's full_node.port, else the network's: 8444 mainnet, 58444 testnet11, any free port on a private network)")
 	fl.StringVar(&f.listenHost, "listen-host", "", `address to accept peers on; "" is every interface, IPv4 and IPv6`)
 	fl.StringVar(&f.dialFrom, "dial-from", "", `local address outbound connections leave from; "0.0.0.0" or "::" lets the system choose (default --listen-host when it is one IP address)`)
-	fl.StringVar(&f.peersFile, "peers-file", "", "peers file, relative to --root unless absolute (default db/peers.dat; db/peers-<network>.dat off mainnet)")
-	fl.StringVar(&f.introducer, "introducer", "", "introducer host:port (default the network's, e.g. introducer.chia.net:8444)")
-	fl.StringArrayVar(&f.dnsIntroducers, "dns-introducer", nil, "DNS introducer to ask for peers, repeatable; replaces the network's list")
-	fl.BoolVar(&f.noDefaultBootstrap, "no-default-bootstrap", false, "do not use the network's default introducer and DNS introducers")
-	fl.StringArrayVar(&f.peers, "peer", nil, "full node host:port to stay connected to, repeatable")
-	fl.IntVar(&f.targetOutbound, "target-outbound", 0, "outbound full-node connections to keep; -1 for none besides --peer (default 8)")
-	fl.IntVar(&f.targetPeerCount, "target-peer-count", 0, "total full-node connections; inbound ones are accepted up to this minus --target-outbound (default 40)")
-	fl.IntVar(&f.maxInboundWallet, "max-inbound-wallet", 0, "inbound wallet connections to accept; -1 for none (default 20)")
-	fl.IntVar(&f.maxInboundFarmer, "max-inbound-farmer", 0, "inbound farmer connections to accept; -1 for none (default 10)")
-	fl.StringArrayVar(&f.exemptNetworks, "exempt-network", nil, "IP or CIDR exempt from bans, rate limits and inbound limits, repeatable")
-	fl.BoolVar(&f.allowPrivate, "allow-private", false, "admit private and loopback addresses from peers and DNS (always on off mainnet and testnet11)")
-	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.StringVar(&f.peersFile, "peers-file", "", "peers file, relative to --root unless absolute (default db/chianet-peers.dat; db/chianet-peers-NETWORK.dat off mainnet)")
+	fl.StringVar(&f.introducer, "introducer", "", "introducer HOST:PORT (default config.yaml's full_node.introducer_peer, else the network's, e.g. introducer.chia.net:8444)")
+	fl.StringArrayVar(&f.dnsIntroducers, "dns-introducer", nil, "DNS introducer to ask for peers, repeatable; replaces config.yaml's full_node.dns_servers and the network's list")
+	fl.BoolVar(&f.noDefaultBootstrap, "no-default-bootstrap", false, "use no introducer and no DNS introducer besides those given with --introducer and --dns-introducer")
+	fl.StringArrayVar(&f.peers, "peer", nil, "full node HOST:PORT to stay connected to, repeatable; replaces config.yaml's full_node.full_node_peers")
+	fl.IntVar(&f.targetOutbound, "target-outbound", 0, "outbound full-node connections to keep, 0 for none besides --peer (default config.yaml's target_outbound_peer_count, else 8)")
+	fl.IntVar(&f.targetPeerCount, "target-peer-count", 0, "total full-node connections; inbound ones are accepted up to this minus --target-outbound (default config.yaml's target_peer_count, else 40)")
+	fl.IntVar(&f.maxInboundWallet, "max-inbound-wallet", 0, "inbound wallet connections to accept, 0 for none (default config.yaml's max_inbound_wallet, else 20)")
+	fl.IntVar(&f.maxInboundFarmer, "max-inbound-farmer", 0, "inbound farmer connections to accept, 0 for none (default config.yaml's max_inbound_farmer, else 10)")
+	fl.StringArrayVar(&f.exemptNetworks, "exempt-network", nil, "IP or CIDR exempt from bans, rate limits and inbound limits, repeatable; replaces config.yaml's exempt_peer_networks")
+	fl.BoolVar(&f.noEviction, "no-eviction", false, "refuse new inbound full nodes when their slots are taken, instead of evicting one of the most-represented address group")
+	fl.IntVar(&f.maxPendingInbound, "max-pending-inbound", 0, "accepted connections still in TLS, WebSocket upgrade or handshake; -1 for no bound (default 64)")
+	fl.IntVar(&f.maxPendingPerIP, "max-pending-per-ip", 0, "connections from one IP still in TLS, WebSocket upgrade or handshake; -1 for no bound (default 4)")
+	fl.BoolVar(&f.allowPrivate, "allow-private", false, "admit private and loopback addresses from peers and DNS (always on for a private network)")
+	fl.StringVar(&f.logLevel, "log-level", "", "log level: debug, info, warn or error (default config.yaml's logging.log_level, else info)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 }
 
-// runNode turns the flags into a node.Config and runs the node until
-// SIGINT or SIGTERM (or the command's context) stops it.
+// runNode reads the configuration, applies the flags and runs the node
+// until SIGINT, SIGTERM or SIGHUP (or the command's context) stops it.
 func runNode(cmd *cobra.Command, f *nodeFlags) error {
-	logger, err := newLogger(cmd.ErrOrStderr(), f.logLevel, f.logFormat)
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return fmt.Errorf("--log-format: %q is not text or json", f.logFormat)
+	}
+	s, err := f.settings(cmd)
 	if err != nil {
 		return err
 	}
-	cfg, err := f.config(cmd)
-	if err != nil {
-		return err
-	}
+	logger := newLogger(cmd.ErrOrStderr(), s.level, f.logFormat)
+	cfg := s.node
 	cfg.Logger = logger
+	if s.file != "" {
+		logger.Info("configuration read", "file", s.file, "root", cfg.Root)
+	} else {
+		logger.Info("no config.yaml; using the defaults", "root", cfg.Root)
+	}
 
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal went away, or a supervisor's stop) ends the
+	// node as SIGTERM does: with the peers saved.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	// After the first signal, a second one kills the process the usual
 	// way instead of waiting for the graceful shutdown.
@@ -118,32 +156,102 @@ func runNode(cmd *cobra.Command, f *nodeFlags) error {
 	return n.Run(ctx)
 }
 
-// config builds the node configuration from the flags.
-func (f *nodeFlags) config(cmd *cobra.Command) (node.Config, error) {
-	cfg := node.Config{
-		Network:            f.network,
-		Root:               f.root,
-		PeersFile:          f.peersFile,
-		Introducer:         f.introducer,
-		NoDefaultBootstrap: f.noDefaultBootstrap,
-		StaticPeers:        f.peers,
-		TargetOutbound:     f.targetOutbound,
-		TargetPeerCount:    f.targetPeerCount,
-		MaxInboundWallet:   f.maxInboundWallet,
-		MaxInboundFarmer:   f.maxInboundFarmer,
-		AllowPrivate:       f.allowPrivate,
+// nodeSettings are the node's configuration and log level, and the
+// config.yaml they came from ("" when there was none).
+type nodeSettings struct {
+	node  node.Config
+	level slog.Level
+	file  string
+}
+
+// settings resolves the root, reads its config.yaml (or takes the
+// defaults) and applies the flags.
+func (f *nodeFlags) settings(cmd *cobra.Command) (nodeSettings, error) {
+	if cmd.Flags().Changed("root") && f.root == "" {
+		return nodeSettings{}, errors.New("--root must not be empty")
 	}
-	if cfg.Network == "" {
-		return cfg, errors.New("--network must not be empty")
+	root, err := config.ResolveRoot(f.root)
+	if err != nil {
+		return nodeSettings{}, err
 	}
-	if cfg.Root == "" {
-		return cfg, errors.New("--root must not be empty")
+	var s nodeSettings
+	file, err := config.Load(root)
+	switch {
+	case err == nil:
+		s.file = config.FilePath(root)
+	case errors.Is(err, fs.ErrNotExist):
+		if file, err = config.Default(root); err != nil {
+			return s, err
+		}
+	default:
+		return s, err
 	}
-	port := node.DefaultPort(cfg.Network)
-	if cmd.Flags().Changed("port") {
+	s.node, err = f.config(cmd, file, s.file != "")
+	if err != nil {
+		return s, err
+	}
+	s.level = slog.LevelInfo
+	if s.file != "" {
+		// Validated by Load.
+		s.level, _ = file.Logging.SlogLevel()
+	}
+	if cmd.Flags().Changed("log-level") {
+		if err := s.level.UnmarshalText([]byte(f.logLevel)); err != nil {
+			return s, fmt.Errorf("--log-level: %q is not debug, info, warn or error", f.logLevel)
+		}
+	}
+	return s, nil
+}
+
+// config builds the node configuration from file (config.yaml when
+// fromFile, else the defaults) and the flags, which win. Every error
+// names the flag, or the config.yaml key, at fault.
+func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile bool) (node.Config, error) {
+	changed := cmd.Flags().Changed
+	fn := &file.FullNode
+	cfg := node.Config{Root: file.Root, NoDefaultBootstrap: true}
+
+	// The network.
+	name := file.SelectedNetworkName()
+	if changed("network") {
+		if f.network == "" {
+			return cfg, errors.New("--network must not be empty")
+		}
+		name = f.network
+	}
+	var nw config.Network
+	var err error
+	if f.private {
+		nw, err = file.PrivateNetwork(name)
+		if err != nil {
+			return cfg, fmt.Errorf("--private: %w", err)
+		}
+	} else if nw, err = file.Network(name); err != nil {
+		var unknown *config.UnknownNetworkError
+		if errors.As(err, &unknown) {
+			return cfg, unknownNetwork(unknown)
+		}
+		return cfg, fmt.Errorf("--network: %w", err)
+	}
+	selected := nw.Name == file.SelectedNetworkName()
+	cfg.Network, cfg.Private, cfg.DefaultPort = nw.Name, nw.Private, nw.DefaultPort
+	cfg.AllowPrivate = nw.AllowPrivate || f.allowPrivate
+	cfg.NoEviction = f.noEviction
+	cfg.MaxPendingInbound = f.maxPendingInbound
+	cfg.MaxPendingPerIP = f.maxPendingPerIP
+
+	// Where to listen: the file's port is the selected network's.
+	port := int(nw.DefaultPort)
+	if selected {
+		port = fn.Port
+	}
+	if changed("port") {
+		if f.port < 0 || f.port > 65535 {
+			return cfg, fmt.Errorf("--port: %d is not a port number (0 to 65535)", f.port)
+		}
 		port = f.port
 	}
-	cfg.ListenAddr = net.JoinHostPort(f.listenHost, strconv.Itoa(int(port)))
+	cfg.ListenAddr = net.JoinHostPort(f.listenHost, strconv.Itoa(port))
 	if f.dialFrom != "" {
 		a, err := netip.ParseAddr(f.dialFrom)
 		if err != nil {
@@ -151,17 +259,133 @@ func (f *nodeFlags) config(cmd *cobra.Command) (node.Config, error) {
 		}
 		cfg.DialFrom = a
 	}
-	if cmd.Flags().Changed("dns-introducer") {
+
+	// The peers file, and the reference node's to import from.
+	cfg.PeersFile = f.peersFile
+	if changed("peers-file") && f.peersFile == "" {
+		return cfg, errors.New("--peers-file must not be empty")
+	}
+	if selected && fn.PeersFilePath != "" {
+		own := cfg.PeersFile
+		if own == "" {
+			own = filepath.Join("db", node.DefaultPeersFileName(nw.Name))
+		}
+		if file.Path(fn.PeersFilePath) != file.Path(own) {
+			cfg.ImportPeersFile = fn.PeersFilePath
+		}
+	}
+
+	// Bootstrap sources.
+	cfg.Introducer = nw.Introducer
+	cfg.DNSIntroducers = nw.DNSServers
+	if f.noDefaultBootstrap {
+		cfg.Introducer, cfg.DNSIntroducers = "", nil
+	}
+	if changed("introducer") {
+		if err := checkHostPort(f.introducer); err != nil {
+			return cfg, fmt.Errorf("--introducer: %w", err)
+		}
+		cfg.Introducer = f.introducer
+	}
+	if changed("dns-introducer") {
+		for _, h := range f.dnsIntroducers {
+			if strings.TrimSpace(h) == "" || strings.ContainsAny(h, " /:") {
+				return cfg, fmt.Errorf("--dns-introducer: %q is not a host name", h)
+			}
+		}
 		cfg.DNSIntroducers = f.dnsIntroducers
 	}
-	for _, s := range f.exemptNetworks {
+	if cfg.DNSIntroducers == nil {
+		cfg.DNSIntroducers = []string{} // none, rather than the network's
+	}
+
+	// Static peers.
+	if changed("peer") {
+		for _, p := range f.peers {
+			if err := checkHostPort(p); err != nil {
+				return cfg, fmt.Errorf("--peer: %w", err)
+			}
+		}
+		cfg.StaticPeers = f.peers
+	} else {
+		for _, p := range fn.FullNodePeers {
+			cfg.StaticPeers = append(cfg.StaticPeers, net.JoinHostPort(p.Host, strconv.Itoa(p.Port)))
+		}
+	}
+
+	// Connection counts: a flag names itself in an error, a value from
+	// the file names its key.
+	counts := []struct {
+		flag, key string
+		v         *int
+		file      int
+		dst       *int
+	}{
+		{"--target-outbound", "full_node.target_outbound_peer_count", &f.targetOutbound, fn.TargetOutboundPeerCount, &cfg.TargetOutbound},
+		{"--target-peer-count", "full_node.target_peer_count", &f.targetPeerCount, fn.TargetPeerCount, &cfg.TargetPeerCount},
+		{"--max-inbound-wallet", "full_node.max_inbound_wallet", &f.maxInboundWallet, fn.MaxInboundWallet, &cfg.MaxInboundWallet},
+		{"--max-inbound-farmer", "full_node.max_inbound_farmer", &f.maxInboundFarmer, fn.MaxInboundFarmer, &cfg.MaxInboundFarmer},
+	}
+	names := make([]string, len(counts))
+	vals := make([]int, len(counts))
+	for i, c := range counts {
+		names[i], vals[i] = "the default "+c.flag, c.file
+		if fromFile {
+			names[i] = c.key + " in config.yaml"
+		}
+		if changed(c.flag[2:]) {
+			if *c.v < 0 {
+				return cfg, fmt.Errorf("%s: %d is negative", c.flag, *c.v)
+			}
+			names[i], vals[i] = c.flag, *c.v
+		}
+		// The node's zero means its default; none is negative there.
+		*c.dst = vals[i]
+		if vals[i] == 0 {
+			*c.dst = -1
+		}
+	}
+	if vals[0] > vals[1] {
+		return cfg, fmt.Errorf("%s %d is more than %s %d: no inbound full node would ever be accepted", names[0], vals[0], names[1], vals[1])
+	}
+
+	// Exempt networks.
+	exempt, source := fn.ExemptPeerNetworks, "full_node.exempt_peer_networks in config.yaml" // validated by Load
+	if changed("exempt-network") {
+		exempt, source = f.exemptNetworks, "--exempt-network"
+	}
+	for _, s := range exempt {
 		p, err := parsePrefix(s)
 		if err != nil {
-			return cfg, fmt.Errorf("--exempt-network: %w", err)
+			return cfg, fmt.Errorf("%s: %q is not an IP address or CIDR block", source, s)
 		}
 		cfg.ExemptNetworks = append(cfg.ExemptNetworks, p)
 	}
+
+	cfg.PeerConnectTimeout = time.Duration(fn.PeerConnectTimeout) * time.Second
 	return cfg, nil
+}
+
+// unknownNetwork is the error for a --network that is neither built in
+// nor declared in config.yaml.
+func unknownNetwork(e *config.UnknownNetworkError) error {
+	known := strings.Join(e.Builtin, ", ") + " (built in)"
+	if len(e.Declared) > 0 {
+		known += ", " + strings.Join(e.Declared, ", ") + " (config.yaml's network_overrides)"
+	}
+	return fmt.Errorf("--network: unknown network %q; known networks: %s; run a network of your own with --private", e.Name, known)
+}
+
+// checkHostPort checks a HOST:PORT value.
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return fmt.Errorf("%q is not HOST:PORT", s)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("%q: port %q is not a number from 1 to 65535", s, port)
+	}
+	return nil
 }
 
 // parsePrefix parses a CIDR or a single IP address.
@@ -178,18 +402,10 @@ func parsePrefix(s string) (netip.Prefix, error) {
 
 // newLogger returns a slog logger writing to w in format ("text" or
 // "json") at level.
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %q is not debug, info, warn or error", level)
+func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	default:
-		return nil, fmt.Errorf("--log-format: %q is not text or json", format)
-	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -4,8 +4,6 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-
-	"github.com/spf13/cobra"
 )
 
 // --dial-from sets node.Config.DialFrom; without it the node takes its
@@ -22,16 +20,11 @@ func TestNodeDialFromFlag(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
-			cmd := &cobra.Command{}
-			f := &nodeFlags{}
-			f.register(cmd)
-			if err := cmd.ParseFlags(append([]string{"--root", "/r", "--network", "devnet"}, c.args...)); err != nil {
-				t.Fatal(err)
-			}
-			got, err := f.config(cmd)
+			s, err := nodeSettingsFor(t, append([]string{"--root", t.TempDir(), "--network", "devnet", "--private"}, c.args...)...)
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := s.node
 			if got.DialFrom != c.want || got.ListenAddr != "127.2.0.1:0" {
 				t.Errorf("DialFrom %v, ListenAddr %q; want %v, 127.2.0.1:0", got.DialFrom, got.ListenAddr, c.want)
 			}

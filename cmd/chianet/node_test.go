@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/goleak"
 
+	"github.com/chianet/chianet/addrman"
 	"github.com/chianet/chianet/node"
 )
 
@@ -71,7 +76,7 @@ func TestNodeStartStop(t *testing.T) {
 	logs := newLogWatch()
 	exited := make(chan int, 1)
 	go func() {
-		exited <- runContext(ctx, []string{"node", "--network", "devnet", "--listen-host", "127.0.0.1", "--port", "0",
+		exited <- runContext(ctx, []string{"node", "--network", "devnet", "--private", "--listen-host", "127.0.0.1", "--port", "0",
 			"--root", root, "--log-format", "json"}, strings.NewReader(""), io.Discard, logs)
 	}()
 	logs.waitFor(t, `"msg":"node started"`, exited)
@@ -89,11 +94,18 @@ func TestNodeStartStop(t *testing.T) {
 	var msgs []string
 	for line := range strings.Lines(logs.String()) {
 		var rec struct {
-			Msg   string `json:"msg"`
-			Level string `json:"level"`
+			Msg    string `json:"msg"`
+			Level  string `json:"level"`
+			NodeID any    `json:"node_id"`
 		}
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("log line is not JSON: %q: %v", line, err)
+		}
+		if rec.Msg == "node started" {
+			// As the text format prints it, not an array of 32 numbers.
+			if id, ok := rec.NodeID.(string); !ok || len(id) != 66 || !strings.HasPrefix(id, "0x") {
+				t.Errorf("node_id logged as %#v", rec.NodeID)
+			}
 		}
 		if rec.Level == "ERROR" {
 			t.Errorf("error logged: %s", line)
@@ -105,7 +117,7 @@ func TestNodeStartStop(t *testing.T) {
 			t.Errorf("no %q in the log:\n%s", want, logs)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(root, "db", "peers-devnet.dat")); err != nil {
+	if _, err := os.Stat(filepath.Join(root, "db", "chianet-peers-devnet.dat")); err != nil {
 		t.Errorf("peers file: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(root, "config", "ssl", "full_node", "public_full_node.crt")); err != nil {
@@ -113,67 +125,219 @@ func TestNodeStartStop(t *testing.T) {
 	}
 }
 
+// nodeSettingsFor parses args as `chianet node` does and returns the
+// settings they give.
+func nodeSettingsFor(t *testing.T, args ...string) (nodeSettings, error) {
+	t.Helper()
+	cmd := &cobra.Command{}
+	f := &nodeFlags{}
+	f.register(cmd)
+	if err := cmd.ParseFlags(args); err != nil {
+		t.Fatal(err)
+	}
+	return f.settings(cmd)
+}
+
+var mainnetDNS = []string{"dns-introducer.chia.net", "chia.ctrlaltdel.ch", "seeder.dexie.space",
+	"chia.hoffmang.com", "seeder.xchpool.org", "seeder.xchseeder.com"}
+
+// Without a config.yaml the flags apply over the reference's defaults.
 func TestNodeFlags(t *testing.T) {
+	root := t.TempDir()
+	def := node.Config{Root: root, NoDefaultBootstrap: true, TargetOutbound: 8, TargetPeerCount: 40,
+		MaxInboundWallet: 20, MaxInboundFarmer: 10, PeerConnectTimeout: 30 * time.Second}
 	cases := []struct {
 		args []string
-		want node.Config
+		edit func(*node.Config)
 	}{{
-		args: []string{"--root", "/r"},
-		want: node.Config{Network: "mainnet", Root: "/r", ListenAddr: ":8444"},
+		args: nil,
+		edit: func(c *node.Config) {
+			c.Network, c.DefaultPort, c.ListenAddr = "mainnet", 8444, ":8444"
+			c.DNSIntroducers, c.Introducer = mainnetDNS, "introducer.chia.net:8444"
+			c.ImportPeersFile = "db/peers.dat" // the reference node's, on its own network
+		},
 	}, {
-		args: []string{"--root", "/r", "--network", "testnet11", "--listen-host", "::1"},
-		want: node.Config{Network: "testnet11", Root: "/r", ListenAddr: "[::1]:58444"},
+		args: []string{"--network", "testnet11", "--listen-host", "::1"},
+		edit: func(c *node.Config) {
+			c.Network, c.DefaultPort, c.ListenAddr = "testnet11", 58444, "[::1]:58444"
+			c.DNSIntroducers, c.Introducer = []string{"dns-introducer-testnet11.chia.net"}, "introducer-testnet11.chia.net:58444"
+		},
 	}, {
-		args: []string{"--root", "/r", "--network", "devnet", "--listen-host", "127.0.0.1", "--port", "58501",
-			"--peer", "127.0.0.1:58502", "--peer", "127.0.0.1:58503", "--target-outbound", "-1"},
-		want: node.Config{Network: "devnet", Root: "/r", ListenAddr: "127.0.0.1:58501",
-			StaticPeers: []string{"127.0.0.1:58502", "127.0.0.1:58503"}, TargetOutbound: -1},
+		args: []string{"--network", "devnet", "--private", "--listen-host", "127.0.0.1", "--port", "58501",
+			"--peer", "127.0.0.1:58502", "--peer", "127.0.0.1:58503", "--target-outbound", "0", "--max-inbound-wallet", "0"},
+		edit: func(c *node.Config) {
+			c.Network, c.Private, c.AllowPrivate, c.ListenAddr = "devnet", true, true, "127.0.0.1:58501"
+			c.DNSIntroducers = []string{}
+			c.StaticPeers = []string{"127.0.0.1:58502", "127.0.0.1:58503"}
+			c.TargetOutbound, c.MaxInboundWallet = -1, -1
+		},
 	}, {
-		args: []string{"--root", "/r", "--port", "0", "--dns-introducer", "seed.example", "--introducer", "intro.example:8444",
-			"--peers-file", "p.dat", "--allow-private", "--exempt-network", "10.0.0.0/8", "--exempt-network", "192.0.2.1"},
-		want: node.Config{Network: "mainnet", Root: "/r", ListenAddr: ":0", DNSIntroducers: []string{"seed.example"},
-			Introducer: "intro.example:8444", PeersFile: "p.dat", AllowPrivate: true},
+		args: []string{"--port", "0", "--dns-introducer", "seed.example", "--introducer", "intro.example:8444",
+			"--peers-file", "p.dat", "--allow-private", "--exempt-network", "10.0.0.0/8", "--exempt-network", "192.0.2.1",
+			"--target-peer-count", "12", "--target-outbound", "12"},
+		edit: func(c *node.Config) {
+			c.Network, c.DefaultPort, c.ListenAddr, c.AllowPrivate = "mainnet", 8444, ":0", true
+			c.DNSIntroducers, c.Introducer = []string{"seed.example"}, "intro.example:8444"
+			c.PeersFile, c.ImportPeersFile = "p.dat", "db/peers.dat"
+			c.ExemptNetworks = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32")}
+			c.TargetPeerCount, c.TargetOutbound = 12, 12
+		},
+	}, {
+		args: []string{"--no-eviction", "--max-pending-inbound", "16", "--max-pending-per-ip", "-1"},
+		edit: func(c *node.Config) {
+			c.Network, c.DefaultPort, c.ListenAddr = "mainnet", 8444, ":8444"
+			c.DNSIntroducers, c.Introducer = mainnetDNS, "introducer.chia.net:8444"
+			c.ImportPeersFile = "db/peers.dat"
+			c.NoEviction, c.MaxPendingInbound, c.MaxPendingPerIP = true, 16, -1
+		},
+	}, {
+		args: []string{"--no-default-bootstrap", "--network", "testnet11"},
+		edit: func(c *node.Config) {
+			c.Network, c.DefaultPort, c.ListenAddr = "testnet11", 58444, ":58444"
+			c.DNSIntroducers = []string{}
+		},
 	}}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
-			cmd := &cobra.Command{}
-			f := &nodeFlags{}
-			f.register(cmd)
-			if err := cmd.ParseFlags(c.args); err != nil {
-				t.Fatal(err)
-			}
-			got, err := f.config(cmd)
+			s, err := nodeSettingsFor(t, append([]string{"--root", root}, c.args...)...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			nets := got.ExemptNetworks
-			got.ExemptNetworks = nil
-			if got.Network != c.want.Network || got.Root != c.want.Root || got.ListenAddr != c.want.ListenAddr ||
-				!slices.Equal(got.StaticPeers, c.want.StaticPeers) || !slices.Equal(got.DNSIntroducers, c.want.DNSIntroducers) ||
-				got.Introducer != c.want.Introducer || got.PeersFile != c.want.PeersFile ||
-				got.AllowPrivate != c.want.AllowPrivate || got.TargetOutbound != c.want.TargetOutbound {
-				t.Errorf("config:\n got %+v\nwant %+v", got, c.want)
+			want := def
+			c.edit(&want)
+			if !reflect.DeepEqual(s.node, want) {
+				t.Errorf("config:\n got %+v\nwant %+v", s.node, want)
 			}
-			if slices.Contains(c.args, "--exempt-network") {
-				if len(nets) != 2 || nets[0].String() != "10.0.0.0/8" || nets[1].String() != "192.0.2.1/32" {
-					t.Errorf("exempt networks %v", nets)
-				}
+			if s.level != slog.LevelInfo || s.file != "" {
+				t.Errorf("level %v, file %q", s.level, s.file)
 			}
 		})
 	}
 }
 
+// config.yaml's keys apply, and flags override them.
+func TestNodeConfigFile(t *testing.T) {
+	root := t.TempDir()
+	writeConfig(t, root, `selected_network: devnet1
+network_overrides:
+  config:
+    devnet1:
+      address_prefix: txch
+      default_full_node_port: 9444
+logging:
+  log_level: DEBUG
+full_node:
+  port: 9446
+  full_node_peers:
+    - host: 127.0.0.1
+      port: 9445
+  target_peer_count: 20
+  target_outbound_peer_count: 4
+  max_inbound_wallet: 0
+  max_inbound_farmer: 3
+  exempt_peer_networks: ["10.0.0.0/8"]
+  dns_servers: []
+  introducer_peer:
+    host: 127.0.0.2
+    port: 9444
+    enable_private_networks: true
+  peer_connect_timeout: 5
+  peers_file_path: db/peers_devnet1.dat
+`)
+	s, err := nodeSettingsFor(t, "--root", root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := node.Config{Root: root, NoDefaultBootstrap: true, Network: "devnet1", Private: true, DefaultPort: 9444,
+		ListenAddr: ":9446", ImportPeersFile: "db/peers_devnet1.dat", Introducer: "127.0.0.2:9444", DNSIntroducers: []string{},
+		StaticPeers: []string{"127.0.0.1:9445"}, TargetOutbound: 4, TargetPeerCount: 20, MaxInboundWallet: -1, MaxInboundFarmer: 3,
+		ExemptNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, AllowPrivate: true, PeerConnectTimeout: 5 * time.Second}
+	if !reflect.DeepEqual(s.node, want) {
+		t.Errorf("from the file:\n got %+v\nwant %+v", s.node, want)
+	}
+	if s.level != slog.LevelDebug || s.file != filepath.Join(root, "config", "config.yaml") {
+		t.Errorf("level %v, file %q", s.level, s.file)
+	}
+
+	s, err = nodeSettingsFor(t, "--root", root, "--port", "1234", "--target-outbound", "2", "--log-level", "warn",
+		"--peer", "127.0.0.1:1", "--exempt-network", "192.0.2.0/24", "--introducer", "127.0.0.3:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.ListenAddr, want.TargetOutbound, want.StaticPeers = ":1234", 2, []string{"127.0.0.1:1"}
+	want.ExemptNetworks, want.Introducer = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, "127.0.0.3:1"
+	if !reflect.DeepEqual(s.node, want) {
+		t.Errorf("with flags:\n got %+v\nwant %+v", s.node, want)
+	}
+	if s.level != slog.LevelWarn {
+		t.Errorf("level %v", s.level)
+	}
+	if _, err := nodeSettingsFor(t, "--root", root, "--target-outbound", "21"); err == nil ||
+		err.Error() != "--target-outbound 21 is more than full_node.target_peer_count in config.yaml 20: no inbound full node would ever be accepted" {
+		t.Errorf("outbound over the file's target: %v", err)
+	}
+
+	// The file's port is its selected network's: another network gets
+	// its own default port, its own bootstrap, and no import.
+	s, err = nodeSettingsFor(t, "--root", root, "--network", "testnet11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.node; n.ListenAddr != ":58444" || n.ImportPeersFile != "" || n.Introducer != "introducer-testnet11.chia.net:58444" || n.Private {
+		t.Errorf("testnet11 on a devnet1 root: %+v", n)
+	}
+	// A network declared in the file needs no --private.
+	if _, err := nodeSettingsFor(t, "--root", root, "--network", "devnet1"); err != nil {
+		t.Error(err)
+	}
+
+	// The root comes from $CHIA_ROOT without --root.
+	t.Setenv("CHIA_ROOT", root)
+	if s, err := nodeSettingsFor(t); err != nil || s.node.Network != "devnet1" {
+		t.Errorf("CHIA_ROOT: %v %+v", err, s.node)
+	}
+}
+
+// writeConfig writes root/config/config.yaml.
+func writeConfig(t *testing.T, root, text string) {
+	t.Helper()
+	p := filepath.Join(root, "config", "config.yaml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Each bad value exits 1 at once with one line naming the flag (or the
+// config.yaml key) and what is wrong with it.
 func TestNodeBadFlags(t *testing.T) {
 	root := t.TempDir()
 	cases := []struct {
 		args []string
 		want string
 	}{
-		{[]string{"--log-format", "xml"}, "--log-format"},
-		{[]string{"--log-level", "loud"}, "--log-level"},
-		{[]string{"--exempt-network", "10.0.0.0/33"}, "--exempt-network"},
-		{[]string{"--peer", "127.0.0.1"}, "StaticPeers"},
-		{[]string{"--network", ""}, "--network"},
+		{[]string{"--log-format", "xml"}, `--log-format: "xml" is not text or json`},
+		{[]string{"--log-level", "loud"}, `--log-level: "loud" is not debug, info, warn or error`},
+		{[]string{"--exempt-network", "10.0.0.0/33"}, `--exempt-network: "10.0.0.0/33" is not an IP address or CIDR block`},
+		{[]string{"--peer", "127.0.0.1"}, `--peer: "127.0.0.1" is not HOST:PORT`},
+		{[]string{"--peer", "127.0.0.1:0"}, `--peer: "127.0.0.1:0": port "0" is not a number from 1 to 65535`},
+		{[]string{"--introducer", "intro.example"}, `--introducer: "intro.example" is not HOST:PORT`},
+		{[]string{"--network", ""}, "--network must not be empty"},
+		{[]string{"--root", ""}, "--root must not be empty"},
+		{[]string{"--port", "70000"}, "--port: 70000 is not a port number (0 to 65535)"},
+		{[]string{"--port", "-1"}, "--port: -1 is not a port number (0 to 65535)"},
+		{[]string{"--port", "x"}, `invalid argument "x" for "--port" flag: invalid syntax`},
+		{[]string{"--target-outbound", "-5"}, "--target-outbound: -5 is negative"},
+		{[]string{"--max-inbound-wallet", "-1"}, "--max-inbound-wallet: -1 is negative"},
+		{[]string{"--target-peer-count", "2", "--target-outbound", "8"}, "--target-outbound 8 is more than --target-peer-count 2"},
+		{[]string{"--target-outbound", "41"}, "--target-outbound 41 is more than the default --target-peer-count 40"},
+		{[]string{"--network", "mainet"}, `--network: unknown network "mainet"; known networks: mainnet, testnet11 (built in); run a network of your own with --private`},
+		{[]string{"--network", "Mainnet"}, `unknown network "Mainnet"`},
+		{[]string{"--network", "testnet10"}, `unknown network "testnet10"`},
+		{[]string{"--network", "mainnet", "--private"}, `--private: network "mainnet" is a public network`},
+		{[]string{"--network", "dev net", "--private"}, `"dev net" is not a usable network name`},
 		{[]string{"extra"}, "unknown command"},
 	}
 	for _, c := range cases {
@@ -186,6 +350,80 @@ func TestNodeBadFlags(t *testing.T) {
 			if strings.Count(strings.TrimRight(errOut, "\n"), "\n") != 0 || !strings.Contains(errOut, c.want) {
 				t.Fatalf("error %q, want one line containing %q", errOut, c.want)
 			}
+			if strings.Contains(errOut, "Config.") || strings.Contains(errOut, "strconv") {
+				t.Errorf("error %q names an internal", errOut)
+			}
 		})
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("a refused command left %d entries in the root", len(entries))
+	}
+}
+
+// On a root with a reference node's config.yaml and db/peers.dat, the
+// node keeps its own peers file and only reads the reference's, whose
+// addresses it imports the first time.
+func TestNodeKeepsReferencePeersFile(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	root := t.TempDir()
+	writeConfig(t, root, `selected_network: devnet1
+network_overrides:
+  config:
+    devnet1:
+      default_full_node_port: 9444
+full_node:
+  port: 0
+`)
+	// The reference's binary layout: key, count, no (index, bucket)
+	// pairs, then one IPv4 record with its timestamp and source.
+	ref := make([]byte, 32)
+	ref = binary.BigEndian.AppendUint64(ref, 1)
+	ref = binary.BigEndian.AppendUint32(ref, 0)
+	ref = append(ref, 0, 127, 0, 0, 9)
+	ref = binary.BigEndian.AppendUint16(ref, 9)
+	ref = binary.BigEndian.AppendUint64(ref, 1_700_000_000)
+	ref = append(ref, 0, 127, 0, 0, 10)
+	ref = binary.BigEndian.AppendUint16(ref, 9)
+	refPath := filepath.Join(root, "db", "peers.dat")
+	if err := os.MkdirAll(filepath.Dir(refPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(refPath, ref, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(refPath, old, old); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CHIA_ROOT", root)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := newLogWatch()
+	exited := make(chan int, 1)
+	go func() {
+		exited <- runContext(ctx, []string{"node", "--listen-host", "127.0.0.1", "--log-format", "json", "--log-level", "info"},
+			strings.NewReader(""), io.Discard, logs)
+	}()
+	logs.waitFor(t, `"msg":"node started"`, exited)
+	if !strings.Contains(logs.String(), `imported the addresses of another peers file`) {
+		t.Errorf("no import logged:\n%s", logs)
+	}
+	cancel()
+	if code := <-exited; code != 0 {
+		t.Fatalf("exit %d:\n%s", code, logs)
+	}
+	if got, _ := os.ReadFile(refPath); !bytes.Equal(got, ref) {
+		t.Error("the reference node's peers file was rewritten")
+	}
+	if fi, err := os.Stat(refPath); err != nil || !fi.ModTime().Equal(old) {
+		t.Errorf("the reference node's peers file was touched: %v", err)
+	}
+	m, err := addrman.Load(filepath.Join(root, "db", "chianet-peers-devnet1.dat"), addrman.Config{AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Lookup(addrman.PeerInfo{Host: "127.0.0.9", Port: 9}); !ok {
+		t.Errorf("chianet's peers file lacks the imported address (%d addresses)", m.Size())
 	}
 }

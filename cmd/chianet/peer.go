@@ -8,14 +8,17 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
+	"github.com/chianet/chianet/server"
 	"github.com/spf13/cobra"
 )
 
@@ -31,20 +34,7 @@ func (f *peerFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.network, "network", "mainnet", "network id to handshake with, e.g. mainnet or testnet11")
 	cmd.Flags().StringVar(&f.nodeType, "node-type", "full_node", "node type to announce: "+nodeTypeNames())
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 10*time.Second, "limit for the whole command: connection, handshake and exchange")
-	cmd.Flags().StringVar(&f.root, "root", defaultRoot(), "CHIA_ROOT directory holding the certificates (created if missing)")
-}
-
-// nodeServices maps each node type to the service whose certificate it
-// dials with.
-var nodeServices = map[protocol.NodeType]chiatls.Service{
-	protocol.NodeFullNode:   chiatls.FullNode,
-	protocol.NodeHarvester:  chiatls.Harvester,
-	protocol.NodeFarmer:     chiatls.Farmer,
-	protocol.NodeTimelord:   chiatls.Timelord,
-	protocol.NodeIntroducer: chiatls.Introducer,
-	protocol.NodeWallet:     chiatls.Wallet,
-	protocol.NodeDataLayer:  chiatls.DataLayer,
-	protocol.NodeSolver:     chiatls.Solver,
+	cmd.Flags().StringVar(&f.root, "root", "", "CHIA_ROOT directory holding the certificate to dial with, created there if missing (default $CHIA_ROOT, else ~/.chia/mainnet, if it holds one; else a temporary certificate, nothing written)")
 }
 
 func nodeTypeNames() string {
@@ -67,32 +57,83 @@ func parseAddr(s string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// clientTLS returns the client TLS configuration of node type nt from the
-// tree at root: the certificate of nt's service of the family the
-// reference dials with (chiatls.ClientKind), or the public full_node
-// certificate if the layout has no such certificate. Missing certificates
-// are created, with a note on stderr.
-func clientTLS(root string, nt protocol.NodeType, stderr io.Writer) (*tls.Config, error) {
-	tree := chiatls.Tree{Root: root}
-	svc := nodeServices[nt]
+// clientTLS returns the client TLS configuration of node type nt: the
+// certificate of nt's service of the family the reference dials with
+// (chiatls.ClientKind), or the public full_node certificate if the layout
+// has no such certificate.
+//
+// With --root (rootGiven) it comes from that tree, and missing
+// certificates are created there, with a note on stderr. Without it the
+// root is $CHIA_ROOT, else ~/.chia/mainnet, which is only read: if it
+// holds the certificate, that is used; if not, a temporary certificate
+// is made in memory (signed by the public chia CA, or by a throwaway
+// private CA for a private-CA node type), nothing is written, and a
+// note says so.
+func clientTLS(rootFlag string, rootGiven bool, nt protocol.NodeType, stderr io.Writer) (*tls.Config, error) {
+	svc := server.ServiceOf(nt)
 	kind := chiatls.ClientKind(svc)
 	if !svc.HasCert(kind) {
 		fmt.Fprintf(stderr, "chianet: note: the certificate layout has no %s %s certificate; using the public full_node one\n", kind, svc)
 		svc, kind = chiatls.FullNode, chiatls.Public
 	}
-	created, err := createdBy(treeFiles(tree), func() error { return tree.EnsureService(svc) })
+	if rootGiven {
+		tree := chiatls.Tree{Root: expandHome(rootFlag)}
+		created, err := createdBy(treeFiles(tree), func() error { return tree.EnsureService(svc) })
+		if err != nil {
+			return nil, err
+		}
+		if len(created) > 0 {
+			fmt.Fprintf(stderr, "chianet: note: created %d certificate files for %s in %s (chianet certs init creates the rest)\n",
+				len(created), svc, tree.SSLDir())
+		}
+		cert, pool, err := tree.Credentials(svc, kind)
+		if err != nil {
+			return nil, err
+		}
+		return chiatls.ClientConfig(cert, pool), nil
+	}
+
+	root, err := config.ResolveRoot("")
 	if err != nil {
 		return nil, err
 	}
-	if len(created) > 0 {
-		fmt.Fprintf(stderr, "chianet: note: created %d certificate files for %s in %s (chianet certs init creates the rest)\n",
-			len(created), svc, tree.SSLDir())
+	tree := chiatls.Tree{Root: root}
+	crt, key := tree.CertPaths(svc, kind)
+	if fileExists(crt) && fileExists(key) {
+		cert, pool, err := tree.Credentials(svc, kind)
+		if err != nil {
+			return nil, err
+		}
+		return chiatls.ClientConfig(cert, pool), nil
 	}
-	cert, pool, err := tree.Credentials(svc, kind)
+	var ca *chiatls.KeyPair
+	if kind == chiatls.Public {
+		ca, err = chiatls.PublicCA()
+	} else {
+		ca, err = chiatls.NewPrivateCA(time.Now())
+	}
 	if err != nil {
 		return nil, err
 	}
-	return chiatls.ClientConfig(cert, pool), nil
+	leaf, err := ca.IssueNodeCert(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	why := "a peer that checks the private CA will refuse it"
+	if kind == chiatls.Public {
+		why = "its node id is new on every run"
+	}
+	fmt.Fprintf(stderr, "chianet: note: no %s %s certificate in %s; using a temporary one made for this run, nothing written (%s; --root DIR keeps one in DIR)\n",
+		kind, svc, tree.SSLDir(), why)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	return chiatls.ClientConfig(leaf.TLSCertificate(), pool), nil
+}
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // session is one connection made by a peer subcommand.
@@ -118,10 +159,11 @@ func connect(ctx context.Context, cmd *cobra.Command, arg string, f *peerFlags) 
 	if f.network == "" {
 		return nil, errors.New("--network must not be empty")
 	}
-	if f.root == "" {
+	rootGiven := cmd.Flags().Changed("root")
+	if rootGiven && f.root == "" {
 		return nil, errors.New("--root must not be empty")
 	}
-	conf, err := clientTLS(expandHome(f.root), nt, cmd.ErrOrStderr())
+	conf, err := clientTLS(f.root, rootGiven, nt, cmd.ErrOrStderr())
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +181,23 @@ func connect(ctx context.Context, cmd *cobra.Command, arg string, f *peerFlags) 
 		return nil, explain(ctx, "connecting to "+addr, f, err)
 	}
 	return &session{p: p, addr: addr, network: f.network, setup: time.Since(start)}, nil
+}
+
+// failure returns why a call on the connection failed with err: the
+// connection's close reason when the connection ended, which says who
+// closed it and how (a call cut short by the peer's close may only have
+// seen its write fail), else err. It waits a moment for the close to
+// finish.
+func (s *session) failure(ctx context.Context, err error) error {
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-s.p.Done():
+		return s.p.Err()
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return err
 }
 
 // close closes the connection politely (close code 1000) and waits for
@@ -183,6 +242,12 @@ func explain(ctx context.Context, step string, f *peerFlags, err error) error {
 		return fmt.Errorf("%s: the peer has our own node id (the certificate under --root is its own; use another --root or --node-type)", step)
 	case errors.As(err, &op):
 		return fmt.Errorf("%s: %v", step, op)
+	case r != nil && r.Remote && r.Code == peer.StatusNormal && r.Reason == "" && !strings.HasPrefix(step, "connecting"):
+		// Closed at once after a successful handshake, saying nothing:
+		// how the reference (and chianet) refuse a node type they do not
+		// take, or one they have no free slot for.
+		return fmt.Errorf("%s: the peer closed the connection right after the handshake without a reason (code 1000): it takes no %s connections from us, or has no free slot for one",
+			step, strings.ToLower(f.nodeType))
 	case r != nil && r.Remote && r.Code != peer.StatusAbnormal:
 		why := ""
 		if code, ok := r.ErrCode(); ok {
@@ -235,15 +300,17 @@ network, protocol and software version, node type, server port, node id and
 capabilities. Then it measures a WebSocket ping round trip and closes the
 connection normally (code 1000).
 
-The client certificate is the node type's from the tree at --root (the public
-one, or the private one for a harvester, as the reference dials); missing
-certificates are created there first.`,
+The client certificate is the node type's (the public one, or the private one
+for a harvester, as the reference dials). With --root it comes from that tree,
+and is created there if missing. Without --root, $CHIA_ROOT (else
+~/.chia/mainnet) is used if it holds that certificate and is never written;
+otherwise a temporary certificate is made for the run, and a note says so.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPeer(cmd, args, &f, func(ctx context.Context, s *session) error {
 				rtt, err := s.p.Ping(ctx)
 				if err != nil {
-					return explain(ctx, "ping "+s.addr, &f, err)
+					return explain(ctx, "ping "+s.addr, &f, s.failure(ctx, err))
 				}
 				return writeHandshake(stdout, s, rtt)
 			})
@@ -301,7 +368,7 @@ and as Unix seconds, followed by their count.`,
 			return runPeer(cmd, args, &f, func(ctx context.Context, s *session) error {
 				list, err := requestPeers(ctx, s.p)
 				if err != nil {
-					return explain(ctx, "request_peers to "+s.addr, &f, err)
+					return explain(ctx, "request_peers to "+s.addr, &f, s.failure(ctx, err))
 				}
 				return writePeers(stdout, list)
 			})

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log"
 	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -38,6 +40,9 @@ type peerListener struct {
 	// accepted receives each handshaken peer, closes each close reason.
 	accepted chan peer.Info
 	closes   chan *peer.CloseReason
+	// refuse is a node type refused after the handshake, as a node
+	// refuses one it does not take; set it before dialling.
+	refuse protocol.NodeType
 }
 
 // certRoot returns a new CHIA_ROOT in a temporary directory holding the
@@ -54,8 +59,16 @@ func certRoot(t *testing.T, services ...chiatls.Service) string {
 }
 
 // startPeerListener serves a peer.Handler over TLS on 127.0.0.1:0 with
-// the public full_node certificate of a new CHIA_ROOT.
+// the public full_node certificate of a new CHIA_ROOT, on
+// peerTestNetwork, answering request_peers with testPeers.
 func startPeerListener(t *testing.T) *peerListener {
+	t.Helper()
+	return startPeerListenerOn(t, peerTestNetwork, testPeers)
+}
+
+// startPeerListenerOn is startPeerListener on network, answering
+// request_peers with peers.
+func startPeerListenerOn(t *testing.T, network string, peers []protocol.TimestampedPeerInfo) *peerListener {
 	t.Helper()
 	tree := chiatls.Tree{Root: certRoot(t, chiatls.FullNode)}
 	conf, err := tree.ServerConfig(chiatls.FullNode)
@@ -69,17 +82,23 @@ func startPeerListener(t *testing.T) *peerListener {
 	l := &peerListener{root: tree.Root, nodeID: id, accepted: make(chan peer.Info, 8), closes: make(chan *peer.CloseReason, 8)}
 	h := &peer.Handler{
 		Config: peer.Config{
-			NetworkID:  peerTestNetwork,
+			NetworkID:  network,
 			NodeType:   protocol.NodeFullNode,
 			ServerPort: 8444,
 			Handlers: map[protocol.MessageType]peer.HandlerFunc{
 				protocol.MsgRequestPeers: func(context.Context, *peer.Peer, protocol.Message) (*protocol.Message, error) {
-					return peer.Reply(protocol.MsgRespondPeers, &protocol.RespondPeers{PeerList: testPeers})
+					return peer.Reply(protocol.MsgRespondPeers, &protocol.RespondPeers{PeerList: peers})
 				},
 			},
 			OnClose: func(_ *peer.Peer, r *peer.CloseReason) { l.closes <- r },
 		},
-		Accept: func(p *peer.Peer) error { l.accepted <- p.Info(); return nil },
+		Accept: func(p *peer.Peer) error {
+			if p.Info().NodeType == l.refuse {
+				return errors.New("node type not accepted")
+			}
+			l.accepted <- p.Info()
+			return nil
+		},
 	}
 	srv := httptest.NewUnstartedServer(h)
 	srv.TLS = conf
@@ -385,5 +404,78 @@ func TestPeerErrors(t *testing.T) {
 				t.Errorf("took %v", d)
 			}
 		})
+	}
+}
+
+// Without --root, ping uses the certificate of $CHIA_ROOT (else
+// ~/.chia/mainnet) if there is one, and otherwise a temporary one: it
+// never writes there.
+func TestPeerPingWithoutRoot(t *testing.T) {
+	l := startPeerListener(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("CHIA_ROOT", "")
+	out, errOut, code := chianet(t, "", "peer", "ping", l.addr, "--network", peerTestNetwork)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	want := "chianet: note: no public full_node certificate in " + filepath.Join(home, ".chia", "mainnet", "config", "ssl") +
+		"; using a temporary one made for this run, nothing written"
+	if !strings.HasPrefix(errOut, want) || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("stderr %q, want one note starting %q", errOut, want)
+	}
+	if f := outputFields(out); f["node id"] != l.nodeID.String() {
+		t.Errorf("output:\n%s", out)
+	}
+	if info := l.accept(t); info.NodeType != protocol.NodeFullNode {
+		t.Errorf("listener saw %v", info.NodeType)
+	}
+	l.closed(t)
+	if entries, _ := os.ReadDir(home); len(entries) != 0 {
+		t.Errorf("ping wrote %d entries into the home directory", len(entries))
+	}
+
+	// An existing tree in $CHIA_ROOT is used as it is, and not changed.
+	root := certRoot(t, chiatls.FullNode)
+	t.Setenv("CHIA_ROOT", root)
+	before := snapshot(t, root)
+	_, errOut, code = chianet(t, "", "peer", "ping", l.addr, "--network", peerTestNetwork)
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	id, err := chiatls.Tree{Root: root}.NodeID(chiatls.FullNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := l.accept(t); info.NodeID != id {
+		t.Errorf("listener saw node id %x, want the tree's %x", info.NodeID, id)
+	}
+	l.closed(t)
+	if after := snapshot(t, root); !reflect.DeepEqual(before, after) {
+		t.Error("ping changed the tree in $CHIA_ROOT")
+	}
+	// A wallet certificate it lacks is made up, not written.
+	_, errOut, code = chianet(t, "", "peer", "ping", l.addr, "--network", peerTestNetwork, "--node-type", "wallet")
+	if code != 0 || !strings.Contains(errOut, "no public wallet certificate") {
+		t.Fatalf("wallet: exit %d, stderr %q", code, errOut)
+	}
+	l.accept(t)
+	l.closed(t)
+	if after := snapshot(t, root); !reflect.DeepEqual(before, after) {
+		t.Error("ping wrote a wallet certificate into $CHIA_ROOT")
+	}
+}
+
+// A peer that closes the connection right after the handshake, as a node
+// does with a node type it does not take, is reported as such.
+func TestPeerRefusesNodeType(t *testing.T) {
+	l := startPeerListener(t)
+	l.refuse = protocol.NodeIntroducer
+	root := certRoot(t, chiatls.Introducer)
+	_, errOut, code := chianet(t, "", "peer", "ping", l.addr, "--network", peerTestNetwork, "--node-type", "introducer", "--root", root)
+	want := "chianet: ping " + l.addr + ": the peer closed the connection right after the handshake without a reason (code 1000): " +
+		"it takes no introducer connections from us, or has no free slot for one\n"
+	if code == 0 || errOut != want {
+		t.Fatalf("exit %d, stderr %q\nwant %q", code, errOut, want)
 	}
 }

@@ -11,6 +11,15 @@
 // a new kind of field is a deliberate change here, never a silent
 // mis-encoding.
 //
+// If the package has a message_types.txt, the one list of its message
+// types (a line each: id, reference name, Go constant, payload type, then
+// optional words for the constant's doc comment), streamgen also writes
+// gen_message_types.go from it: the MessageType constants, the id → name
+// and id → payload type name tables and the id → new payload switch
+// (newPayload). Adding a message type is one line and go generate. It
+// stops on a malformed line, a repeated or out-of-order id, a repeated
+// name or constant, or a payload type the package does not declare.
+//
 // Directives, in a type's doc comment:
 //
 //	//streamgen:tuple                    JSON as an array (a Python tuple)

@@ -24,7 +24,7 @@ func TestGolden(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	if want := []string{"gen_registry.go", "gen_sample.go"}; strings.Join(names, ",") != strings.Join(want, ",") {
+	if want := []string{"gen_message_types.go", "gen_registry.go", "gen_sample.go"}; strings.Join(names, ",") != strings.Join(want, ",") {
 		t.Fatalf("generated files %v, want %v", names, want)
 	}
 	for _, n := range names {
@@ -75,6 +75,9 @@ func TestGoldenContent(t *testing.T) {
 		`b = append(b, ",\"inner\":"...)`,
 		"func (*Custom) TypeName() string",
 		"opts = new(optionals)", // one allocation for all of Sample's optionals
+		// Hash reports an encoding failure instead of a zero hash.
+		"func (x *Sample) Hash() (Bytes32, error) {",
+		"return Bytes32{}, err",
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("generated code lacks %q", want)
@@ -93,6 +96,38 @@ func TestGoldenContent(t *testing.T) {
 	}
 }
 
+// TestGoldenMessages checks the facts of the generated message tables:
+// one constant, one name, one payload and one constructor per line of the
+// list, and nothing else.
+func TestGoldenMessages(t *testing.T) {
+	out, err := generate(filepath.Join("testdata", "basic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(out["gen_message_types.go"])
+	for _, want := range []string{
+		"// MsgSample (1, sample) carries Sample.\n\tMsgSample MessageType = 1\n",
+		"MsgEmptyA MessageType = 3\n",
+		"// MsgEmptyB (4, empty_b) carries Empty.\n\t// Its data is empty, as for empty_a: two ids may share one payload type.\n\tMsgEmptyB MessageType = 4\n",
+		"MsgPair MessageType = 255\n",
+		"var messageTypeNames = [256]string{\n\tMsgSample: \"sample\",\n\tMsgEmptyA: \"empty_a\",\n\tMsgEmptyB: \"empty_b\",\n\tMsgPair:   \"pair\",\n}",
+		"var payloadTypeNames = [256]string{\n\tMsgSample: \"Sample\",\n\tMsgEmptyA: \"Empty\",\n\tMsgEmptyB: \"Empty\",\n\tMsgPair:   \"Pair\",\n}",
+		"case MsgSample:\n\t\treturn new(Sample)\n",
+		"case MsgEmptyB:\n\t\treturn new(Empty)\n",
+		"case MsgPair:\n\t\treturn new(Pair)\n\t}\n\treturn nil\n}",
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("generated message types lack %q", want)
+		}
+	}
+	if n := strings.Count(src, "MessageType = "); n != 4 {
+		t.Errorf("%d constants, want 4", n)
+	}
+	if n := strings.Count(src, "return new("); n != 4 {
+		t.Errorf("%d constructors, want 4", n)
+	}
+}
+
 // TestRejects checks that the generator stops on what it does not know.
 func TestRejects(t *testing.T) {
 	cases := map[string]string{
@@ -101,6 +136,12 @@ func TestRejects(t *testing.T) {
 		"nested":    "unsupported type",
 		"recursive": "recursive types are not supported",
 		"nominsize": "needs minsize=N",
+		// The message list.
+		"msgdupid":   "id 1 already used on line 1",
+		"msgorder":   "id 1 is out of order",
+		"msgpayload": "payload type Nope is not declared",
+		"msgfields":  "want id, name, constant and payload type",
+		"msgname":    `name "RequestA" is not lower snake_case`,
 	}
 	for dir, want := range cases {
 		t.Run(dir, func(t *testing.T) {

@@ -67,8 +67,8 @@ func generate(dir string) (map[string][]byte, error) {
 	}
 	byFile := map[string][]*structType{}
 	for _, st := range m.structs {
-		if st.file == "types_registry.go" {
-			return nil, fmt.Errorf("%s: types_registry.go would collide with gen_registry.go", st.pos)
+		if st.file == "types_registry.go" || st.file == "types_message_types.go" {
+			return nil, fmt.Errorf("%s: %s would collide with a generated table", st.pos, st.file)
 		}
 		byFile[st.file] = append(byFile[st.file], st)
 	}
@@ -85,5 +85,16 @@ func generate(dir string) (map[string][]byte, error) {
 		return nil, err
 	}
 	out["gen_registry.go"] = reg
+	msgs, err := loadMessages(dir, m)
+	if err != nil {
+		return nil, err
+	}
+	if msgs != nil {
+		src, err := generateMessages(m, msgs)
+		if err != nil {
+			return nil, err
+		}
+		out["gen_message_types.go"] = src
+	}
 	return out, nil
 }

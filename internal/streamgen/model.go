@@ -68,6 +68,9 @@ type pkgModel struct {
 	byName  map[string]*structType
 	manual  map[string]int // hand-written leaf type -> min size
 	fixed   map[string]int // named [N]byte type -> N
+	// declared holds every type the package declares outside tests and
+	// generated files.
+	declared map[string]bool
 }
 
 var directiveRE = regexp.MustCompile(`^//streamgen:([a-z-]+)(.*)$`)
@@ -128,7 +131,7 @@ func loadPackage(dir string) (*pkgModel, error) {
 		return nil, err
 	}
 	fset := token.NewFileSet()
-	m := &pkgModel{byName: map[string]*structType{}, manual: map[string]int{}, fixed: map[string]int{}}
+	m := &pkgModel{byName: map[string]*structType{}, manual: map[string]int{}, fixed: map[string]int{}, declared: map[string]bool{}}
 	type pending struct {
 		spec *ast.TypeSpec
 		st   *structType
@@ -168,6 +171,7 @@ func loadPackage(dir string) (*pkgModel, error) {
 			}
 			for _, s := range gd.Specs {
 				ts := s.(*ast.TypeSpec)
+				m.declared[ts.Name.Name] = true
 				docs := []*ast.CommentGroup{ts.Doc}
 				if len(gd.Specs) == 1 {
 					docs = append(docs, gd.Doc)

@@ -1,0 +1,263 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/chianet/chianet/protocol"
+)
+
+func TestFullNodeRouteShapes(t *testing.T) {
+	s := startServer(t, nil)
+	chain := s.node.chain
+
+	m := s.call(t, "get_blockchain_state", "{}")
+	wantKeys(t, "get_blockchain_state", m, "success", "blockchain_state")
+	bs := m["blockchain_state"].(map[string]any)
+	wantKeys(t, "blockchain_state", bs, "peak", "genesis_challenge_initialized", "sync", "node_id")
+	want := map[string]any{
+		"header_hash": "0x" + strings.Repeat("44", 32),
+		"height":      json.Number("4"),
+		"weight":      json.Number("340282366920938463463374607431768211455"),
+	}
+	if !reflect.DeepEqual(bs["peak"], want) {
+		t.Errorf("peak = %v, want %v", bs["peak"], want)
+	}
+	wantSync := map[string]any{"sync_mode": false, "synced": false, "sync_tip_height": json.Number("4"),
+		"sync_progress_height": json.Number("0")}
+	if !reflect.DeepEqual(bs["sync"], wantSync) {
+		t.Errorf("sync = %v", bs["sync"])
+	}
+	if bs["node_id"] != strings.Repeat("11", 32) {
+		t.Errorf("node_id %v, want hex without 0x", bs["node_id"])
+	}
+
+	for h, b := range chain {
+		m = s.call(t, "get_block_record_by_height", fmt.Sprintf(`{"height": %d}`, h))
+		wantKeys(t, "get_block_record_by_height", m, "success", "block_record")
+		rec := m["block_record"].(map[string]any)
+		hh := mustHeaderHash(b)
+		if rec["header_hash"] != hh.String() || rec["height"] != json.Number(fmt.Sprint(h)) {
+			t.Errorf("record %d = %v", h, rec)
+		}
+	}
+	m = s.call(t, "get_block_record_by_height", `{"height": 5}`)
+	if m["success"] != false || m["error"] != "Block height 5 not found in chain" ||
+		m["structuredError"].(map[string]any)["code"] != "BLOCK_HEIGHT_NOT_FOUND" {
+		t.Errorf("height above the peak = %v", m)
+	}
+
+	hh := mustHeaderHash(chain[2])
+	m = s.call(t, "get_block", fmt.Sprintf(`{"header_hash": %q}`, hex.EncodeToString(hh[:])))
+	wantKeys(t, "get_block", m, "success", "block")
+	got, err := json.Marshal(m["block"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back protocol.FullBlock
+	if err := back.UnmarshalJSON(got); err != nil {
+		t.Fatalf("block does not parse: %v", err)
+	}
+	if mustHeaderHash(&back) != hh {
+		t.Errorf("get_block gave block %v, want %v", mustHeaderHash(&back), hh)
+	}
+	m = s.call(t, "get_block", fmt.Sprintf(`{"header_hash": %q}`, fill32(0xee).String()))
+	se, _ := m["structuredError"].(map[string]any)
+	if m["success"] != false || m["error"] != "Block "+strings.Repeat("ee", 32)+" not found" || se["code"] != "BLOCK_NOT_FOUND" ||
+		se["message"] != "Block not found" {
+		t.Errorf("unknown block = %v", m)
+	}
+
+	m = s.call(t, "get_blocks", `{"start": 1, "end": 4}`)
+	wantKeys(t, "get_blocks", m, "success", "blocks")
+	blocks := m["blocks"].([]any)
+	if len(blocks) != 3 {
+		t.Fatalf("%d blocks", len(blocks))
+	}
+	for i, b := range blocks {
+		bm := b.(map[string]any)
+		h := mustHeaderHash(chain[1+i])
+		if bm["header_hash"] != hex.EncodeToString(h[:]) {
+			t.Errorf("block %d header_hash %v, want hex without 0x", i, bm["header_hash"])
+		}
+		if _, ok := bm["reward_chain_block"]; !ok {
+			t.Errorf("block %d is not a FullBlock: %v", i, keys(bm))
+		}
+	}
+	m = s.call(t, "get_blocks", `{"start": 0, "end": 2, "exclude_header_hash": true, "exclude_reorged": true}`)
+	for _, b := range m["blocks"].([]any) {
+		if _, ok := b.(map[string]any)["header_hash"]; ok {
+			t.Error("exclude_header_hash left header_hash")
+		}
+	}
+	if m = s.call(t, "get_blocks", `{"start": 3, "end": 3}`); len(m["blocks"].([]any)) != 0 {
+		t.Errorf("empty range = %v", m)
+	}
+
+	for _, tc := range []struct{ route, body, code, msg string }{
+		{"get_block", `{}`, "NO_HEADER_HASH_IN_REQUEST", "No header_hash in request"},
+		{"get_blocks", `{"end": 3}`, "NO_START_IN_REQUEST", "No start in request"},
+		{"get_blocks", `{"start": 3}`, "NO_END_IN_REQUEST", "No end in request"},
+		{"get_block_record_by_height", `{}`, "NO_HEIGHT_IN_REQUEST", "No height in request"},
+	} {
+		m = s.call(t, tc.route, tc.body)
+		se, _ := m["structuredError"].(map[string]any)
+		if m["success"] != false || m["error"] != tc.msg || se["code"] != tc.code || se["message"] != tc.msg {
+			t.Errorf("%s %s = %v", tc.route, tc.body, m)
+		}
+	}
+}
+
+// Every object of a response has its keys sorted, and numbers too large
+// for a float64 arrive as bare integers.
+func TestSortedKeysAndBigIntegers(t *testing.T) {
+	s := startServer(t, nil)
+	for _, route := range []string{"get_connections", "get_blockchain_state", "get_blocks", "get_network_info",
+		"get_block_record_by_height", "get_log_level", "get_block_count_metrics"} {
+		_, body := s.post(t, route, `{"start": 0, "end": 5, "height": 1}`)
+		checkSorted(t, route, body)
+	}
+	_, body := s.post(t, "get_connections", "{}")
+	if !bytes.Contains(body, []byte(`"peak_weight":340282366920938463463374607431768211455`)) {
+		t.Errorf("peak_weight is not a bare integer: %s", body)
+	}
+	_, body = s.post(t, "get_blockchain_state", "{}")
+	if !bytes.Contains(body, []byte(`"weight":340282366920938463463374607431768211455`)) {
+		t.Errorf("peak weight is not a bare integer: %s", body)
+	}
+}
+
+// checkSorted walks a JSON text and fails on an object whose keys are not
+// in ascending order.
+func checkSorted(t *testing.T, what string, body []byte) {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		object bool
+		last   string
+		key    bool // next string token is a key
+	}
+	var stack []frame
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			break
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, frame{object: true, key: true})
+				continue
+			case '[':
+				stack = append(stack, frame{})
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].key {
+				if stack[n-1].last != "" && v <= stack[n-1].last {
+					t.Errorf("%s: key %q after %q", what, v, stack[n-1].last)
+				}
+				stack[n-1].last = v
+				stack[n-1].key = false
+				continue
+			}
+		}
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].key = true
+		}
+	}
+}
+
+func TestRecordFromBlock(t *testing.T) {
+	chain := makeChain(3)
+	record := func(b *protocol.FullBlock) BlockRecord {
+		r, err := RecordFromBlock(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := record(chain[1])
+	want := []string{"header_hash", "prev_hash", "height", "weight", "total_iters", "signage_point_index",
+		"challenge_vdf_output", "infused_challenge_vdf_output", "reward_infusion_new_challenge",
+		"challenge_block_info_hash", "pool_puzzle_hash", "farmer_puzzle_hash", "timestamp",
+		"prev_transaction_block_hash", "fees", "reward_claims_incorporated", "finished_challenge_slot_hashes",
+		"finished_infused_challenge_slot_hashes", "finished_reward_slot_hashes"}
+	var got []string
+	for k := range r {
+		got = append(got, k)
+	}
+	if !reflect.DeepEqual(sortedStrings(got...), sortedStrings(want...)) {
+		t.Errorf("keys %v, want %v", sortedStrings(got...), sortedStrings(want...))
+	}
+	for _, k := range []string{"sub_slot_iters", "required_iters", "deficit", "overflow",
+		"prev_transaction_block_height", "sub_epoch_summary_included"} {
+		if _, ok := r[k]; ok {
+			t.Errorf("%s is given: it needs the chain", k)
+		}
+	}
+	prev := mustHeaderHash(chain[0])
+	cc, err := chain[1].FinishedSubSlots[0].ChallengeChain.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"prev_hash":                      `"` + prev.String() + `"`,
+		"timestamp":                      "null",
+		"fees":                           "null",
+		"finished_challenge_slot_hashes": `["` + cc.String() + `"]`,
+		"infused_challenge_vdf_output":   "null",
+	} {
+		if string(r[k]) != v {
+			t.Errorf("%s = %s, want %s", k, r[k], v)
+		}
+	}
+	r2 := record(chain[2])
+	if string(r2["timestamp"]) != "1700000002" || string(r2["fees"]) != "2" || string(r2["finished_reward_slot_hashes"]) != "null" {
+		t.Errorf("transaction block record: timestamp %s fees %s finished %s", r2["timestamp"], r2["fees"],
+			r2["finished_reward_slot_hashes"])
+	}
+	if _, ok := record(chain[0])["finished_challenge_slot_hashes"]; ok {
+		t.Error("height 0 without sub-slots: finished_challenge_slot_hashes needs the genesis challenge")
+	}
+	if h, ok := r.Height(); !ok || h != 1 {
+		t.Errorf("Height = %d, %v", h, ok)
+	}
+	if hh, ok := r.HeaderHash(); !ok || hh != mustHeaderHash(chain[1]) {
+		t.Errorf("HeaderHash = %v, %v", hh, ok)
+	}
+	if _, err := r.Decode(); err == nil {
+		t.Error("Decode of a partial record succeeded")
+	}
+}
+
+func TestRecordOfRoundTrip(t *testing.T) {
+	full := &protocol.BlockRecord{Height: 9, HeaderHash: fill32(3), SubSlotIters: 1 << 27}
+	r := RecordOf(full)
+	if len(r) != 25 {
+		t.Errorf("complete record has %d fields", len(r))
+	}
+	back, err := r.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.AppendJSON(nil), full.AppendJSON(nil)) {
+		t.Errorf("round trip: %s != %s", back.AppendJSON(nil), full.AppendJSON(nil))
+	}
+	p := PeakRecord(Peak{Height: 7, HeaderHash: fill32(1)})
+	if w, ok := p.Weight(); !ok || w.Lo != 0 {
+		t.Errorf("peak weight %v %v", w, ok)
+	}
+	var nilRecord BlockRecord
+	if b, _ := json.Marshal(nilRecord); string(b) != "null" {
+		t.Errorf("nil record = %s", b)
+	}
+}

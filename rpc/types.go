@@ -1,0 +1,306 @@
+package rpc
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/chianet/chianet/protocol"
+	"github.com/chianet/chianet/streamable"
+)
+
+// NetworkInfo is what get_network_info answers, from config.yaml in the
+// reference: the selected network, its address prefix and its genesis
+// challenge.
+type NetworkInfo struct {
+	// NetworkName is "network_name": the selected network, e.g.
+	// "mainnet".
+	NetworkName string `json:"network_name"`
+	// NetworkPrefix is "network_prefix": the address prefix, "xch" or
+	// "txch".
+	NetworkPrefix string `json:"network_prefix"`
+	// GenesisChallenge is "genesis_challenge": hex as config.yaml holds
+	// it (the reference passes it through unchanged, without "0x").
+	GenesisChallenge string `json:"genesis_challenge"`
+}
+
+// Peak is the peak a peer announced (new_peak), as get_connections
+// reports it per connection.
+type Peak struct {
+	// Height is "peak_height".
+	Height uint32
+	// Weight is "peak_weight", a bare JSON integer.
+	Weight streamable.Uint128
+	// HeaderHash is "peak_hash", "0x" + hex.
+	HeaderHash protocol.Bytes32
+}
+
+// Connection is one element of get_connections' "connections", with the
+// fields of the reference full node's get_connections.
+type Connection struct {
+	// NodeType is "type", the peer's node type as an integer.
+	NodeType protocol.NodeType
+	// LocalPort is "local_port": our server port, as the reference
+	// reports it for both directions.
+	LocalPort uint16
+	// PeerHost is "peer_host": the IP of the peer's socket.
+	PeerHost netip.Addr
+	// PeerPort is "peer_port": the port of the peer's socket.
+	PeerPort uint16
+	// PeerServerPort is "peer_server_port": the port the peer's
+	// handshake announced.
+	PeerServerPort uint16
+	// NodeID is "node_id", "0x" + hex.
+	NodeID protocol.Bytes32
+	// CreationTime is "creation_time", unix seconds as a float.
+	CreationTime time.Time
+	// BytesRead and BytesWritten are "bytes_read" and "bytes_written".
+	BytesRead, BytesWritten uint64
+	// LastMessageTime is "last_message_time", unix seconds as a float;
+	// 0 (the zero Time) before any message arrived.
+	LastMessageTime time.Time
+	// Peak is the peer's latest announced peak: "peak_height",
+	// "peak_weight" and "peak_hash", each null when Peak is nil.
+	Peak *Peak
+}
+
+// connectionJSON is Connection's JSON form.
+type connectionJSON struct {
+	Type            *uint8   `json:"type"`
+	LocalPort       *uint16  `json:"local_port"`
+	PeerHost        string   `json:"peer_host"`
+	PeerPort        uint16   `json:"peer_port"`
+	PeerServerPort  *uint16  `json:"peer_server_port"`
+	NodeID          hash32   `json:"node_id"`
+	CreationTime    unixTime `json:"creation_time"`
+	BytesRead       uint64   `json:"bytes_read"`
+	BytesWritten    uint64   `json:"bytes_written"`
+	LastMessageTime unixTime `json:"last_message_time"`
+	PeakHeight      *uint32  `json:"peak_height"`
+	PeakWeight      *uint128 `json:"peak_weight"`
+	PeakHash        *hash32  `json:"peak_hash"`
+}
+
+// MarshalJSON writes the reference's field names.
+func (c Connection) MarshalJSON() ([]byte, error) {
+	t := uint8(c.NodeType)
+	j := connectionJSON{
+		Type:            &t,
+		LocalPort:       &c.LocalPort,
+		PeerHost:        c.PeerHost.Unmap().String(),
+		PeerPort:        c.PeerPort,
+		PeerServerPort:  &c.PeerServerPort,
+		NodeID:          hash32(c.NodeID),
+		CreationTime:    unixTime(c.CreationTime),
+		BytesRead:       c.BytesRead,
+		BytesWritten:    c.BytesWritten,
+		LastMessageTime: unixTime(c.LastMessageTime),
+	}
+	if !c.PeerHost.IsValid() {
+		j.PeerHost = ""
+	}
+	if c.Peak != nil {
+		w, h := uint128(c.Peak.Weight), hash32(c.Peak.HeaderHash)
+		j.PeakHeight, j.PeakWeight, j.PeakHash = &c.Peak.Height, &w, &h
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the reference's field names; nulls read as zero.
+func (c *Connection) UnmarshalJSON(b []byte) error {
+	var j connectionJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*c = Connection{
+		PeerPort:        j.PeerPort,
+		NodeID:          protocol.Bytes32(j.NodeID),
+		CreationTime:    time.Time(j.CreationTime),
+		BytesRead:       j.BytesRead,
+		BytesWritten:    j.BytesWritten,
+		LastMessageTime: time.Time(j.LastMessageTime),
+	}
+	if j.Type != nil {
+		c.NodeType = protocol.NodeType(*j.Type)
+	}
+	if j.LocalPort != nil {
+		c.LocalPort = *j.LocalPort
+	}
+	if j.PeerServerPort != nil {
+		c.PeerServerPort = *j.PeerServerPort
+	}
+	if j.PeerHost != "" {
+		a, err := netip.ParseAddr(j.PeerHost)
+		if err != nil {
+			return fmt.Errorf("peer_host: %w", err)
+		}
+		c.PeerHost = a
+	}
+	if j.PeakHeight != nil {
+		c.Peak = &Peak{Height: *j.PeakHeight}
+		if j.PeakWeight != nil {
+			c.Peak.Weight = streamable.Uint128(*j.PeakWeight)
+		}
+		if j.PeakHash != nil {
+			c.Peak.HeaderHash = protocol.Bytes32(*j.PeakHash)
+		}
+	}
+	return nil
+}
+
+// SyncState is blockchain_state.sync.
+type SyncState struct {
+	// SyncMode is "sync_mode": the node is catching up with the chain.
+	SyncMode bool `json:"sync_mode"`
+	// Synced is "synced": the node holds the chain up to the peak and
+	// has a full-node peer.
+	Synced bool `json:"synced"`
+	// SyncTipHeight is "sync_tip_height": the height being synced to.
+	SyncTipHeight uint32 `json:"sync_tip_height"`
+	// SyncProgressHeight is "sync_progress_height": the height reached.
+	SyncProgressHeight uint32 `json:"sync_progress_height"`
+}
+
+// BlockchainState is get_blockchain_state's "blockchain_state". The
+// fields a service does not know are nil and left out of the JSON rather
+// than given a made-up value; a client reading a reference node gets them
+// all. The mempool fields of the reference are not modelled (chianet keeps
+// no mempool; a client ignores them).
+type BlockchainState struct {
+	// Peak is "peak": the peak block's record, null when there is none.
+	// A service without a chain gives only the fields it knows (see
+	// BlockRecord).
+	Peak BlockRecord
+	// GenesisChallengeInitialized is "genesis_challenge_initialized".
+	GenesisChallengeInitialized bool
+	// Sync is "sync".
+	Sync SyncState
+	// Difficulty is "difficulty"; nil when unknown.
+	Difficulty *uint64
+	// SubSlotIters is "sub_slot_iters"; nil when unknown.
+	SubSlotIters *uint64
+	// Space is "space", the estimated network space in bytes; nil when
+	// unknown.
+	Space *streamable.Uint128
+	// BlockMaxCost is "block_max_cost", the network's
+	// MAX_BLOCK_COST_CLVM; nil when unknown.
+	BlockMaxCost *uint64
+	// NodeID is "node_id": our node id, hex without "0x" as the
+	// reference writes it.
+	NodeID protocol.Bytes32
+}
+
+type blockchainStateJSON struct {
+	Peak                        BlockRecord `json:"peak"`
+	GenesisChallengeInitialized bool        `json:"genesis_challenge_initialized"`
+	Sync                        SyncState   `json:"sync"`
+	Difficulty                  *uint64     `json:"difficulty,omitempty"`
+	SubSlotIters                *uint64     `json:"sub_slot_iters,omitempty"`
+	Space                       *uint128    `json:"space,omitempty"`
+	BlockMaxCost                *uint64     `json:"block_max_cost,omitempty"`
+	NodeID                      bareHash32  `json:"node_id"`
+}
+
+// MarshalJSON writes the reference's field names, leaving out the nil
+// ones.
+func (s BlockchainState) MarshalJSON() ([]byte, error) {
+	j := blockchainStateJSON{
+		Peak:                        s.Peak,
+		GenesisChallengeInitialized: s.GenesisChallengeInitialized,
+		Sync:                        s.Sync,
+		Difficulty:                  s.Difficulty,
+		SubSlotIters:                s.SubSlotIters,
+		BlockMaxCost:                s.BlockMaxCost,
+		NodeID:                      bareHash32(s.NodeID),
+	}
+	if s.Space != nil {
+		u := uint128(*s.Space)
+		j.Space = &u
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the reference's field names.
+func (s *BlockchainState) UnmarshalJSON(b []byte) error {
+	var j blockchainStateJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = BlockchainState{
+		Peak:                        j.Peak,
+		GenesisChallengeInitialized: j.GenesisChallengeInitialized,
+		Sync:                        j.Sync,
+		Difficulty:                  j.Difficulty,
+		SubSlotIters:                j.SubSlotIters,
+		BlockMaxCost:                j.BlockMaxCost,
+		NodeID:                      protocol.Bytes32(j.NodeID),
+	}
+	if j.Space != nil {
+		u := streamable.Uint128(*j.Space)
+		s.Space = &u
+	}
+	return nil
+}
+
+// Ban is one entry of the ban list (list_bans, a chianet extension).
+type Ban struct {
+	// IP is "ip", the banned address.
+	IP netip.Addr
+	// Until is "until", when the ban ends, in unix seconds as a float.
+	Until time.Time
+}
+
+type banJSON struct {
+	IP    string   `json:"ip"`
+	Until unixTime `json:"until"`
+}
+
+// MarshalJSON writes {"ip": ..., "until": ...}.
+func (b Ban) MarshalJSON() ([]byte, error) {
+	return json.Marshal(banJSON{IP: b.IP.Unmap().String(), Until: unixTime(b.Until)})
+}
+
+// UnmarshalJSON reads {"ip": ..., "until": ...}.
+func (b *Ban) UnmarshalJSON(data []byte) error {
+	var j banJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(j.IP)
+	if err != nil {
+		return fmt.Errorf("ip: %w", err)
+	}
+	*b = Ban{IP: ip, Until: time.Time(j.Until)}
+	return nil
+}
+
+// Change says what changed in a service, for the daemon's state-change
+// notifications (see NotifyFullNode).
+type Change uint8
+
+const (
+	// ConnectionsChanged: a connection opened or closed (the reference's
+	// add_connection and close_connection).
+	ConnectionsChanged Change = iota + 1
+	// PeerPeakChanged: a peer announced a new peak, which changes
+	// get_connections' peak fields (the reference's peer_changed_peak).
+	PeerPeakChanged
+	// PeakChanged: the peak get_blockchain_state reports changed (the
+	// reference's new_peak).
+	PeakChanged
+)
+
+// String names the change as the reference's state_changed does.
+func (c Change) String() string {
+	switch c {
+	case ConnectionsChanged:
+		return "add_connection/close_connection"
+	case PeerPeakChanged:
+		return "peer_changed_peak"
+	case PeakChanged:
+		return "new_peak"
+	default:
+		return fmt.Sprintf("Change(%d)", uint8(c))
+	}
+}
