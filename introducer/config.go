@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/server"
 )
 
@@ -50,10 +52,6 @@ const (
 // peers that left the recent window.
 const sweepInterval = time.Minute
 
-// publicNetworks are the networks whose introducer records and hands out
-// public addresses only, unless Config.AllowPrivate.
-var publicNetworks = map[string]bool{"mainnet": true, "testnet11": true}
-
 // Clock is the time source of an Introducer: the times it records, the
 // recent window, the vetting schedule. After must return a channel that
 // receives once d has passed; it need not be stopped. Nil in Config means
@@ -72,8 +70,15 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // zero field has a documented default. New copies the Config.
 type Config struct {
 	// Network is the network name sent in and required of handshakes.
-	// Empty means "mainnet".
+	// Empty means "mainnet". mainnet and testnet11 are built in (package
+	// config); any other name is a network of the operator's own and needs
+	// Private: New refuses an unknown name otherwise, so that a misspelt
+	// name is an error rather than an introducer nobody can use.
 	Network string
+	// Private runs Network as a private network ("devnet"): private and
+	// loopback addresses are recorded and handed out (as AllowPrivate
+	// does). A built-in network cannot be private.
+	Private bool
 	// Root is the CHIA_ROOT directory: the introducer's public
 	// certificate is Root/config/ssl/introducer/public_introducer.{crt,key}
 	// in the reference's layout, created if missing. Required.
@@ -90,8 +95,8 @@ type Config struct {
 	// (server.DialerFrom).
 	DialFrom netip.Addr
 	// AllowPrivate records and hands out private, loopback and link-local
-	// addresses (addrman.IsPrivate). It is always on for networks other
-	// than mainnet and testnet11, whose nodes admit such addresses.
+	// addresses (addrman.IsPrivate). It is always on for a private
+	// network, whose nodes admit such addresses.
 	AllowPrivate bool
 
 	// MaxPeersToSend is the most peers one answer carries. Zero means
@@ -144,7 +149,7 @@ type Config struct {
 // withDefaults returns a copy of c with the zero fields filled in.
 func (c Config) withDefaults() Config {
 	if c.Network == "" {
-		c.Network = "mainnet"
+		c.Network = config.Mainnet
 	}
 	if c.ListenAddr == "" {
 		c.ListenAddr = ":" + strconv.Itoa(DefaultPort)
@@ -153,7 +158,7 @@ func (c Config) withDefaults() Config {
 		c.DialFrom = server.ListenIP(c.ListenAddr)
 	}
 	c.DialFrom = c.DialFrom.Unmap()
-	if !publicNetworks[c.Network] {
+	if c.Private {
 		c.AllowPrivate = true
 	}
 	if c.MaxPeersToSend <= 0 {
@@ -198,6 +203,12 @@ func (c Config) withDefaults() Config {
 func (c *Config) validate() error {
 	if c.Root == "" {
 		return errors.New("introducer: Config.Root is required")
+	}
+	if _, builtin := config.BuiltinNetwork(c.Network); builtin && c.Private {
+		return fmt.Errorf("introducer: %s is a public network and cannot be run as a private one", c.Network)
+	} else if !builtin && !c.Private {
+		return fmt.Errorf("introducer: unknown network %q: the built-in networks are %s; set Config.Private to run a network of your own",
+			c.Network, strings.Join(config.KnownNetworks(), " and "))
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		return fmt.Errorf("introducer: Config.ListenAddr: %w", err)

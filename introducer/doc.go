@@ -4,13 +4,14 @@
 // command line.
 //
 // An Introducer listens like a node (package server, node type
-// INTRODUCER, DefaultPort 8445, any network) and:
+// INTRODUCER, DefaultPort 8445; mainnet, testnet11 or a private network)
+// and:
 //
 //   - records every full node that completes an inbound handshake, at its
 //     TCP address with the server_port of its handshake (one that
-//     announces port 0 accepts no connections and is not recorded; on
-//     mainnet and testnet11 private addresses are not recorded unless
-//     Config.AllowPrivate);
+//     announces port 0 accepts no connections and is not recorded;
+//     private and loopback addresses are recorded only on a private
+//     network, Config.Private, or with Config.AllowPrivate);
 //   - vets each recorded peer in the background by connecting to it and
 //     completing a Chia handshake (TLS with a chia-CA certificate,
 //     WebSocket, the same network id, node type FULL_NODE), then closing

@@ -20,8 +20,8 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// testNetwork is the network id of the network tests: not mainnet or
-// testnet11, so loopback addresses are recorded and handed out.
+// testNetwork is the network id of the network tests: a private
+// network, so loopback addresses are recorded and handed out.
 const testNetwork = "introducer-test"
 
 // failsafe bounds every wait of a test, so that a bug fails the test
@@ -153,6 +153,7 @@ func startIntroducer(t testing.TB, ip string, edit func(*Config)) *running {
 	r := &running{t: t, vets: newVetLog(), done: make(chan error, 1)}
 	cfg := Config{
 		Network:    testNetwork,
+		Private:    true,
 		Root:       t.TempDir(),
 		ListenAddr: ip + ":0",
 		Logger:     testLogger(t, "introducer"),

@@ -24,8 +24,10 @@ func TestNewErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"no root", Config{Network: testNetwork}, "Root is required"},
-		{"bad listen address", Config{Network: testNetwork, Root: t.TempDir(), ListenAddr: "8445"}, "ListenAddr"},
+		{"no root", Config{Network: testNetwork, Private: true}, "Root is required"},
+		{"bad listen address", Config{Network: testNetwork, Private: true, Root: t.TempDir(), ListenAddr: "8445"}, "ListenAddr"},
+		{"unknown network", Config{Network: "mainet", Root: t.TempDir()}, `unknown network "mainet"`},
+		{"built-in network as private", Config{Network: "testnet11", Private: true, Root: t.TempDir()}, "public network"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -44,7 +46,7 @@ func TestConfigDefaults(t *testing.T) {
 		c.MaxFailures != 7 || c.MaxPeers != DefaultMaxPeers || c.MaxConcurrentVets != DefaultMaxConcurrentVets {
 		t.Errorf("mainnet defaults: %+v", c)
 	}
-	c = Config{Root: "/r", Network: "devnet", ListenAddr: "127.3.0.1:0"}.withDefaults()
+	c = Config{Root: "/r", Network: "devnet", Private: true, ListenAddr: "127.3.0.1:0"}.withDefaults()
 	if !c.AllowPrivate || c.DialFrom != netip.MustParseAddr("127.3.0.1") {
 		t.Errorf("devnet on 127.3.0.1: AllowPrivate %v, DialFrom %v", c.AllowPrivate, c.DialFrom)
 	}
