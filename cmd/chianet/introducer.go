@@ -10,17 +10,20 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/introducer"
 )
 
 // introducerFlags are the flags of `chianet introducer`.
 type introducerFlags struct {
 	network             string
+	private             bool
 	root                string
 	port                uint16
 	listenHost          string
@@ -44,14 +47,16 @@ by connecting back and completing a Chia handshake (again 500 s after each
 try; a peer failing 7 times in a row is forgotten), and answers
 request_peers_introducer with up to 20 vetted peers seen in the last 6,000 s,
 at random, never the asker itself. It keeps nothing on disk and asks no DNS
-server. It logs to standard error and stops gracefully on SIGINT or SIGTERM.
+server. It logs to standard error and stops gracefully on SIGINT, SIGTERM or
+SIGHUP.
 
-Nodes use it with --introducer HOST:PORT. On mainnet and testnet11 it records
-public addresses only (--allow-private to change that); on any other
-network, private and loopback addresses too.`,
+Nodes use it with --introducer HOST:PORT. mainnet and testnet11 are built in,
+and there it records public addresses only (--allow-private to change that);
+any other --network needs --private, which runs it as a network of your own
+and records private and loopback addresses too.`,
 		Example: `  chianet introducer
   chianet introducer --network testnet11 --port 58445
-  chianet introducer --network devnet --listen-host 127.0.0.3 --port 58445 --root /tmp/chianet-intro`,
+  chianet introducer --network devnet --private --listen-host 127.0.0.1 --port 58445 --root /tmp/chianet-intro`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runIntroducer(cmd, f)
@@ -64,12 +69,13 @@ network, private and loopback addresses too.`,
 // register adds the flags to cmd.
 func (f *introducerFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.network, "network", "mainnet", "network name sent in handshakes (mainnet, testnet11, or a private network such as devnet)")
-	fl.StringVar(&f.root, "root", defaultRoot(), "CHIA_ROOT directory holding config/ssl (the introducer's certificate is created if missing)")
+	fl.StringVar(&f.network, "network", config.Mainnet, "network name sent in handshakes: mainnet, testnet11, or with --private one of your own")
+	fl.BoolVar(&f.private, "private", false, "run --network as a private network of your own: private and loopback addresses recorded")
+	fl.StringVar(&f.root, "root", "", "CHIA_ROOT directory holding config/ssl (default $CHIA_ROOT, else ~/.chia/mainnet; the introducer's certificate is created if missing)")
 	fl.Uint16Var(&f.port, "port", introducer.DefaultPort, "port to accept peers on; 0 takes any free port")
 	fl.StringVar(&f.listenHost, "listen-host", "", `address to accept peers on; "" is every interface, IPv4 and IPv6`)
 	fl.StringVar(&f.dialFrom, "dial-from", "", `local address vetting connections leave from; "0.0.0.0" or "::" lets the system choose (default --listen-host when it is one IP address)`)
-	fl.BoolVar(&f.allowPrivate, "allow-private", false, "record and hand out private and loopback addresses (always on off mainnet and testnet11)")
+	fl.BoolVar(&f.allowPrivate, "allow-private", false, "record and hand out private and loopback addresses (always on for a private network)")
 	fl.IntVar(&f.maxPeersToSend, "max-peers-to-send", introducer.DefaultMaxPeersToSend, "most peers in one answer")
 	fl.DurationVar(&f.recentPeerThreshold, "recent-peer-threshold", introducer.DefaultRecentPeerThreshold, "hand out only peers that connected this recently")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -77,7 +83,8 @@ func (f *introducerFlags) register(cmd *cobra.Command) {
 }
 
 // runIntroducer turns the flags into an introducer.Config and runs the
-// introducer until SIGINT or SIGTERM (or the command's context) stops it.
+// introducer until SIGINT, SIGTERM or SIGHUP (or the command's context)
+// stops it.
 func runIntroducer(cmd *cobra.Command, f *introducerFlags) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
@@ -87,13 +94,13 @@ func runIntroducer(cmd *cobra.Command, f *introducerFlags) error {
 		return fmt.Errorf("--log-format: %q is not text or json", f.logFormat)
 	}
 	logger := newLogger(cmd.ErrOrStderr(), level, f.logFormat)
-	cfg, err := f.config()
+	cfg, err := f.config(cmd)
 	if err != nil {
 		return err
 	}
 	cfg.Logger = logger
 
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	// After the first signal, a second one kills the process the usual
 	// way instead of waiting for the graceful shutdown.
@@ -107,25 +114,36 @@ func runIntroducer(cmd *cobra.Command, f *introducerFlags) error {
 }
 
 // config builds the introducer configuration from the flags.
-func (f *introducerFlags) config() (introducer.Config, error) {
+func (f *introducerFlags) config(cmd *cobra.Command) (introducer.Config, error) {
 	cfg := introducer.Config{
 		Network:             f.network,
-		Root:                f.root,
+		Private:             f.private,
 		ListenAddr:          net.JoinHostPort(f.listenHost, strconv.Itoa(int(f.port))),
 		AllowPrivate:        f.allowPrivate,
 		MaxPeersToSend:      f.maxPeersToSend,
 		RecentPeerThreshold: f.recentPeerThreshold,
 	}
+	_, builtin := config.BuiltinNetwork(cfg.Network)
 	switch {
 	case cfg.Network == "":
 		return cfg, errors.New("--network must not be empty")
-	case cfg.Root == "":
+	case builtin && cfg.Private:
+		return cfg, fmt.Errorf("--private: %s is a public network and cannot be run as a private one", cfg.Network)
+	case !builtin && !cfg.Private:
+		return cfg, fmt.Errorf("--network: unknown network %q; built-in networks: %s; run a network of your own with --private",
+			cfg.Network, strings.Join(config.KnownNetworks(), ", "))
+	case cmd.Flags().Changed("root") && f.root == "":
 		return cfg, errors.New("--root must not be empty")
 	case cfg.MaxPeersToSend <= 0:
 		return cfg, fmt.Errorf("--max-peers-to-send must be positive, not %d", cfg.MaxPeersToSend)
 	case cfg.RecentPeerThreshold <= 0:
 		return cfg, fmt.Errorf("--recent-peer-threshold must be positive, not %v", cfg.RecentPeerThreshold)
 	}
+	root, err := config.ResolveRoot(f.root)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Root = root
 	if f.dialFrom != "" {
 		a, err := netip.ParseAddr(f.dialFrom)
 		if err != nil {

@@ -20,7 +20,7 @@ func TestIntroducerFlags(t *testing.T) {
 	if err := cmd.ParseFlags([]string{"--root", "/r"}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := f.config()
+	cfg, err := f.config(cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,16 +32,16 @@ func TestIntroducerFlags(t *testing.T) {
 	cmd = &cobra.Command{}
 	f = &introducerFlags{}
 	f.register(cmd)
-	args := []string{"--root", "/r", "--network", "devnet", "--listen-host", "127.3.0.1", "--port", "0",
+	args := []string{"--root", "/r", "--network", "devnet", "--private", "--listen-host", "127.3.0.1", "--port", "0",
 		"--dial-from", "127.4.0.1", "--allow-private", "--max-peers-to-send", "5", "--recent-peer-threshold", "1h"}
 	if err := cmd.ParseFlags(args); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err = f.config()
+	cfg, err = f.config(cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Network != "devnet" || cfg.ListenAddr != "127.3.0.1:0" || cfg.DialFrom.String() != "127.4.0.1" ||
+	if cfg.Network != "devnet" || !cfg.Private || cfg.ListenAddr != "127.3.0.1:0" || cfg.DialFrom.String() != "127.4.0.1" ||
 		!cfg.AllowPrivate || cfg.MaxPeersToSend != 5 || cfg.RecentPeerThreshold != time.Hour {
 		t.Errorf("%v: %+v", args, cfg)
 	}
@@ -58,6 +58,9 @@ func TestIntroducerBadFlags(t *testing.T) {
 		{[]string{"--max-peers-to-send", "0"}, "--max-peers-to-send"},
 		{[]string{"--recent-peer-threshold", "-1s"}, "--recent-peer-threshold"},
 		{[]string{"--network", ""}, "--network"},
+		{[]string{"--network", "devnet"}, "--private"},
+		{[]string{"--network", "testnet11", "--private"}, "public network"},
+		{[]string{"--root", ""}, "--root"},
 		{[]string{"extra"}, "unknown command"},
 	}
 	for _, c := range cases {
@@ -109,17 +112,17 @@ func TestIntroducerWithTwoNodes(t *testing.T) {
 		}()
 		return p
 	}
-	intro := start("introducer", "--network", "devnet", "--listen-host", "127.3.0.1", "--port", "0", "--root", t.TempDir())
+	intro := start("introducer", "--network", "devnet", "--private", "--listen-host", "127.3.0.1", "--port", "0", "--root", t.TempDir())
 	intro.logs.waitFor(t, `"msg":"introducer started"`, intro.exited)
 	introAddr := logField(t, intro.logs.String(), "introducer started", "listen")
 
-	a := start("node", "--network", "devnet", "--listen-host", "127.1.0.1", "--port", "0", "--root", t.TempDir(),
+	a := start("node", "--network", "devnet", "--private", "--listen-host", "127.1.0.1", "--port", "0", "--root", t.TempDir(),
 		"--introducer", introAddr)
 	a.logs.waitFor(t, `"msg":"node started"`, a.exited)
 	aAddr := logField(t, a.logs.String(), "node started", "listen")
 	intro.logs.waitFor(t, `"msg":"peer vetted","peer":"`+aAddr+`"`, intro.exited)
 
-	b := start("node", "--network", "devnet", "--listen-host", "127.2.0.1", "--port", "0", "--root", t.TempDir(),
+	b := start("node", "--network", "devnet", "--private", "--listen-host", "127.2.0.1", "--port", "0", "--root", t.TempDir(),
 		"--introducer", introAddr)
 	b.logs.waitFor(t, `"msg":"peer connected","peer":"`+aAddr+`"`, b.exited)
 	a.logs.waitFor(t, `"msg":"peer connected","peer":"127.2.0.1:`, a.exited)

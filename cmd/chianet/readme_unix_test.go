@@ -34,7 +34,8 @@ import (
 //     <!-- readme-test: nodes --> (every line a node of one network, all
 //     running at once, each --peer connected), or
 //     <!-- readme-test: skip: REASON --> for examples that would join
-//     the public networks.
+//     the public networks. <!-- readme-test: introducer --> runs an
+//     introducer line and node lines that name it (readme_introducer_unix_test.go).
 //
 // <!-- readme-test: peer --> before a "$" block runs it against a local
 // peer on loopback answering as the README's 203.0.113.7:8444 does, with
@@ -145,6 +146,9 @@ func TestReadme(t *testing.T) {
 			case "node", "nodes":
 				ran += len(nodes)
 				t.Run(name, func(t *testing.T) { runReadmeNodes(t, bin, nodes) })
+			case "introducer":
+				ran += len(nodes)
+				t.Run(name, func(t *testing.T) { runReadmeIntroducer(t, bin, nodes) })
 			case "skip":
 			default:
 				t.Errorf("%s: chianet node example with no readme-test marker: %q", name, code)
