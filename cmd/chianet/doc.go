@@ -55,12 +55,14 @@
 //
 // introducer listens on port 8445 (--port, --listen-host; vetting
 // connections leave from the listen host when it is one IP address unless
-// --dial-from names another), records the full nodes that connect,
-// vets them and answers request_peers_introducer (package introducer;
-// --max-peers-to-send, --recent-peer-threshold, --allow-private). Its
-// certificate (introducer/public_introducer) comes from --root and is
-// created if missing. It logs like node and on SIGINT or SIGTERM closes
-// every connection normally and exits 0.
+// --dial-from names another), records the full nodes that connect, vets
+// them and answers request_peers_introducer (package introducer;
+// --max-peers-to-send, --recent-peer-threshold, --allow-private).
+// mainnet and testnet11 are built in; any other --network needs
+// --private. Its certificate (introducer/public_introducer) comes from
+// the root, resolved as for node, and is created if missing. It logs like
+// node and on SIGINT, SIGTERM or SIGHUP closes every connection normally
+// and exits 0.
 //
 // init resolves the root as package config does (--root, else
 // $CHIA_ROOT, else ~/.chia/mainnet, made absolute), writes config.yaml from
