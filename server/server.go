@@ -37,6 +37,10 @@ var (
 	// is over its limit or not accepted at all. The peer sees a plain
 	// close (1000, no reason, no ban).
 	ErrInboundLimit = errors.New("server: inbound limit reached")
+	// ErrNotAdmitted: the admit function of a Dial (WithAdmit) refused
+	// the connection after its handshake; it was closed (1000, no ban)
+	// without joining the registry.
+	ErrNotAdmitted = errors.New("server: connection not admitted by the dialler")
 	// ErrReplaced: the connection was closed (1000, no ban) because a
 	// newer one with the same node id took its place.
 	ErrReplaced = errors.New("server: replaced by a newer connection with the same node id")
