@@ -242,9 +242,7 @@ func (nd *netNode) stop(t *testing.T) {
 
 // check returns why the node is not at its target with the invariants
 // kept: exactly the target of outbound full nodes, one per /16 group, no
-// connection to itself, no node id twice. Connections discovery is
-// already closing (feelers, extras) are left out of the count. "" means
-// all is well.
+// connection to itself, no node id twice. "" means all is well.
 func (nd *netNode) check() string {
 	self := nd.srv.NodeID()
 	ids := make(map[protocol.Bytes32]bool)
@@ -264,12 +262,6 @@ func (nd *netNode) check() string {
 			return "connected to its own IP"
 		}
 		if !c.Outbound || c.NodeType != protocol.NodeFullNode {
-			continue
-		}
-		nd.d.mu.Lock()
-		_, closing := nd.d.closing[peerLink{p}]
-		nd.d.mu.Unlock()
-		if closing {
 			continue
 		}
 		outbound++
