@@ -376,5 +376,10 @@ func TestTargetNeverExceeded(t *testing.T) {
 		if n := len(h.net.outbound()); n != DefaultTargetOutboundFullNode {
 			t.Errorf("%d outbound connections at the end, want %d", n, DefaultTargetOutboundFullNode)
 		}
+		// Dials outlived their grace, so more were made than the target
+		// needed; the extras were closed after their handshakes.
+		if s := h.d.Stats(); s.Dials <= DefaultTargetOutboundFullNode || s.Closed == 0 {
+			t.Errorf("%d dials, %d closed after the handshake; want extra dials, closed", s.Dials, s.Closed)
+		}
 	})
 }
