@@ -207,7 +207,7 @@ func (d *Discovery) queryIntroducer(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("resolving introducer %s: %w", d.cfg.Introducer, err)
 	}
-	l, err := d.net.Dial(ctx, ap.String())
+	l, err := d.net.Dial(ctx, ap.String(), nil)
 	if err != nil {
 		return 0, fmt.Errorf("dialling introducer %s: %w", ap, err)
 	}

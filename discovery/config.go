@@ -40,6 +40,12 @@ const (
 	// DefaultIntroducerTimeout bounds one introducer query: the dial, the
 	// handshake and the reply.
 	DefaultIntroducerTimeout = 20 * time.Second
+	// DefaultDialGrace is how long an outbound dial under way holds its
+	// slot of the target: a live peer completes its handshake well within
+	// it, so no more is dialled meanwhile; a dial that hangs longer (a dead
+	// address that drops packets) lets another be tried alongside, up to
+	// MaxPendingDials.
+	DefaultDialGrace = 5 * time.Second
 )
 
 // Limits and periods of the protocol, from the reference's
@@ -74,13 +80,6 @@ const (
 	badAge       = 5 * 24 * time.Hour
 	// relayFreshness: a lone advertised address this recent is relayed.
 	relayFreshness = 10 * time.Minute
-	// dialGrace is how long an outbound dial under way counts toward the
-	// target: a live peer completes its handshake well within it, so no
-	// more is dialled meanwhile (an extra connection would be closed and
-	// its address not retried for RetryInterval); a dial that hangs longer
-	// (a dead address that drops packets) stops counting, so that others
-	// are tried alongside, up to MaxPendingDials.
-	dialGrace = 5 * time.Second
 	// collisionSpacing is the least time between two tried-collision
 	// test connections.
 	collisionSpacing = 60 * time.Second
@@ -154,6 +153,14 @@ type Config struct {
 	// MaxPendingDials caps the dials under way at once. Zero means
 	// DefaultMaxPendingDials (70).
 	MaxPendingDials int
+	// DialGrace is how long an outbound dial under way holds its slot of
+	// the target, in real time. A dial still under way then lets another
+	// address be tried in its place; if it completes after all, its
+	// connection is kept only if a slot is free, and closed after the
+	// handshake otherwise. Zero means DefaultDialGrace (5 s); negative
+	// means until the dial ends (where no address drops packets, as on a
+	// loopback devnet, and a slow handshake only means a busy machine).
+	DialGrace time.Duration
 	// RetryInterval is how long an address is not dialled again after an
 	// attempt. Zero means DefaultRetryInterval (30 min).
 	RetryInterval time.Duration
@@ -234,6 +241,9 @@ func (c Config) withDefaults(nodeType protocol.NodeType) Config {
 	}
 	if c.MaxPendingDials <= 0 {
 		c.MaxPendingDials = DefaultMaxPendingDials
+	}
+	if c.DialGrace == 0 {
+		c.DialGrace = DefaultDialGrace
 	}
 	if c.RetryInterval <= 0 {
 		c.RetryInterval = DefaultRetryInterval

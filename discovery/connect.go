@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -45,9 +46,25 @@ func (k dialKind) String() string {
 
 // pendingDial is a dial under way.
 type pendingDial struct {
-	kind    dialKind
-	group   addrman.Group
+	kind  dialKind
+	ap    netip.AddrPort
+	group addrman.Group
+	// started is when the dial started, in real time: its age is
+	// compared with Config.DialGrace, a bound on network and handshake
+	// time like the server's dial timeouts, which Config.Clock does not
+	// scale.
 	started time.Time
+	// slot is set for an outbound dial, which takes a free slot of the
+	// target when it starts and holds it for Config.DialGrace. claimed
+	// is set once the handshake is done and the connection is admitted
+	// (see admit): it holds a slot until the dial ends.
+	slot, claimed bool
+}
+
+// holds reports whether the dial counts toward the target at now, given
+// the grace of outbound dials.
+func (pd pendingDial) holds(now time.Time, grace time.Duration) bool {
+	return pd.claimed || (pd.slot && (grace < 0 || now.Sub(pd.started) < grace))
 }
 
 // dialOutcome is how a dial ended.
@@ -61,15 +78,20 @@ const (
 	dialDuplicate
 	// dialKept: connected and kept as an outbound connection.
 	dialKept
-	// dialClosed: connected, then closed: a feeler, or beyond the target
+	// dialClosed: connected, then closed after the handshake without
+	// joining the server's connections: a feeler, or beyond the target
 	// or the one-per-group rule, or not a full node.
 	dialClosed
 )
 
+// errNotKept is what admit refuses a connection with.
+var errNotKept = errors.New("discovery: connection not kept")
+
 // netState is a snapshot of the connections as the connect loop needs it.
 type netState struct {
-	// outbound counts the live outbound full-node connections (those
-	// discovery is closing left out); outGroups are their groups.
+	// outbound counts the live outbound full-node connections, those
+	// of dials not yet ended left out (reserved counts them);
+	// outGroups are their groups and those of admitted dials.
 	outbound  int
 	outGroups map[addrman.Group]struct{}
 	// groups are outGroups plus the groups of outbound dials under way:
@@ -80,13 +102,14 @@ type netState struct {
 	connected map[netip.AddrPort]struct{}
 	// pendingIPs are the IPs of the dials under way.
 	pendingIPs map[netip.Addr]struct{}
-	// young counts the outbound dials under way for less than
-	// dialGrace: they count toward the target.
-	young int
+	// reserved counts the dials under way that hold a slot of the
+	// target (pendingDial.holds). outbound + reserved never exceeds the
+	// target through discovery's own dials.
+	reserved int
 }
 
-// stateLocked takes a snapshot, leaving out exclude. d.mu is held.
-func (d *Discovery) stateLocked(exclude link) netState {
+// stateLocked takes a snapshot. d.mu is held.
+func (d *Discovery) stateLocked() netState {
 	st := netState{
 		outGroups:  make(map[addrman.Group]struct{}),
 		groups:     make(map[addrman.Group]struct{}),
@@ -94,17 +117,12 @@ func (d *Discovery) stateLocked(exclude link) netState {
 		pendingIPs: make(map[netip.Addr]struct{}, len(d.pending)),
 	}
 	for _, l := range d.net.Links() {
-		if l == exclude {
-			continue
-		}
 		info := l.Info()
 		ip := info.RemoteAddr.Addr().Unmap()
-		st.connected[netip.AddrPortFrom(ip, info.RemoteAddr.Port())] = struct{}{}
+		remote := netip.AddrPortFrom(ip, info.RemoteAddr.Port())
+		st.connected[remote] = struct{}{}
 		st.connected[netip.AddrPortFrom(ip, info.ServerPort)] = struct{}{}
 		if !info.Outbound || info.NodeType != protocol.NodeFullNode {
-			continue
-		}
-		if _, ok := d.closing[l]; ok {
 			continue
 		}
 		select {
@@ -112,19 +130,26 @@ func (d *Discovery) stateLocked(exclude link) netState {
 			continue
 		default:
 		}
+		if pd, ok := d.pending[ip]; ok && pd.ap == remote {
+			// Its dial has not ended yet: counted by its claim.
+			continue
+		}
 		st.outbound++
 		g := addrman.GroupOf(ip)
 		st.outGroups[g] = struct{}{}
 		st.groups[g] = struct{}{}
 	}
-	now := d.now()
+	now := time.Now()
 	for ip, pd := range d.pending {
 		st.pendingIPs[ip] = struct{}{}
-		if pd.kind == kindOutbound {
+		if pd.kind == kindOutbound || pd.claimed {
 			st.groups[pd.group] = struct{}{}
-			if now.Sub(pd.started) < dialGrace {
-				st.young++
-			}
+		}
+		if pd.claimed {
+			st.outGroups[pd.group] = struct{}{}
+		}
+		if pd.holds(now, d.cfg.DialGrace) {
+			st.reserved++
 		}
 	}
 	return st
@@ -167,12 +192,12 @@ func (d *Discovery) connectLoop(ctx context.Context) {
 		}
 
 		d.mu.Lock()
-		st := d.stateLocked(nil)
+		st := d.stateLocked()
 		d.mu.Unlock()
 		// needed counts the connections missing; wanted leaves out
-		// those that young dials are about to make.
+		// those that dials holding a slot are about to make.
 		needed := d.cfg.TargetOutbound - st.outbound
-		wanted := needed - st.young
+		wanted := needed - st.reserved
 		if needed <= 0 {
 			wantBootstrap = false
 		}
@@ -202,10 +227,11 @@ func (d *Discovery) connectLoop(ctx context.Context) {
 			}
 		}
 		if cand.IsValid() {
-			if !d.beginDial(ctx, cand, kind) {
+			if d.beginDial(ctx, cand, kind) {
+				d.dials.Go(func() { d.dial(ctx, cand, kind) })
+			} else if ctx.Err() != nil {
 				return
 			}
-			d.dials.Go(func() { d.dial(ctx, cand, kind) })
 		}
 
 		pause := max(roundBase, time.Duration(len(st.outGroups))*roundPerGroup)
@@ -306,8 +332,9 @@ func (d *Discovery) isSelf(ap netip.AddrPort) bool {
 }
 
 // beginDial waits for a free dial slot (at most MaxPendingDials dials
-// under way) and records the dial as pending. It reports false if ctx
-// ended first.
+// under way) and records the dial as pending; an outbound dial also takes
+// a free slot of the target. It reports false, starting nothing, if ctx
+// ended first or an outbound dial finds the target's slots all taken.
 func (d *Discovery) beginDial(ctx context.Context, ap netip.AddrPort, kind dialKind) bool {
 	select {
 	case d.slots <- struct{}{}:
@@ -315,7 +342,16 @@ func (d *Discovery) beginDial(ctx context.Context, ap netip.AddrPort, kind dialK
 		return false
 	}
 	d.mu.Lock()
-	d.pending[ap.Addr()] = pendingDial{kind: kind, group: addrman.GroupOf(ap.Addr()), started: d.now()}
+	if kind == kindOutbound {
+		if st := d.stateLocked(); st.outbound+st.reserved >= d.cfg.TargetOutbound {
+			d.mu.Unlock()
+			<-d.slots
+			return false
+		}
+	}
+	d.pending[ap.Addr()] = pendingDial{
+		kind: kind, ap: ap, group: addrman.GroupOf(ap.Addr()), started: time.Now(), slot: kind == kindOutbound,
+	}
 	d.stats.Dials++
 	switch kind {
 	case kindFeeler:
@@ -333,10 +369,52 @@ func (d *Discovery) beginDial(ctx context.Context, ap netip.AddrPort, kind dialK
 	return true
 }
 
+// admit decides, once the handshake of the dial to ap is done and before
+// the connection joins the server's connections, whether it is kept: only
+// a full node that is not a feeler, fits the target and has its group to
+// itself. A kept connection claims its slot of the target for the rest of
+// its dial; the server registers it only then, so the outbound
+// connections never exceed the target, not even between the handshake and
+// the decision. It records the handshake in the address manager and
+// returns why the connection is refused, "" if it is kept.
+func (d *Discovery) admit(ap netip.AddrPort, kind dialKind, pi peer.Info) string {
+	info := addrman.PeerInfoFrom(ap)
+	now := d.now()
+	if pi.NodeType != protocol.NodeFullNode {
+		d.am.Attempt(info, true, now)
+		return "not a full node"
+	}
+	d.am.Good(info, true, now)
+	d.am.Connect(info, now)
+	if kind == kindFeeler {
+		return "feeler"
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	pd, ok := d.pending[ap.Addr()]
+	st := d.stateLocked()
+	taken := st.outbound + st.reserved
+	if ok && pd.holds(time.Now(), d.cfg.DialGrace) {
+		taken-- // its own slot
+	}
+	_, groupTaken := st.outGroups[addrman.GroupOf(ap.Addr())]
+	switch {
+	case !ok:
+		return "dial no longer pending" // not reached: dial holds it
+	case taken >= d.cfg.TargetOutbound:
+		return "outbound target met"
+	case groupTaken:
+		return "group already has an outbound connection"
+	}
+	pd.claimed = true
+	d.pending[ap.Addr()] = pd
+	return ""
+}
+
 // dial connects to ap (after beginDial), records the outcome in the
 // address manager as the reference does, and keeps the connection only
-// if it is a full node that fits the outbound target and the
-// one-per-group rule; feelers are always closed after the handshake.
+// if admit lets it join the server's connections; feelers are always
+// closed after the handshake.
 //
 //	outcome                          address manager
 //	connected (kept or closed)       Good, then Connect
@@ -347,69 +425,56 @@ func (d *Discovery) beginDial(ctx context.Context, ap netip.AddrPort, kind dialK
 func (d *Discovery) dial(ctx context.Context, ap netip.AddrPort, kind dialKind) (dialOutcome, error) {
 	defer func() { <-d.slots }()
 	info := addrman.PeerInfoFrom(ap)
-	l, err := d.net.Dial(ctx, ap.String())
+	// admit runs on this goroutine, inside Dial.
+	handshake, refused := false, ""
+	l, err := d.net.Dial(ctx, ap.String(), func(pi peer.Info) error {
+		handshake = true
+		if refused = d.admit(ap, kind, pi); refused != "" {
+			return fmt.Errorf("%w: %s", errNotKept, refused)
+		}
+		return nil
+	})
 	now := d.now()
-	if err != nil {
-		d.mu.Lock()
-		delete(d.pending, ap.Addr())
+	d.mu.Lock()
+	delete(d.pending, ap.Addr())
+	switch {
+	case err == nil:
+		// Discovery works: the bootstrap backoff starts over at
+		// MinBootstrapBackoff.
+		d.streak = min(d.streak, 1)
+	case refused != "":
+		d.stats.Closed++
+	default:
 		d.stats.DialFailures++
 		if errors.Is(err, peer.ErrSelfConnection) {
 			d.self[ap] = struct{}{}
 		}
-		d.mu.Unlock()
-		outcome := dialFailed
-		switch {
-		case ctx.Err() != nil, errors.Is(err, server.ErrServerClosed), errors.Is(err, server.ErrNotStarted):
-			// Shutting down: not the address's fault.
-		case errors.Is(err, peer.ErrSelfConnection), errors.Is(err, server.ErrDuplicate):
-			d.am.Attempt(info, false, now)
-			outcome = dialDuplicate
-		case errors.Is(err, server.ErrBanned):
-			d.am.Attempt(info, false, now)
-		default:
-			d.am.Attempt(info, true, now)
-		}
-		d.log.Debug("dial failed", "addr", ap, "kind", kind, "err", err)
-		return outcome, err
-	}
-
-	pi := l.Info()
-	reason := ""
-	if pi.NodeType != protocol.NodeFullNode {
-		d.am.Attempt(info, true, now)
-		reason = "not a full node"
-	} else {
-		d.am.Good(info, true, now)
-		d.am.Connect(info, now)
-	}
-	d.mu.Lock()
-	delete(d.pending, ap.Addr())
-	if reason == "" {
-		st := d.stateLocked(l)
-		_, groupTaken := st.outGroups[addrman.GroupOf(ap.Addr())]
-		switch {
-		case kind == kindFeeler:
-			reason = "feeler"
-		case st.outbound >= d.cfg.TargetOutbound:
-			reason = "outbound target met"
-		case groupTaken:
-			reason = "group already has an outbound connection"
-		}
-	}
-	if reason != "" {
-		d.closing[l] = struct{}{}
-		d.stats.Closed++
-	} else {
-		// Discovery works: the bootstrap backoff starts over at
-		// MinBootstrapBackoff.
-		d.streak = min(d.streak, 1)
 	}
 	d.mu.Unlock()
-	if reason != "" {
-		d.log.Debug("closing connection after handshake", "addr", ap, "kind", kind, "reason", reason)
-		l.Close()
+	if err == nil {
+		d.log.Debug("outbound connection kept", "addr", ap, "kind", kind, "node_id", l.Info().NodeID)
+		return dialKept, nil
+	}
+	if refused != "" {
+		d.log.Debug("connection closed after handshake", "addr", ap, "kind", kind, "reason", refused)
 		return dialClosed, nil
 	}
-	d.log.Debug("outbound connection kept", "addr", ap, "kind", kind, "node_id", pi.NodeID)
-	return dialKept, nil
+
+	outcome := dialFailed
+	switch {
+	case ctx.Err() != nil, errors.Is(err, server.ErrServerClosed), errors.Is(err, server.ErrNotStarted):
+		// Shutting down: not the address's fault.
+	case handshake:
+		// Admitted, then refused by the server or lost before it was
+		// registered: the handshake is already recorded.
+	case errors.Is(err, peer.ErrSelfConnection), errors.Is(err, server.ErrDuplicate):
+		d.am.Attempt(info, false, now)
+		outcome = dialDuplicate
+	case errors.Is(err, server.ErrBanned):
+		d.am.Attempt(info, false, now)
+	default:
+		d.am.Attempt(info, true, now)
+	}
+	d.log.Debug("dial failed", "addr", ap, "kind", kind, "err", err)
+	return outcome, err
 }

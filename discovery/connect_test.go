@@ -137,8 +137,8 @@ func TestPoissonDelay(t *testing.T) {
 
 // TestFeelers checks that feelers start only once the target is met, go
 // to new-table addresses on the Poisson schedule drawn from Config.Rand,
-// are closed after the handshake, and promote the address to the tried
-// table.
+// are closed after the handshake without joining the connections, and
+// promote the address to the tried table.
 func TestFeelers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const seed1, seed2 = 11, 12
@@ -149,6 +149,7 @@ func TestFeelers(t *testing.T) {
 			h.net.add(pub(i))
 		}
 		addKnown(t, h.am, known...)
+		mon := h.net.watchOutbound()
 		h.run()
 		time.Sleep(3 * time.Hour)
 		synctest.Wait()
@@ -186,8 +187,9 @@ func TestFeelers(t *testing.T) {
 			}
 			prev = at
 		}
-		if n := len(h.net.outbound()); n != DefaultTargetOutboundFullNode {
-			t.Errorf("%d outbound connections, want %d (feelers closed)", n, DefaultTargetOutboundFullNode)
+		if n := len(h.net.outbound()); n != DefaultTargetOutboundFullNode || mon.max() != n {
+			t.Errorf("%d outbound connections, at most %d at once; want %d (feelers never kept)", n, mon.max(),
+				DefaultTargetOutboundFullNode)
 		}
 		if s := h.d.Stats(); s.Feelers != len(feelerAt) {
 			t.Errorf("Stats().Feelers = %d, want %d", s.Feelers, len(feelerAt))
@@ -248,13 +250,21 @@ func TestDialOutcomes(t *testing.T) {
 				t.Errorf("%v: connection kept %v, want %v", tc.ap, kept, tc.kept)
 			}
 		}
-		// A target of 2 is met: one more live address is closed.
+		// A target of 2 is met: no slot for one more outbound dial, and a
+		// collision test's connection is closed after the handshake
+		// without joining the connections.
 		more := pub(8)
 		h.net.add(more)
 		addKnown(t, h.am, more)
-		h.d.beginDial(ctx, more, kindOutbound)
-		if got, _ := h.d.dial(ctx, more, kindOutbound); got != dialClosed {
+		if h.d.beginDial(ctx, more, kindOutbound) {
+			t.Error("an outbound dial started beyond the target")
+		}
+		h.d.beginDial(ctx, more, kindCollision)
+		if got, _ := h.d.dial(ctx, more, kindCollision); got != dialClosed {
 			t.Errorf("beyond the target: outcome %v, want closed", got)
+		}
+		if n := len(h.net.outbound()); n != 2 {
+			t.Errorf("%d outbound connections, want 2", n)
 		}
 		if !h.d.isSelf(self) {
 			t.Error("an address that answered with our node id is not remembered as ours")
@@ -338,5 +348,39 @@ func TestNewRequiresServerAndAddrMan(t *testing.T) {
 			t.Errorf("second Run: %v, want ErrRunning", err)
 		}
 		h.stop()
+	})
+}
+
+// TestTargetNeverExceeded checks that a node never holds more outbound
+// full-node connections than its target, not even for a moment: slow
+// handshakes (longer than the grace an outbound dial counts toward the
+// target) must not let extra connections join the connection set. The
+// count is taken at every connection that joins.
+func TestTargetNeverExceeded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, Config{FeelerMean: -1})
+		var known []netip.AddrPort
+		for i := range 40 {
+			known = append(known, pub(i))
+			h.net.add(pub(i)).delay = 8 * time.Second
+		}
+		addKnown(t, h.am, known...)
+		mon := h.net.watchOutbound()
+		h.run()
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		h.stop()
+
+		if mon.max() > DefaultTargetOutboundFullNode {
+			t.Errorf("%d outbound full-node connections at once, target %d", mon.max(), DefaultTargetOutboundFullNode)
+		}
+		if n := len(h.net.outbound()); n != DefaultTargetOutboundFullNode {
+			t.Errorf("%d outbound connections at the end, want %d", n, DefaultTargetOutboundFullNode)
+		}
+		// Dials outlived their grace, so more were made than the target
+		// needed; the extras were closed after their handshakes.
+		if s := h.d.Stats(); s.Dials <= DefaultTargetOutboundFullNode || s.Closed == 0 {
+			t.Errorf("%d dials, %d closed after the handshake; want extra dials, closed", s.Dials, s.Closed)
+		}
 	})
 }

@@ -48,9 +48,6 @@ type Discovery struct {
 	known map[netip.AddrPort]map[string]struct{}
 	// pending maps the IP of each dial under way to its kind.
 	pending map[netip.Addr]pendingDial
-	// closing holds the connections discovery is closing (feelers, and
-	// extras beyond the target or in a taken group).
-	closing map[link]struct{}
 	// self holds addresses that turned out to be ourselves.
 	self map[netip.AddrPort]struct{}
 	// streak counts the bootstrap rounds, less those before the last
@@ -136,7 +133,6 @@ func newDiscovery(cfg Config, net network, nodeType protocol.NodeType) (*Discove
 		received: make(map[string]int),
 		known:    make(map[netip.AddrPort]map[string]struct{}),
 		pending:  make(map[netip.Addr]pendingDial),
-		closing:  make(map[link]struct{}),
 		self:     make(map[netip.AddrPort]struct{}),
 	}
 	for i := 0; i < len(d.relayKey); i += 8 {
@@ -246,7 +242,6 @@ func (d *Discovery) onEvent(connected bool, l link) {
 	info := l.Info()
 	if !connected {
 		d.mu.Lock()
-		delete(d.closing, l)
 		delete(d.known, neighbourOf(info))
 		d.mu.Unlock()
 		if info.Outbound && info.NodeType == protocol.NodeFullNode {
@@ -268,12 +263,6 @@ func (d *Discovery) onEvent(connected bool, l link) {
 // as the reference does (the reply comes as an ordinary respond_peers),
 // and advertises our public address to it.
 func (d *Discovery) onOutboundFullNode(l link, info peer.Info) {
-	d.mu.Lock()
-	_, closing := d.closing[l]
-	d.mu.Unlock()
-	if closing {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer cancel()
 	if err := l.Send(ctx, protocol.MsgRequestPeers, &protocol.RequestPeers{}); err != nil {

@@ -429,7 +429,9 @@ func TestDNSAFailureKeepsAAAA(t *testing.T) {
 func TestDNSSlowServerBoundedByTimeout(t *testing.T) {
 	s := newTestDNS(t)
 	var log testLog
-	const timeout = 300 * time.Millisecond
+	// The per-server timeout: slow.test costs it; the others must answer
+	// within it, over loopback, on a busy machine too.
+	const timeout = 2 * time.Second
 	cfg := DNSConfig{
 		Servers:      []string{"slow.test", "good.test", "v4only.test"},
 		Timeout:      timeout,
@@ -444,8 +446,8 @@ func TestDNSSlowServerBoundedByTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("wall time %v with a %v per-server timeout", wall, timeout)
-	if wall >= 2*time.Second {
-		t.Errorf("lookup took %v, want well under 2s (timeout %v)", wall, timeout)
+	if wall >= 2*timeout {
+		t.Errorf("lookup took %v, want well under twice the timeout %v", wall, timeout)
 	}
 	if want := addrPorts(t, config.MainnetPort, goodA, goodAAAA, v4onlyA); !sameSet(addrs, want) {
 		t.Errorf("addrs = %v, want %v", addrs, want)
@@ -485,8 +487,10 @@ func TestDNSAllFail(t *testing.T) {
 	var log testLog
 	servers := []string{"fail.test", "slow.test", "nx.test", "private.test"}
 	addrs, results, err := LookupDNSIntroducers(t.Context(), DNSConfig{
-		Servers:  servers,
-		Timeout:  300 * time.Millisecond,
+		Servers: servers,
+		// slow.test costs it; the others must fail within it, over
+		// loopback, on a busy machine too.
+		Timeout:  2 * time.Second,
 		Resolver: s.resolver(),
 		Logger:   log.logger(),
 	})

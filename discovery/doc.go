@@ -119,7 +119,8 @@
 //	outcome                                 address manager        connection
 //	connected to a full node                Good, then Connect     kept, unless a feeler, the target
 //	                                                               is met or its group is taken: closed
-//	connected to another node type          Attempt (a failure)    closed
+//	                                                               unregistered (server.WithAdmit)
+//	connected to another node type          Attempt (a failure)    closed unregistered
 //	duplicate, ourselves, banned            Attempt (no failure)   —
 //	failed                                  Attempt (a failure)    —
 //	cancelled by shutdown                   nothing                —
@@ -164,16 +165,23 @@
 //     connection stamps them, never gossiped before), as in the reference
 //     and package addrman (§8).
 //   - The table is saved on shutdown (addrman.Manager.Run; §8).
-//   - An outbound dial under way for less than 5 s counts toward the
-//     target, so no more addresses are dialled meanwhile; a dial that
-//     hangs longer stops counting, so up to MaxPendingDials dead
-//     addresses can be tried at once. The reference counts none: it
-//     overshoots, and every extra connection costs the remote an inbound
-//     slot and us the address for 30 minutes.
-//   - The target and the one-per-group rule are enforced when a dial
-//     completes, under one lock: concurrent dials never leave more than
-//     the target, or two in one group. The extra connection is closed
-//     after its handshake and still counts as a success (Good).
+//   - An outbound dial takes a free slot of the target when it starts
+//     and holds it for DialGrace (5 s), so no more addresses are dialled
+//     meanwhile; a dial that hangs longer lets another address be tried
+//     in its place, so up to MaxPendingDials dead addresses can be tried
+//     at once. The reference counts none: it overshoots, and every extra
+//     connection costs the remote an inbound slot and us the address for
+//     30 minutes.
+//   - The target and the one-per-group rule are enforced after the
+//     handshake and before the connection joins the server's connections
+//     (server.WithAdmit), under one lock: a node never holds more
+//     outbound full nodes than the target through its own dials, or two
+//     in one group, not even for a moment, and an extra connection never
+//     replaces a connection with the same node id, is never announced in
+//     a server event and never gossips. It is closed after its handshake
+//     and still counts as a success (Good). Feelers are closed the same
+//     way. Outbound connections made outside discovery (the node's static
+//     peers) count toward the target but are not bounded by it.
 //   - The selection makes its 10/25/50 picks without the reference's
 //     0.1–2 s sleep before each (a pick is cheap; the pause between rounds
 //     paces the dials). With nothing to dial the loop pauses a full

@@ -30,6 +30,8 @@ type fakeNode struct {
 	dead bool
 	// block makes dials hang until their context ends.
 	block bool
+	// delay makes dials take that long (a slow handshake).
+	delay time.Duration
 	// self makes dials fail as a connection to ourselves.
 	self bool
 	// introducer is the reply to request_peers_introducer.
@@ -95,7 +97,7 @@ func (n *fakeNet) emit(connected bool, l *fakeLink) {
 	}
 }
 
-func (n *fakeNet) Dial(ctx context.Context, addr string) (link, error) {
+func (n *fakeNet) Dial(ctx context.Context, addr string, admit func(peer.Info) error) (link, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return nil, err
@@ -112,8 +114,9 @@ func (n *fakeNet) Dial(ctx context.Context, addr string) (link, error) {
 		}
 	}
 	var block, self, dead bool
+	var delay time.Duration
 	if node != nil {
-		block, self, dead = node.block, node.self, node.dead
+		block, self, dead, delay = node.block, node.self, node.dead, node.delay
 	}
 	n.mu.Unlock()
 	defer func() {
@@ -121,6 +124,13 @@ func (n *fakeNet) Dial(ctx context.Context, addr string) (link, error) {
 		n.inflight--
 		n.mu.Unlock()
 	}()
+	if delay > 0 && !block {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("fake dial %s: %w", ap, ctx.Err())
+		}
+	}
 	switch {
 	case block:
 		<-ctx.Done()
@@ -132,8 +142,24 @@ func (n *fakeNet) Dial(ctx context.Context, addr string) (link, error) {
 	case node == nil || dead:
 		return nil, fmt.Errorf("fake dial %s: %w", ap, errRefused)
 	}
+	if admit != nil {
+		if err := admit(linkInfo(ap, node, true)); err != nil {
+			return nil, fmt.Errorf("fake dial %s: %w: %w", ap, server.ErrNotAdmitted, err)
+		}
+	}
 	l := n.connect(ap, node, true)
 	return l, nil
+}
+
+// linkInfo is the Info of a link to node at ap.
+func linkInfo(ap netip.AddrPort, node *fakeNode, outbound bool) peer.Info {
+	return peer.Info{
+		NodeID:     node.id,
+		NodeType:   node.typ,
+		ServerPort: ap.Port(),
+		RemoteAddr: ap,
+		Outbound:   outbound,
+	}
 }
 
 // connect registers a link to node at ap and emits its event.
@@ -143,13 +169,7 @@ func (n *fakeNet) connect(ap netip.AddrPort, node *fakeNode, outbound bool) *fak
 		addr: ap,
 		node: node,
 		done: make(chan struct{}),
-		info: peer.Info{
-			NodeID:     node.id,
-			NodeType:   node.typ,
-			ServerPort: ap.Port(),
-			RemoteAddr: ap,
-			Outbound:   outbound,
-		},
+		info: linkInfo(ap, node, outbound),
 	}
 	n.mu.Lock()
 	n.links[l] = struct{}{}
@@ -399,4 +419,37 @@ func addKnown(t *testing.T, am *addrman.Manager, aps ...netip.AddrPort) {
 	if _, rejected := am.Add(list, addrman.PeerInfo{}, 0); rejected > 0 {
 		t.Fatalf("%d of %d addresses rejected", rejected, len(aps))
 	}
+}
+
+// outboundMonitor records the most outbound full-node links a fakeNet
+// held at once, counted each time a link joins.
+type outboundMonitor struct {
+	mu   sync.Mutex
+	most int
+}
+
+func (m *outboundMonitor) max() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.most
+}
+
+// watchOutbound subscribes a monitor to n's events.
+func (n *fakeNet) watchOutbound() *outboundMonitor {
+	m := &outboundMonitor{}
+	n.Subscribe(func(connected bool, _ link) {
+		if !connected {
+			return
+		}
+		c := 0
+		for _, l := range n.outbound() {
+			if l.info.NodeType == protocol.NodeFullNode {
+				c++
+			}
+		}
+		m.mu.Lock()
+		m.most = max(m.most, c)
+		m.mu.Unlock()
+	})
+	return m
 }

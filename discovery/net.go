@@ -26,7 +26,11 @@ type link interface {
 type network interface {
 	// Dial connects to addr ("ip:port") and registers the connection;
 	// errors are server's (ErrDuplicate, ErrSelfAddress, ErrBanned, …).
-	Dial(ctx context.Context, addr string) (link, error)
+	// A non-nil admit is called after the handshake, before the
+	// connection is registered; its error refuses the connection, which
+	// is closed unregistered, and is wrapped in Dial's
+	// (server.WithAdmit).
+	Dial(ctx context.Context, addr string, admit func(peer.Info) error) (link, error)
 	// Links returns the registered connections.
 	Links() []link
 	IsBanned(ip netip.Addr) bool
@@ -53,8 +57,12 @@ func (l peerLink) Done() <-chan struct{} { return l.p.Done() }
 // serverNet is the network of a *server.Server.
 type serverNet struct{ s *server.Server }
 
-func (n serverNet) Dial(ctx context.Context, addr string) (link, error) {
-	p, err := n.s.Dial(ctx, addr)
+func (n serverNet) Dial(ctx context.Context, addr string, admit func(peer.Info) error) (link, error) {
+	var opts []server.DialOption
+	if admit != nil {
+		opts = append(opts, server.WithAdmit(admit))
+	}
+	p, err := n.s.Dial(ctx, addr, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -251,6 +251,8 @@ func DialOutcome(err error) string {
 		return "banned"
 	case errors.Is(err, server.ErrServerClosed):
 		return "shutdown"
+	case errors.Is(err, server.ErrNotAdmitted):
+		return "not_admitted"
 	case errors.As(err, &cr):
 		return "handshake_failed"
 	default:

@@ -30,11 +30,14 @@ import (
 // Localhost and ExemptNetworks peers are exempt from rate limits; the
 // handshake timeout applies to them as to any peer.
 //
+// WithAdmit (an option) lets the caller refuse the connection after the
+// handshake and before it joins the registry.
+//
 // ctx bounds the connection setup and handshake (with the PeerConfig
 // timeouts); Close cancels dials under way. Dial must be called after
 // Start, so that the handshake announces the bound port.
-func (s *Server) Dial(ctx context.Context, addr string) (*peer.Peer, error) {
-	p, err := s.dial(ctx, addr)
+func (s *Server) Dial(ctx context.Context, addr string, opts ...DialOption) (*peer.Peer, error) {
+	p, err := s.dial(ctx, addr, opts)
 	if s.cfg.OnDial != nil {
 		s.cfg.OnDial(addr, err)
 	}
@@ -42,7 +45,11 @@ func (s *Server) Dial(ctx context.Context, addr string) (*peer.Peer, error) {
 }
 
 // dial is Dial.
-func (s *Server) dial(ctx context.Context, addr string) (*peer.Peer, error) {
+func (s *Server) dial(ctx context.Context, addr string, opts []DialOption) (*peer.Peer, error) {
+	var o dialOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("server: dial %q: %w", addr, err)
@@ -96,6 +103,14 @@ func (s *Server) dial(ctx context.Context, addr string) (*peer.Peer, error) {
 		return nil, fmt.Errorf("server: dial %s: %w", addr, err)
 	}
 
+	if o.admit != nil {
+		if err := o.admit(p.Info()); err != nil {
+			p.Close(peer.NormalClose(err))
+			<-p.Done()
+			return nil, fmt.Errorf("server: dial %s: %w: %w", addr, ErrNotAdmitted, err)
+		}
+	}
+
 	remote := p.Info().RemoteAddr.Addr()
 	s.mu.Lock()
 	var refuse error
@@ -118,6 +133,27 @@ func (s *Server) dial(ctx context.Context, addr string) (*peer.Peer, error) {
 		refuse = p.Err()
 	}
 	return nil, fmt.Errorf("server: dial %s: %w", addr, refuse)
+}
+
+// DialOption changes one Dial.
+type DialOption func(*dialOptions)
+
+type dialOptions struct {
+	admit func(peer.Info) error
+}
+
+// WithAdmit has Dial call admit with the peer's Info once the handshake
+// has completed, before the connection joins the registry: no Connected
+// event, no replacement of a registered connection with the same node id
+// and no count has seen it yet. If admit returns an error, the connection
+// is closed normally (1000, no ban) and Dial returns an error wrapping
+// ErrNotAdmitted and admit's error. admit is called on Dial's goroutine,
+// without any lock of the Server held, so it may call the Server's
+// methods; once it returns nil the connection may still be refused
+// (server closed, banned address, connection lost), and Dial then returns
+// that error.
+func WithAdmit(admit func(peer.Info) error) DialOption {
+	return func(o *dialOptions) { o.admit = admit }
 }
 
 // checkDialLocked applies the checks made before dialling. s.mu is held.

@@ -13,7 +13,9 @@
 //     the host is empty, on any port including 0; handshakes announce the
 //     port actually bound (Server.Addr).
 //   - Dialling: Server.Dial, with the checks below, registering the
-//     connection as outbound.
+//     connection as outbound; WithAdmit lets the caller refuse it after
+//     the handshake, before it is registered (package discovery keeps
+//     its outbound target that way).
 //   - The registry: one connection per node id (the SHA-256 of the peer's
 //     certificate). When a handshake completes with a node id that is
 //     already registered, the older connection is closed (1000, no ban,

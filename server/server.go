@@ -40,6 +40,10 @@ var (
 	// ErrEvicted: the inbound connection was closed (1000, no ban) to
 	// make room for a full node from a less-represented address group.
 	ErrEvicted = errors.New("server: evicted for a peer from a less-represented address group")
+	// ErrNotAdmitted: the admit function of a Dial (WithAdmit) refused
+	// the connection after its handshake; it was closed (1000, no ban)
+	// without joining the registry.
+	ErrNotAdmitted = errors.New("server: connection not admitted by the dialler")
 	// ErrReplaced: the connection was closed (1000, no ban) because a
 	// newer one with the same node id took its place.
 	ErrReplaced = errors.New("server: replaced by a newer connection with the same node id")
