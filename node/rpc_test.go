@@ -102,7 +102,7 @@ func (s *blockSource) requestBlocks(_ context.Context, _ *peer.Peer, m protocol.
 func startBlockNode(t testing.TB, name string, src *blockSource, edit func(*Config)) *running {
 	t.Helper()
 	r := &running{t: t, done: make(chan error, 1), changed: make(chan struct{}, 1)}
-	cfg := Config{Network: "devnet", Root: t.TempDir(), ListenAddr: "127.0.0.1:0", Logger: testLogger(t, name),
+	cfg := Config{Network: "devnet", Private: true, Root: t.TempDir(), ListenAddr: "127.0.0.1:0", Logger: testLogger(t, name),
 		onPeak: func(PeerPeak) { r.signal() }}
 	if edit != nil {
 		edit(&cfg)
