@@ -334,7 +334,7 @@ func runReadmeNodes(t *testing.T, bin string, nodes [][]string) {
 	ports := map[string]string{}
 	for _, args := range nodes {
 		for i, a := range args {
-			if i > 0 && args[i-1] == "--port" {
+			if i > 0 && isPortFlag(args[i-1]) && a != "-1" && a != "0" {
 				ports[a] = strconv.Itoa(int(freeLoopbackPort(t)))
 			}
 		}
@@ -352,7 +352,7 @@ func runReadmeNodes(t *testing.T, bin string, nodes [][]string) {
 		peers := 0
 		for i, a := range args {
 			a = tmpPathRE.ReplaceAllStringFunc(a, func(p string) string { return filepath.Join(tmp, p[len("/tmp/"):]) })
-			if i > 0 && args[i-1] == "--port" {
+			if i > 0 && isPortFlag(args[i-1]) && ports[a] != "" {
 				a = ports[a]
 			}
 			if i > 0 && args[i-1] == "--peer" {
@@ -393,6 +393,12 @@ func runReadmeNodes(t *testing.T, bin string, nodes [][]string) {
 			t.Errorf("peers not saved:\n%s", s.c.logs)
 		}
 	}
+}
+
+// isPortFlag reports whether a node flag takes a port, which the README
+// tests replace with a free one.
+func isPortFlag(flag string) bool {
+	return flag == "--port" || flag == "--rpc-port" || flag == "--daemon-port"
 }
 
 // waitLog waits up to 30 s for cond to hold on c's log.
