@@ -32,9 +32,10 @@ type running struct {
 	done chan error
 }
 
-// startNode runs a devnet node on 127.0.0.1 with root (made as `chianet
-// init` makes it when init is set), its RPC and daemon on any free port
-// when rpc is set.
+// startNode runs a devnet node on 127.0.0.1 with a root of its own. With
+// rpc set, the root is made as `chianet init` makes it, the RPC and the
+// daemon listen on any free port, their ports are written into the
+// root's config.yaml, and CHIA_ROOT points at the root.
 func startNode(t *testing.T, rpc bool, edit func(*node.Config)) *running {
 	t.Helper()
 	root := t.TempDir()
