@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/chianet/chianet/config"
+	"github.com/chianet/chianet/rpc"
 	"github.com/chianet/chianet/server"
 )
 
@@ -153,6 +154,33 @@ type Config struct {
 	// loopback unless a firewall guards it.
 	MetricsAddr string
 
+	// RPCAddr is the "host:port" of the full node's HTTPS JSON RPC (package
+	// rpc), the reference's self_hostname and full_node.rpc_port, e.g.
+	// "localhost:8555". Port 0 takes any free port (see Node.RPCAddr).
+	// Empty means no RPC. The server presents the daemon's private
+	// certificate and accepts clients with a certificate of the private
+	// CA; both are created under Root if missing.
+	RPCAddr string
+	// DaemonAddr is the "host:port" of the daemon's WebSocket (package
+	// rpc), the reference's self_hostname and daemon_port, e.g.
+	// "localhost:55400", with the full node's routes as chia_full_node
+	// and its notifications. Port 0 takes any free port (see
+	// Node.DaemonAddr). Empty means no daemon. Its exit command stops the
+	// node, as stop_node does.
+	DaemonAddr string
+	// NetworkInfo is what get_network_info answers. Empty fields are
+	// filled from the built-in network of the same name (its address
+	// prefix and genesis challenge) and Network.
+	NetworkInfo rpc.NetworkInfo
+	// LogLevel is the level of Logger's handler, which the RPC's
+	// set_log_level and reset_log_level change. Nil means the routes
+	// keep a level of their own that changes nothing.
+	LogLevel *slog.LevelVar
+	// ResetLogLevel is the level reset_log_level restores, as a Python
+	// level name (config.yaml's logging.log_level). Empty means
+	// "WARNING", the reference's default.
+	ResetLogLevel string
+
 	// ShutdownTimeout bounds the graceful part of the shutdown: closing
 	// every connection with a close handshake. Zero means
 	// DefaultShutdownTimeout.
@@ -208,6 +236,17 @@ func (c Config) withDefaults() Config {
 	c.ExemptNetworks = slices.Clone(c.ExemptNetworks)
 	if c.Private {
 		c.AllowPrivate = true
+	}
+	if c.NetworkInfo.NetworkName == "" {
+		c.NetworkInfo.NetworkName = c.Network
+	}
+	if nw, ok := config.BuiltinNetwork(c.NetworkInfo.NetworkName); ok {
+		if c.NetworkInfo.NetworkPrefix == "" {
+			c.NetworkInfo.NetworkPrefix = nw.AddressPrefix
+		}
+		if c.NetworkInfo.GenesisChallenge == "" {
+			c.NetworkInfo.GenesisChallenge = nw.GenesisChallenge
+		}
 	}
 	if c.TargetOutbound == 0 {
 		c.TargetOutbound = server.DefaultTargetOutboundPeerCount
@@ -277,6 +316,14 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		return fmt.Errorf("node: Config.ListenAddr: %w", err)
+	}
+	for _, a := range []struct{ name, addr string }{{"RPCAddr", c.RPCAddr}, {"DaemonAddr", c.DaemonAddr}} {
+		if a.addr == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			return fmt.Errorf("node: Config.%s: %w", a.name, err)
+		}
 	}
 	if c.Introducer != "" {
 		if err := checkHostPort(c.Introducer); err != nil {

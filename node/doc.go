@@ -11,11 +11,15 @@
 // New checks the Config, takes the root's lock, loads the peers file,
 // creates the full node's certificates under Config.Root if they are
 // missing (the reference's CHIA_ROOT layout, package chiatls) and
-// registers the handlers. Run binds the listener, starts discovery
-// (which also saves the peers file every 15–30 minutes), dials the static
-// peers, and waits for its context. When the context ends it shuts down
-// in this order:
+// registers the handlers. Run binds the listener, starts the HTTPS RPC
+// (Config.RPCAddr) and the daemon's WebSocket (Config.DaemonAddr) when
+// they are configured, starts discovery (which also saves the peers file
+// every 15–30 minutes), dials the static peers, and waits for its
+// context, stop_node or the daemon's exit. Then it shuts down in this
+// order:
 //
+//  0. the RPC's notifications stop, the daemon and the RPC server close
+//     (calls under way answer first);
 //  1. discovery and the static peers stop: no new dials;
 //  2. the peers file is saved (the reference never saves on shutdown);
 //  3. every connection is closed with a normal close (1000, no reason, no
@@ -95,8 +99,9 @@
 //
 // # What it does not do
 //
-// It keeps no blockchain, validates nothing it is told, relays no
-// transactions or blocks, and serves no RPC yet. Peaks are recorded as
+// It keeps no blockchain, validates nothing it is told, and relays no
+// transactions or blocks; its RPC answers from its peers (Node.RPC).
+// Peaks are recorded as
 // announced, not checked.
 //
 // # Logging

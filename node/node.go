@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,6 +44,10 @@ type Node struct {
 
 	metrics     *metrics.Metrics // nil without Config.MetricsAddr
 	metricsAddr string           // set by Run before ready is closed
+
+	rpcTLS     *tls.Config // the RPC's and the daemon's; nil when both are off
+	rpcAddr    string      // set by Run before ready is closed
+	daemonAddr string      // set by Run before ready is closed
 
 	mu      sync.Mutex
 	started bool
@@ -102,6 +107,10 @@ func New(cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: certificates: %w", err)
 	}
+	rpcTLS, err := rpcTLS(&cfg, tree)
+	if err != nil {
+		return nil, err
+	}
 
 	var n *Node
 	sc := server.Config{
@@ -139,6 +148,7 @@ func New(cfg Config) (_ *Node, err error) {
 		peaks:   newPeakTable(time.Now, cfg.onPeak),
 		ready:   make(chan struct{}),
 		metrics: m,
+		rpcTLS:  rpcTLS,
 	}
 	srv.Handle(protocol.MsgNewPeak, n.peaks.handle)
 	for _, t := range ignored {
@@ -166,9 +176,10 @@ func New(cfg Config) (_ *Node, err error) {
 	return n, nil
 }
 
-// Run starts the node and runs it until ctx is done, then shuts it down
-// gracefully: discovery stops, the peers file is saved, and every
-// connection is closed with a normal close (1000, no ban). It returns nil
+// Run starts the node and runs it until ctx is done, or stop_node or the
+// daemon's exit asks it to stop, then shuts it down gracefully: the RPC
+// and the daemon close, discovery stops, the peers file is saved, and
+// every connection is closed with a normal close (1000, no ban). It returns nil
 // after a clean shutdown, or the first error: the listener could not be
 // bound, the peers file could not be saved, or the connections did not
 // close within Config.ShutdownTimeout.
@@ -185,6 +196,8 @@ func (n *Node) Run(ctx context.Context) error {
 	n.started = true
 	n.mu.Unlock()
 	defer n.releaseLock()
+	ctx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
 
 	unsubscribe := n.srv.Subscribe(n.event)
 	defer unsubscribe()
@@ -198,11 +211,16 @@ func (n *Node) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopMetrics()
+	closeRPC, err := n.startRPC(ctx, func() { stopRun(errStopNode) })
+	if err != nil {
+		_ = n.srv.Close(context.Background())
+		return err
+	}
 	close(n.ready)
 	newCount, triedCount := n.addrs.Counts()
 	attrs := []any{"network", n.cfg.Network, "listen", n.srv.Addr(), "node_id", n.srv.NodeID(),
 		"peers_file", n.cfg.PeersFile, "known_addresses", newCount + triedCount, "tried", triedCount,
-		"static_peers", len(n.cfg.StaticPeers)}
+		"static_peers", len(n.cfg.StaticPeers), "rpc", n.rpcAddr, "daemon", n.daemonAddr}
 	if n.cfg.DialFrom.IsValid() && !n.cfg.DialFrom.IsUnspecified() {
 		attrs = append(attrs, "dial_from", n.cfg.DialFrom)
 	}
@@ -224,6 +242,9 @@ func (n *Node) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	n.log.Info("shutting down", "cause", context.Cause(ctx))
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.ShutdownTimeout)
+	defer cancel()
+	closeRPC(closeCtx)
 	stop()
 	statics.Wait()
 	saveErr := <-saved // discovery saves the peers file as it stops
@@ -235,8 +256,6 @@ func (n *Node) Run(ctx context.Context) error {
 		n.log.Info("peers saved", "path", n.cfg.PeersFile, "addresses", newCount+triedCount, "tried", triedCount)
 	}
 
-	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.ShutdownTimeout)
-	defer cancel()
 	closeErr := n.srv.Close(closeCtx)
 	if closeErr != nil {
 		closeErr = fmt.Errorf("node: closing connections: %w", closeErr)

@@ -15,6 +15,7 @@ import (
 	"github.com/chianet/chianet/addrman"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
+	"github.com/chianet/chianet/rpc"
 	"github.com/chianet/chianet/server"
 	"github.com/chianet/chianet/streamable"
 )
@@ -105,6 +106,16 @@ func TestConfigDefaults(t *testing.T) {
 			want.TargetPeerCount = server.DefaultTargetPeerCount
 			want.ShutdownTimeout = DefaultShutdownTimeout
 			want.staticRetry = StaticRetryInterval
+			// get_network_info's answer: the built-in network's facts.
+			want.NetworkInfo = rpc.NetworkInfo{NetworkName: want.Network}
+			switch want.Network {
+			case Mainnet:
+				want.NetworkInfo.NetworkPrefix = "xch"
+				want.NetworkInfo.GenesisChallenge = "ccd5bb71183532bff220ba46c268991a3ff07eb358e8255a65c30a2dce0e5fbb"
+			case Testnet11:
+				want.NetworkInfo.NetworkPrefix = "txch"
+				want.NetworkInfo.GenesisChallenge = "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615"
+			}
 			if got.Logger == nil {
 				t.Error("withDefaults left Logger nil")
 			}

@@ -17,6 +17,11 @@
 //	                                    run a networking-only full node until SIGINT/SIGTERM/SIGHUP (node, config)
 //	introducer [--network NAME [--private]] [--listen-host H] [--port P] [--root R]
 //	                                    run an introducer until SIGINT/SIGTERM (introducer)
+//	show                                a running node's network, peak, sync state and connections (rpc)
+//	peer add HOST:PORT                  have a running node connect to a peer (rpc: open_connection)
+//	peer remove NODE-ID-PREFIX          have a running node close a connection (rpc: close_connection)
+//	stop                                stop a running node (rpc: stop_node)
+//	version, --version                  chianet's version
 //
 // The peer commands take --network (mainnet), --node-type (full_node),
 // --timeout (10s, for the whole command) and --root. They dial with the
@@ -50,8 +55,18 @@
 // root, whose db/chianet.lock it holds while it runs. It logs with
 // log/slog to standard error (--log-level, --log-format text|json) and
 // on SIGINT, SIGTERM or SIGHUP saves the peers file, closes every
-// connection normally and exits 0. A bad flag value exits 1 with one line
-// naming the flag.
+// connection normally and exits 0; stop_node and the daemon's exit do the
+// same. It serves the HTTPS RPC on self_hostname:rpc_port (--rpc-port) and
+// the daemon's WebSocket on self_hostname:daemon_port (--daemon-port), 0
+// for any free port and -1 for none, and Prometheus metrics on
+// --metrics-addr. A bad flag value exits 1 with one line naming the flag.
+//
+// show, peer add, peer remove and stop call a running node's RPC: the
+// root (--root, else $CHIA_ROOT, else ~/.chia/mainnet) gives
+// self_hostname and full_node.rpc_port (--rpc-port overrides it), the
+// private CA and the daemon's private certificate (else the full
+// node's); nothing is written. A node that does not answer is reported
+// with the address tried.
 //
 // introducer listens on port 8445 (--port, --listen-host; vetting
 // connections leave from the listen host when it is one IP address unless

@@ -29,7 +29,7 @@ func TestNodePeersFileFIFO(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		_, errOut, code := chianet(t, "", "node", "--network", "devnet", "--private", "--listen-host", "127.0.0.1", "--port", "0", "--root", root)
+		_, errOut, code := chianet(t, "", "node", "--network", "devnet", "--private", "--listen-host", "127.0.0.1", "--port", "0", "--rpc-port", "-1", "--daemon-port", "-1", "--root", root)
 		done <- result{errOut, code}
 	}()
 	select {

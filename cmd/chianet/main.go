@@ -42,7 +42,9 @@ func newRootCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 		Short:         "chianet: the Chia peer-to-peer networking stack",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		newDecodeCmd(stdin, stdout),
@@ -54,6 +56,9 @@ func newRootCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 		newInitCmd(stdout),
 		newCertsCmd(stdout),
 		newPeerCmd(stdout),
+		newShowCmd(stdout),
+		newStopCmd(stdout),
+		newVersionCmd(stdout),
 	)
 	return root
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/node"
+	"github.com/chianet/chianet/rpc"
 )
 
 // nodeFlags are the flags of `chianet node`. A flag that is not given
@@ -48,6 +49,9 @@ type nodeFlags struct {
 	allowPrivate       bool
 	logLevel           string
 	logFormat          string
+	rpcPort            int
+	daemonPort         int
+	metricsAddr        string
 }
 
 func newNodeCmd() *cobra.Command {
@@ -64,8 +68,9 @@ SIGHUP: the peers file is saved and every connection is closed normally.
 
 The root is --root, else $CHIA_ROOT, else ~/.chia/mainnet. Its
 config/config.yaml, when there is one, is read as the reference reads it:
-selected_network, network_overrides, logging.log_level and the full_node
-section's port, full_node_peers, target_peer_count,
+selected_network, self_hostname, daemon_port, network_overrides,
+logging.log_level and the full_node section's port, rpc_port,
+start_rpc_server, full_node_peers, target_peer_count,
 target_outbound_peer_count, max_inbound_wallet, max_inbound_farmer,
 exempt_peer_networks, dns_servers, introducer_peer and peer_connect_timeout.
 Flags override the file. Without a file the reference's defaults apply
@@ -76,6 +81,12 @@ and introducer; network_overrides may declare more. Any other --network name
 is an error unless --private runs it as a network of your own: no default
 port, no DNS introducers, no introducer, so the node talks only to the peers
 it is given, and private addresses are admitted.
+
+The node serves the reference's HTTPS RPC on self_hostname:rpc_port (8555)
+and the daemon's WebSocket on self_hostname:daemon_port (55400), with the
+daemon's certificate and the private CA of the root (created if missing);
+localhost is taken as 127.0.0.1. stop_node and the daemon's exit stop it as
+SIGTERM does. See chianet show, chianet peer add, chianet stop.
 
 The node's peers file is its own (db/chianet-peers.dat, or
 db/chianet-peers-NETWORK.dat off mainnet): a reference node's
@@ -118,6 +129,9 @@ func (f *nodeFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.maxPendingInbound, "max-pending-inbound", 0, "accepted connections still in TLS, WebSocket upgrade or handshake; -1 for no bound (default 64)")
 	fl.IntVar(&f.maxPendingPerIP, "max-pending-per-ip", 0, "connections from one IP still in TLS, WebSocket upgrade or handshake; -1 for no bound (default 4)")
 	fl.BoolVar(&f.allowPrivate, "allow-private", false, "admit private and loopback addresses from peers and DNS (always on for a private network)")
+	fl.IntVar(&f.rpcPort, "rpc-port", 0, "port of the HTTPS RPC on self_hostname, 0 for any free port, -1 for none (default config.yaml's full_node.rpc_port, else 8555; none if start_rpc_server is false)")
+	fl.IntVar(&f.daemonPort, "daemon-port", 0, "port of the daemon's WebSocket on self_hostname, 0 for any free port, -1 for none (default config.yaml's daemon_port, else 55400)")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", `HOST:PORT to serve Prometheus metrics on at /metrics, e.g. 127.0.0.1:9914 (default none)`)
 	fl.StringVar(&f.logLevel, "log-level", "", "log level: debug, info, warn or error (default config.yaml's logging.log_level, else info)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 }
@@ -132,9 +146,13 @@ func runNode(cmd *cobra.Command, f *nodeFlags) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(cmd.ErrOrStderr(), s.level, f.logFormat)
+	// The RPC's log-level routes change the logger's level.
+	level := new(slog.LevelVar)
+	level.Set(s.level)
+	logger := newLogger(cmd.ErrOrStderr(), level, f.logFormat)
 	cfg := s.node
 	cfg.Logger = logger
+	cfg.LogLevel = level
 	if s.file != "" {
 		logger.Info("configuration read", "file", s.file, "root", cfg.Root)
 	} else {
@@ -191,9 +209,11 @@ func (f *nodeFlags) settings(cmd *cobra.Command) (nodeSettings, error) {
 		return s, err
 	}
 	s.level = slog.LevelInfo
+	s.node.ResetLogLevel = "INFO"
 	if s.file != "" {
 		// Validated by Load.
 		s.level, _ = file.Logging.SlogLevel()
+		s.node.ResetLogLevel = strings.ToUpper(file.Logging.LogLevel)
 	}
 	if cmd.Flags().Changed("log-level") {
 		if err := s.level.UnmarshalText([]byte(f.logLevel)); err != nil {
@@ -363,7 +383,45 @@ func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile boo
 	}
 
 	cfg.PeerConnectTimeout = time.Duration(fn.PeerConnectTimeout) * time.Second
+
+	// The RPC and the daemon, on self_hostname.
+	cfg.NetworkInfo = rpc.NetworkInfo{NetworkName: nw.Name, NetworkPrefix: nw.AddressPrefix, GenesisChallenge: nw.GenesisChallenge}
+	rpcPort := fn.RPCPort
+	if fromFile && !fn.StartRPCServer {
+		rpcPort = -1
+	}
+	for _, p := range []struct {
+		flag string
+		v    int
+		dst  *string
+		port int
+	}{{"rpc-port", f.rpcPort, &cfg.RPCAddr, rpcPort}, {"daemon-port", f.daemonPort, &cfg.DaemonAddr, file.DaemonPort}} {
+		if changed(p.flag) {
+			if p.v < -1 || p.v > 65535 {
+				return cfg, fmt.Errorf("--%s: %d is not a port number (0 to 65535) or -1", p.flag, p.v)
+			}
+			p.port = p.v
+		}
+		if p.port >= 0 {
+			*p.dst = net.JoinHostPort(localHost(file.SelfHostname), strconv.Itoa(p.port))
+		}
+	}
+	if changed("metrics-addr") {
+		if _, _, err := net.SplitHostPort(f.metricsAddr); err != nil {
+			return cfg, fmt.Errorf("--metrics-addr: %q is not HOST:PORT", f.metricsAddr)
+		}
+		cfg.MetricsAddr = f.metricsAddr
+	}
 	return cfg, nil
+}
+
+// localHost is the address to listen on or dial for self_hostname:
+// localhost is taken as 127.0.0.1 rather than looked up.
+func localHost(selfHostname string) string {
+	if strings.EqualFold(selfHostname, "localhost") {
+		return "127.0.0.1"
+	}
+	return selfHostname
 }
 
 // unknownNetwork is the error for a --network that is neither built in
@@ -402,7 +460,7 @@ func parsePrefix(s string) (netip.Prefix, error) {
 
 // newLogger returns a slog logger writing to w in format ("text" or
 // "json") at level.
-func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+func newLogger(w io.Writer, level slog.Leveler, format string) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))

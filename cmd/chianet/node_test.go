@@ -22,6 +22,7 @@ import (
 
 	"github.com/chianet/chianet/addrman"
 	"github.com/chianet/chianet/node"
+	"github.com/chianet/chianet/rpc"
 )
 
 // logWatch is a concurrency-safe stderr that tells waiters about every
@@ -77,7 +78,7 @@ func TestNodeStartStop(t *testing.T) {
 	exited := make(chan int, 1)
 	go func() {
 		exited <- runContext(ctx, []string{"node", "--network", "devnet", "--private", "--listen-host", "127.0.0.1", "--port", "0",
-			"--root", root, "--log-format", "json"}, strings.NewReader(""), io.Discard, logs)
+			"--rpc-port", "0", "--daemon-port", "0", "--root", root, "--log-format", "json"}, strings.NewReader(""), io.Discard, logs)
 	}()
 	logs.waitFor(t, `"msg":"node started"`, exited)
 	logs.waitFor(t, "nothing to bootstrap from", exited)
@@ -126,8 +127,17 @@ func TestNodeStartStop(t *testing.T) {
 }
 
 // nodeSettingsFor parses args as `chianet node` does and returns the
-// settings they give.
+// settings they give, without those of the RPC (see TestNodeRPCFlags).
 func nodeSettingsFor(t *testing.T, args ...string) (nodeSettings, error) {
+	t.Helper()
+	s, err := allNodeSettingsFor(t, args...)
+	s.node.RPCAddr, s.node.DaemonAddr, s.node.NetworkInfo, s.node.ResetLogLevel = "", "", rpc.NetworkInfo{}, ""
+	return s, err
+}
+
+// allNodeSettingsFor parses args as `chianet node` does and returns the
+// settings they give.
+func allNodeSettingsFor(t *testing.T, args ...string) (nodeSettings, error) {
 	t.Helper()
 	cmd := &cobra.Command{}
 	f := &nodeFlags{}
@@ -136,6 +146,55 @@ func nodeSettingsFor(t *testing.T, args ...string) (nodeSettings, error) {
 		t.Fatal(err)
 	}
 	return f.settings(cmd)
+}
+
+func TestNodeRPCFlags(t *testing.T) {
+	root := t.TempDir()
+	s, err := allNodeSettingsFor(t, "--root", root, "--network", "testnet11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := rpc.NetworkInfo{NetworkName: "testnet11", NetworkPrefix: "txch",
+		GenesisChallenge: "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615"}
+	if s.node.RPCAddr != "127.0.0.1:8555" || s.node.DaemonAddr != "127.0.0.1:55400" || s.node.NetworkInfo != want ||
+		s.node.ResetLogLevel != "INFO" || s.node.MetricsAddr != "" {
+		t.Errorf("defaults: %+v", s.node)
+	}
+	s, err = allNodeSettingsFor(t, "--root", root, "--rpc-port", "0", "--daemon-port", "-1", "--metrics-addr", "127.0.0.1:9914")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.node.RPCAddr != "127.0.0.1:0" || s.node.DaemonAddr != "" || s.node.MetricsAddr != "127.0.0.1:9914" {
+		t.Errorf("flags: %+v", s.node)
+	}
+
+	writeConfig(t, root, `self_hostname: 127.0.0.5
+daemon_port: 1234
+logging:
+  log_level: WARNING
+full_node:
+  rpc_port: 4321
+`)
+	s, err = allNodeSettingsFor(t, "--root", root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.node.RPCAddr != "127.0.0.5:4321" || s.node.DaemonAddr != "127.0.0.5:1234" || s.node.ResetLogLevel != "WARNING" {
+		t.Errorf("from config.yaml: %+v", s.node)
+	}
+	writeConfig(t, root, `full_node:
+  start_rpc_server: false
+`)
+	if s, err = allNodeSettingsFor(t, "--root", root); err != nil || s.node.RPCAddr != "" {
+		t.Errorf("start_rpc_server false: RPCAddr %q, %v", s.node.RPCAddr, err)
+	}
+
+	for _, args := range [][]string{{"--rpc-port", "-2"}, {"--daemon-port", "65536"}, {"--metrics-addr", "9914"}} {
+		if _, err := allNodeSettingsFor(t, append([]string{"--root", root}, args...)...); err == nil ||
+			!strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
 }
 
 var mainnetDNS = []string{"dns-introducer.chia.net", "chia.ctrlaltdel.ch", "seeder.dexie.space",
@@ -373,6 +432,7 @@ network_overrides:
       default_full_node_port: 9444
 full_node:
   port: 0
+  rpc_port: 0
 `)
 	// The reference's binary layout: key, count, no (index, bucket)
 	// pairs, then one IPv4 record with its timestamp and source.
@@ -402,7 +462,7 @@ full_node:
 	logs := newLogWatch()
 	exited := make(chan int, 1)
 	go func() {
-		exited <- runContext(ctx, []string{"node", "--listen-host", "127.0.0.1", "--log-format", "json", "--log-level", "info"},
+		exited <- runContext(ctx, []string{"node", "--listen-host", "127.0.0.1", "--daemon-port", "-1", "--log-format", "json", "--log-level", "info"},
 			strings.NewReader(""), io.Discard, logs)
 	}()
 	logs.waitFor(t, `"msg":"node started"`, exited)

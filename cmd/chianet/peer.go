@@ -267,9 +267,9 @@ func explain(ctx context.Context, step string, f *peerFlags, err error) error {
 func newPeerCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "peer",
-		Short: "Talk to a Chia peer over the peer protocol",
+		Short: "Talk to a Chia peer over the peer protocol, or have a running node add or remove one",
 	}
-	cmd.AddCommand(newPeerPingCmd(stdout), newPeerPeersCmd(stdout))
+	cmd.AddCommand(newPeerPingCmd(stdout), newPeerPeersCmd(stdout), newPeerAddCmd(stdout), newPeerRemoveCmd(stdout))
 	return cmd
 }
 

@@ -4,8 +4,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chianet/chianet/node"
 	"github.com/chianet/chianet/protocol"
 )
 
@@ -40,6 +43,11 @@ import (
 // <!-- readme-test: peer --> before a "$" block runs it against a local
 // peer on loopback answering as the README's 203.0.113.7:8444 does, with
 // node ids and durations compared by form only.
+//
+// <!-- readme-test: rpc --> before a "$" block runs it against two nodes
+// on loopback: the README's node a (root /tmp/chianet-a, RPC port 58511)
+// and node b (127.0.0.1:58502, node id starting with c0d8a1b2), not
+// connected; node ids are compared by form only.
 
 // readmeBlock is a code block of README.md.
 type readmeBlock struct {
@@ -230,6 +238,64 @@ func shellWords(s string) ([]string, error) {
 // tmpPathRE matches a path under /tmp named in an example.
 var tmpPathRE = regexp.MustCompile(`/tmp/[A-Za-z0-9._-]+`)
 
+// The README's names of the nodes of an rpc block.
+const (
+	readmeRPCPort = "58511"
+	readmeNodeB   = "127.0.0.1:58502"
+	readmeNodeBID = "c0d8a1b2"
+)
+
+// readmeRPCNodes are the nodes an rpc block runs against.
+type readmeRPCNodes struct {
+	rpcPort string // node a's
+	b       string // node b's address
+	bID     string // the start of node b's node id
+}
+
+// startReadmeRPCNodes runs nodes a (with its RPC) and b in-process, with
+// their roots in tmp/chianet-a and tmp/chianet-b, until the test ends.
+func startReadmeRPCNodes(t *testing.T, tmp string) *readmeRPCNodes {
+	t.Helper()
+	start := func(name, rpcAddr string) *node.Node {
+		n, err := node.New(node.Config{Network: "devnet", Private: true, Root: filepath.Join(tmp, "chianet-"+name),
+			ListenAddr: "127.0.0.1:0", RPCAddr: rpcAddr, TargetOutbound: -1, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- n.Run(ctx) }()
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("node %s: %v", name, err)
+			}
+		})
+		select {
+		case <-n.Ready():
+		case err := <-done:
+			t.Fatalf("node %s: %v", name, err)
+		}
+		return n
+	}
+	a := start("a", "127.0.0.1:0")
+	b := start("b", "")
+	_, port, _ := net.SplitHostPort(a.RPCAddr())
+	return &readmeRPCNodes{rpcPort: port, b: b.Addr().String(), bID: b.NodeID().String()[2:10]}
+}
+
+// mapArg replaces the README's ports, address and node id prefix in an
+// argument with the running nodes'.
+func (n *readmeRPCNodes) mapArg(a string) string {
+	switch a {
+	case readmeRPCPort:
+		return n.rpcPort
+	case readmeNodeBID:
+		return n.bID
+	}
+	return strings.ReplaceAll(a, readmeNodeB, n.b)
+}
+
 // readmePeers are the peers the README shows 203.0.113.7:8444 knowing.
 var readmePeers = []protocol.TimestampedPeerInfo{
 	{Host: "198.51.100.4", Port: 8444, Timestamp: 1700000000},
@@ -246,6 +312,10 @@ func runDollarExamples(t *testing.T, bin, marker string, examples []readmeExampl
 	if marker == "peer" {
 		local = startPeerListenerOn(t, "mainnet", readmePeers).addr
 	}
+	var nodes *readmeRPCNodes
+	if marker == "rpc" {
+		nodes = startReadmeRPCNodes(t, tmp)
+	}
 	home := t.TempDir() // nothing may be written outside the example's paths
 	for _, ex := range examples {
 		args := make([]string, len(ex.args))
@@ -253,6 +323,9 @@ func runDollarExamples(t *testing.T, bin, marker string, examples []readmeExampl
 			a = tmpPathRE.ReplaceAllStringFunc(a, func(p string) string { return filepath.Join(tmp, p[len("/tmp/"):]) })
 			if local != "" {
 				a = strings.ReplaceAll(a, readmePeerAddr, local)
+			}
+			if nodes != nil {
+				a = nodes.mapArg(a)
 			}
 			args[i] = a
 		}
@@ -270,6 +343,9 @@ func runDollarExamples(t *testing.T, bin, marker string, examples []readmeExampl
 		if local != "" {
 			got = strings.ReplaceAll(got, local, readmePeerAddr)
 		}
+		if nodes != nil {
+			got = strings.ReplaceAll(got, nodes.b, readmeNodeB)
+		}
 		gotLines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 		if got == "" {
 			gotLines = nil
@@ -278,7 +354,7 @@ func runDollarExamples(t *testing.T, bin, marker string, examples []readmeExampl
 			continue // the README shows no output: running it is the test
 		}
 		norm := func(l string) string { return l }
-		if marker == "peer" {
+		if marker == "peer" || marker == "rpc" {
 			norm = normalizePeerOutput
 		}
 		if !linesMatch(mapLines(ex.want, norm), mapLines(gotLines, norm)) {
@@ -338,7 +414,7 @@ func runReadmeNodes(t *testing.T, bin string, nodes [][]string) {
 	ports := map[string]string{}
 	for _, args := range nodes {
 		for i, a := range args {
-			if i > 0 && args[i-1] == "--port" {
+			if i > 0 && isPortFlag(args[i-1]) && a != "-1" && a != "0" {
 				ports[a] = strconv.Itoa(int(freeLoopbackPort(t)))
 			}
 		}
@@ -356,7 +432,7 @@ func runReadmeNodes(t *testing.T, bin string, nodes [][]string) {
 		peers := 0
 		for i, a := range args {
 			a = tmpPathRE.ReplaceAllStringFunc(a, func(p string) string { return filepath.Join(tmp, p[len("/tmp/"):]) })
-			if i > 0 && args[i-1] == "--port" {
+			if i > 0 && isPortFlag(args[i-1]) && ports[a] != "" {
 				a = ports[a]
 			}
 			if i > 0 && args[i-1] == "--peer" {
@@ -397,6 +473,12 @@ func runReadmeNodes(t *testing.T, bin string, nodes [][]string) {
 			t.Errorf("peers not saved:\n%s", s.c.logs)
 		}
 	}
+}
+
+// isPortFlag reports whether a node flag takes a port, which the README
+// tests replace with a free one.
+func isPortFlag(flag string) bool {
+	return flag == "--port" || flag == "--rpc-port" || flag == "--daemon-port"
 }
 
 // waitLog waits up to 30 s for cond to hold on c's log.

@@ -38,7 +38,7 @@ func TestRelativeRoot(t *testing.T) {
 	exited := make(chan int, 1)
 	go func() {
 		exited <- runContext(ctx, []string{"node", "--network", "devnet", "--private", "--listen-host", "127.0.0.1", "--port", "0",
-			"--root", nodeRoot, "--log-format", "json"}, strings.NewReader(""), io.Discard, logs)
+			"--rpc-port", "-1", "--daemon-port", "-1", "--root", nodeRoot, "--log-format", "json"}, strings.NewReader(""), io.Discard, logs)
 	}()
 	logs.waitFor(t, `"msg":"node started"`, exited)
 	var listen string

@@ -75,7 +75,7 @@ func TestNodeSignals(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			root := t.TempDir()
 			c := startChild(t, bin, "node", "--network", "devnet", "--private", "--listen-host", "127.0.0.1",
-				"--port", "0", "--root", root, "--log-format", "json")
+				"--port", "0", "--rpc-port", "-1", "--daemon-port", "-1", "--root", root, "--log-format", "json")
 			c.logs.waitFor(t, `"msg":"node started"`, c.exited)
 			listen, _ := c.record(t, "node started")["listen"].(string)
 
@@ -134,11 +134,11 @@ func TestNodeRootInUse(t *testing.T) {
 	bin := buildChianet(t)
 	root := t.TempDir()
 	c := startChild(t, bin, "node", "--network", "devnet", "--private", "--listen-host", "127.0.0.1",
-		"--port", "0", "--root", root, "--log-format", "json")
+		"--port", "0", "--rpc-port", "-1", "--daemon-port", "-1", "--root", root, "--log-format", "json")
 	c.logs.waitFor(t, `"msg":"node started"`, c.exited)
 
 	out, err := exec.Command(bin, "node", "--network", "devnet", "--private", "--listen-host", "127.0.0.1",
-		"--port", "0", "--root", root, "--log-level", "error").CombinedOutput()
+		"--port", "0", "--rpc-port", "-1", "--daemon-port", "-1", "--root", root, "--log-level", "error").CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("second node: %v\n%s", err, out)

@@ -1,0 +1,140 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/rpc"
+)
+
+// rpcClient returns an HTTPS RPC client of r with the root's private
+// full node certificate, as the reference's CLI would use.
+func rpcClient(t *testing.T, r *running) *rpc.Client {
+	t.Helper()
+	tc, err := rpc.ClientTLS(chiatls.Tree{Root: r.cfg.Root}, chiatls.FullNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rpc.NewClient("https://"+r.RPCAddr(), tc)
+	t.Cleanup(c.Close)
+	return c
+}
+
+func TestRunServesRPC(t *testing.T) {
+	var level slog.LevelVar
+	a := startNode(t, "a", func(c *Config) {
+		c.RPCAddr = "127.0.0.1:0"
+		c.DaemonAddr = "127.0.0.1:0"
+		c.LogLevel = &level
+		c.ResetLogLevel = "INFO"
+	})
+	b := startNode(t, "b", func(c *Config) { c.StaticPeers = []string{a.addr()} })
+	a.waitFor("a connected to b", func() bool { return a.connectedTo(b) })
+	if a.RPCAddr() == "" || a.DaemonAddr() == "" {
+		t.Fatalf("RPCAddr %q, DaemonAddr %q", a.RPCAddr(), a.DaemonAddr())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
+	defer cancel()
+	c := rpcClient(t, a)
+
+	info, err := c.NetworkInfo(ctx)
+	if err != nil || info.NetworkName != "devnet" {
+		t.Fatalf("NetworkInfo = %+v, %v", info, err)
+	}
+	conns, err := c.Connections(ctx, 0)
+	if err != nil || len(conns) != 1 || conns[0].NodeID != b.NodeID() {
+		t.Fatalf("Connections = %+v, %v", conns, err)
+	}
+
+	// The log-level routes change the level the logger uses.
+	if err := c.SetLogLevel(ctx, "DEBUG"); err != nil {
+		t.Fatal(err)
+	}
+	if level.Level() != slog.LevelDebug {
+		t.Errorf("after set_log_level DEBUG the level is %v", level.Level())
+	}
+
+	// The daemon serves the same node as chia_full_node.
+	tc, err := rpc.ClientTLS(chiatls.Tree{Root: a.cfg.Root}, chiatls.Daemon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rpc.DialDaemon(ctx, "wss://"+a.DaemonAddr(), tc, "test_client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	dconns, err := d.Service(rpc.FullNodeService).Connections(ctx, 0)
+	if err != nil || len(dconns) != 1 {
+		t.Fatalf("Connections through the daemon = %+v, %v", dconns, err)
+	}
+
+	// stop_node ends Run on its own, cleanly.
+	if err := c.StopNode(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-a.done:
+		close(a.done)
+		if err != nil {
+			t.Fatalf("Run after stop_node: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Run did not return after stop_node")
+	}
+	if _, err := c.NetworkInfo(ctx); err == nil {
+		t.Error("the RPC still answers after the node stopped")
+	}
+}
+
+func TestDaemonExitStopsNode(t *testing.T) {
+	a := startNode(t, "a", func(c *Config) { c.DaemonAddr = "127.0.0.1:0" })
+	if a.RPCAddr() != "" {
+		t.Errorf("RPCAddr = %q without Config.RPCAddr", a.RPCAddr())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
+	defer cancel()
+	tc, err := rpc.ClientTLS(chiatls.Tree{Root: a.cfg.Root}, chiatls.Daemon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rpc.DialDaemon(ctx, "wss://"+a.DaemonAddr(), tc, "test_client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Request(ctx, rpc.DaemonName, "exit", nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-a.done:
+		close(a.done)
+		if err != nil {
+			t.Fatalf("Run after exit: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Run did not return after the daemon's exit")
+	}
+}
+
+func TestRPCAddrInUse(t *testing.T) {
+	a := startNode(t, "a", func(c *Config) { c.RPCAddr = "127.0.0.1:0" })
+	n, err := New(Config{Network: "devnet", Private: true, Root: t.TempDir(), ListenAddr: "127.0.0.1:0",
+		RPCAddr: a.RPCAddr(), Logger: testLogger(t, "b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
+	defer cancel()
+	err = n.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "RPC") {
+		t.Fatalf("Run with the RPC port taken = %v", err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal(err)
+	}
+}
