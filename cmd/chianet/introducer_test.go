@@ -117,12 +117,14 @@ func TestIntroducerWithTwoNodes(t *testing.T) {
 	introAddr := logField(t, intro.logs.String(), "introducer started", "listen")
 
 	a := start("node", "--network", "devnet", "--private", "--listen-host", "127.1.0.1", "--port", "0", "--root", t.TempDir(),
+		"--rpc-port", "-1", "--daemon-port", "-1",
 		"--introducer", introAddr)
 	a.logs.waitFor(t, `"msg":"node started"`, a.exited)
 	aAddr := logField(t, a.logs.String(), "node started", "listen")
 	intro.logs.waitFor(t, `"msg":"peer vetted","peer":"`+aAddr+`"`, intro.exited)
 
 	b := start("node", "--network", "devnet", "--private", "--listen-host", "127.2.0.1", "--port", "0", "--root", t.TempDir(),
+		"--rpc-port", "-1", "--daemon-port", "-1",
 		"--introducer", introAddr)
 	b.logs.waitFor(t, `"msg":"peer connected","peer":"`+aAddr+`"`, b.exited)
 	a.logs.waitFor(t, `"msg":"peer connected","peer":"127.2.0.1:`, a.exited)
