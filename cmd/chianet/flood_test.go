@@ -49,7 +49,7 @@ func TestNodeUnderFlood(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	node := exec.CommandContext(ctx, bin, "node", "--network", "devnet", "--private", "--listen-host", "127.50.0.1", "--port", "0",
-		"--root", filepath.Join(dir, "node"), "--target-outbound", "-1", "--rpc-port", "-1", "--daemon-port", "-1", "--log-format", "json")
+		"--root", filepath.Join(dir, "node"), "--target-outbound", "0", "--rpc-port", "-1", "--daemon-port", "-1", "--log-format", "json")
 	node.Cancel = func() error { return node.Process.Signal(os.Interrupt) }
 	stderr, err := node.StderrPipe()
 	if err != nil {
