@@ -73,7 +73,11 @@ type Config struct {
 	// ListenAddr is the "host:port" to accept peers on. An empty host
 	// listens on every interface, IPv4 and IPv6; port 0 takes any free
 	// port (see Node.Addr). Empty means every interface on the network's
-	// DefaultPort (any free port for a private network).
+	// DefaultPort (any free port for a private network). When the host is
+	// an IP address, outbound connections leave from it too, so that
+	// peers record our inbound connections at the address we listen on
+	// (several nodes on one host, each on its own address, e.g.
+	// 127.N.0.1).
 	ListenAddr string
 	// PeersFile is the path of the peers file, the address manager's
 	// tables in chianet's own format (package addrman; a reference

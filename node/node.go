@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -90,6 +91,7 @@ func New(cfg Config) (*Node, error) {
 		MaxInboundWallet:        cfg.MaxInboundWallet,
 		MaxInboundFarmer:        cfg.MaxInboundFarmer,
 		ExemptNetworks:          cfg.ExemptNetworks,
+		DialFrom:                listenIP(cfg.ListenAddr),
 		Logger:                  log.With("component", "server"),
 	}
 	m := newMetrics(&cfg, &n, &sc)
@@ -241,3 +243,19 @@ func (n *Node) Connections() []server.ConnectionInfo { return n.srv.Snapshot() }
 // Peaks returns the latest peak announced by each connected peer that has
 // announced one (new_peak), sorted by node id.
 func (n *Node) Peaks() []PeerPeak { return n.peaks.snapshot() }
+
+// listenIP returns the IP address of a "host:port" listen address when it
+// names one, so that outbound connections leave from the address peers
+// reach us at (they record our inbound connections under it); the zero
+// Addr for every interface or a host name.
+func listenIP(listen string) netip.Addr {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return netip.Addr{}
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.IsUnspecified() {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}
