@@ -261,17 +261,8 @@ func (s *DNSServer) Start(ctx context.Context) error {
 		bound := 0
 		var lastErr error
 		for _, b := range binds {
-			hp := net.JoinHostPort(b.host, port)
-			pc, err := net.ListenPacket(b.udp, hp)
+			pc, l, err := listenPair(b.udp, b.tcp, b.host, port)
 			if err != nil {
-				lastErr = err
-				continue
-			}
-			// Port 0: TCP takes the port UDP got.
-			tcpAddr := net.JoinHostPort(b.host, portOf(pc.LocalAddr()))
-			l, err := net.Listen(b.tcp, tcpAddr)
-			if err != nil {
-				pc.Close()
 				lastErr = err
 				continue
 			}
@@ -316,6 +307,26 @@ func (s *DNSServer) Start(ctx context.Context) error {
 	s.wg.Go(s.reloadLoop)
 	s.log.Info("DNS server listening", "udp", s.udpAddrs, "tcp", s.tcpAddrs, "domain", s.cfg.Domain)
 	return nil
+}
+
+// listenPair binds UDP and TCP on host:port. For port 0, TCP takes the
+// port UDP got; if that port is taken for TCP, both are tried again on
+// another.
+func listenPair(udp, tcp, host, port string) (net.PacketConn, net.Listener, error) {
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket(udp, net.JoinHostPort(host, port))
+		if err != nil {
+			return nil, nil, err
+		}
+		l, err := net.Listen(tcp, net.JoinHostPort(host, portOf(pc.LocalAddr())))
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		if port != "0" || attempt >= 20 {
+			return nil, nil, err
+		}
+	}
 }
 
 func portOf(a net.Addr) string {
