@@ -14,6 +14,10 @@
 //	peer peers HOST:PORT                request_peers, print the peers and their count (peer)
 //	node [--network NAME] [--peer HOST:PORT]...
 //	                                    run a networking-only full node until SIGINT/SIGTERM (node)
+//	seeder crawl [--once]               crawl the network into the seeder's store (seeder)
+//	seeder dns --domain D --nameserver N
+//	                                    answer DNS queries with the store's reliable peers (seeder)
+//	seeder run ...                      both in one process
 //
 // The peer commands take --network (mainnet), --node-type (full_node),
 // --timeout (10s, for the whole command) and --root. --root defaults, as
@@ -33,6 +37,19 @@
 // peers it is given. It logs with log/slog to standard error (--log-level,
 // --log-format text|json) and on SIGINT or SIGTERM saves the peers file,
 // closes every connection normally and exits 0.
+//
+// The seeder commands share --root, --network and --db: the store is an
+// SQLite file (default ROOT/db/seeder-NETWORK.sqlite) or a PostgreSQL
+// database (a postgres:// URL or a "host=… dbname=…" string). crawl takes
+// --bootstrap-peer (default the network's), --port (default the network's
+// full-node port, any port on a private network), --min-height (240000 on
+// mainnet, else 0), --reachable-on-handshake (private networks whose nodes
+// announce no peak), --concurrency, --peak-wait, --recrawl-after and
+// --batch-interval; it dials with the full node certificate of --root. With
+// --once it stops when a batch finds no new address and prints a table of
+// the batches and the counts. dns takes --dns-listen (default ":53", IPv4
+// and IPv6), --domain, --nameserver, --soa-mbox, --ttl and --static-peer. A
+// progress bar is drawn on standard error when it is a terminal.
 //
 // init resolves the root as package config does (--root, else
 // $CHIA_ROOT, else ~/.chia/mainnet, made absolute), writes config.yaml from

@@ -50,6 +50,7 @@ func newRootCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 		newInitCmd(stdout),
 		newCertsCmd(stdout),
 		newPeerCmd(stdout),
+		newSeederCmd(stdout),
 	)
 	return root
 }
