@@ -136,7 +136,7 @@ func (f *seederFlags) registerCrawl(cmd *cobra.Command) {
 	fl.BoolVar(&f.allowPrivate, "allow-private", false, "record private and loopback addresses (always on for a private network)")
 	fl.IntVar(&f.concurrency, "concurrency", seeder.DefaultConcurrency, "peers crawled at once")
 	fl.DurationVar(&f.peakWait, "peak-wait", seeder.DefaultPeakWait, "how long to wait for a peer's new_peak after the handshake")
-	fl.DurationVar(&f.recrawlAfter, "recrawl-after", 0, "how long after an attempt a peer is crawled again (default 1000s for IPv4, 600s for IPv6)")
+	fl.DurationVar(&f.recrawlAfter, "recrawl-after", 0, "how long after an attempt a peer is crawled again; under 1s means at once (default 1000s for IPv4, 600s for IPv6)")
 	fl.DurationVar(&f.batchInterval, "batch-interval", seeder.DefaultBatchInterval, "pause between batches (not with --once)")
 }
 
@@ -337,7 +337,11 @@ func (f *seederFlags) crawler(cmd *cobra.Command, store seeder.Store, logger *sl
 	if f.peakWait == 0 {
 		cfg.PeakWait = -1
 	}
-	if f.recrawlAfter > 0 && f.recrawlAfter < seeder.DefaultReselectDelay {
+	switch {
+	case f.recrawlAfter > 0 && f.recrawlAfter < time.Second:
+		// Times are kept in whole seconds: "at once".
+		cfg.RecrawlIPv4, cfg.RecrawlIPv6, cfg.ReselectDelay = -1, -1, -1
+	case f.recrawlAfter > 0 && f.recrawlAfter < seeder.DefaultReselectDelay:
 		cfg.ReselectDelay = f.recrawlAfter
 	}
 	if f.batchInterval == 0 {
