@@ -217,3 +217,19 @@ func TestRecordAttempt(t *testing.T) {
 		t.Errorf("tries %d successes %d", r.Reliability.Tries, r.Reliability.Successes)
 	}
 }
+
+// TestReliableGap pins a consequence of the reference's formulas that the
+// package documentation states: a peer reachable at every crawl, 1000 s
+// apart, is reliable for its first three tries, not from the 4th to the
+// 13th, and again from the 14th.
+func TestReliableGap(t *testing.T) {
+	var r Reliability
+	now := time.Unix(1_700_000_000, 0)
+	for try := 1; try <= 20; try++ {
+		now = now.Add(firstAge)
+		r.Update(true, firstAge, now)
+		if want := try <= 3 || try >= 14; r.Reliable() != want {
+			t.Errorf("try %d: Reliable() = %v, want %v", try, r.Reliable(), want)
+		}
+	}
+}
