@@ -197,24 +197,23 @@ type DNSServer struct {
 // peerSet is the addresses handed out between two reloads, with the
 // round-robin positions.
 type peerSet struct {
-	v4, v6     []netip.Addr
+	v4, v6 []netip.Addr
+	// rr4 and rr6 are their A and AAAA records, owned by the zone's name
+	// as configured, shared by every answer that asks for it so spelled.
+	rr4, rr6   []dns.RR
 	next4      atomic.Uint64
 	next6      atomic.Uint64
 	fromSource int // how many came from the source (not static)
 }
 
-// take returns n addresses from list starting at the position *next, and
-// advances it; all of them if there are no more than n.
-func take(list []netip.Addr, next *atomic.Uint64, n int) []netip.Addr {
-	if len(list) <= n {
-		return list
+// span returns where the next n entries of a list of length l start and
+// how many there are, advancing the position *next; the whole list if it
+// has no more than n.
+func span(l int, next *atomic.Uint64, n int) (start, count int) {
+	if l <= n {
+		return 0, l
 	}
-	start := int((next.Add(uint64(n)) - uint64(n)) % uint64(len(list)))
-	out := make([]netip.Addr, 0, n)
-	for i := range n {
-		out = append(out, list[(start+i)%len(list)])
-	}
-	return out
+	return int((next.Add(uint64(n)) - uint64(n)) % uint64(l)), n
 }
 
 // NewDNSServer checks cfg and returns a server that is not listening yet.
@@ -447,7 +446,25 @@ func (s *DNSServer) makeSet(peers []netip.Addr) *peerSet {
 			set.v6 = append(set.v6, a)
 		}
 	}
+	ttl := s.cfg.TTL
+	if len(set.v4)+len(set.v6) == 0 {
+		ttl = s.cfg.EmptyTTL
+	}
+	for _, a := range set.v4 {
+		set.rr4 = append(set.rr4, addrRR(s.cfg.Domain, a, ttl))
+	}
+	for _, a := range set.v6 {
+		set.rr6 = append(set.rr6, addrRR(s.cfg.Domain, a, ttl))
+	}
 	return set
+}
+
+// addrRR returns the A or AAAA record of a owned by name.
+func addrRR(name string, a netip.Addr, ttl uint32) dns.RR {
+	if a.Is4() {
+		return &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: a.AsSlice()}
+	}
+	return &dns.AAAA{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: a.AsSlice()}
 }
 
 // Stats returns the number of queries answered and of those answered
@@ -534,22 +551,22 @@ func (s *DNSServer) answer(req *dns.Msg, udp bool) *dns.Msg {
 		resp.Rcode = dns.RcodeNameError
 		return s.fit(resp, size, udp)
 	}
-	addA := func(n int) {
-		for _, a := range take(set.v4, &set.next4, n) {
-			resp.Answer = append(resp.Answer, &dns.A{
-				Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl},
-				A:   a.AsSlice(),
-			})
+	// add appends up to n records of one family, round-robin. Records
+	// are shared between answers when the question spells the zone as
+	// configured; otherwise they are made with the question's spelling.
+	add := func(list []netip.Addr, rrs []dns.RR, next *atomic.Uint64, n int) {
+		start, count := span(len(list), next, n)
+		for i := range count {
+			k := (start + i) % len(list)
+			if q.Name == s.cfg.Domain {
+				resp.Answer = append(resp.Answer, rrs[k])
+			} else {
+				resp.Answer = append(resp.Answer, addrRR(q.Name, list[k], ttl))
+			}
 		}
 	}
-	addAAAA := func(n int) {
-		for _, a := range take(set.v6, &set.next6, n) {
-			resp.Answer = append(resp.Answer, &dns.AAAA{
-				Hdr:  dns.RR_Header{Name: q.Name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl},
-				AAAA: a.AsSlice(),
-			})
-		}
-	}
+	addA := func(n int) { add(set.v4, set.rr4, &set.next4, n) }
+	addAAAA := func(n int) { add(set.v6, set.rr6, &set.next6, n) }
 	owned := func(rr dns.RR) dns.RR {
 		rr = dns.Copy(rr)
 		rr.Header().Name = q.Name

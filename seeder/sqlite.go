@@ -12,8 +12,10 @@ import (
 var sqliteDialect = &dialect{
 	name:       "sqlite",
 	migrations: migrationsFor("REAL", "INTEGER", "1"),
-	// SQLite's default SQLITE_MAX_VARIABLE_NUMBER is 32766.
-	maxParams: 32000,
+	// 100 rows per statement, well below SQLite's default
+	// SQLITE_MAX_VARIABLE_NUMBER (32766): measured faster than larger
+	// statements (BenchmarkStoreSave).
+	maxParams: 3300,
 }
 
 // OpenSQLite opens the SQLite store in the file at path, creating it if
