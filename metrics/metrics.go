@@ -259,7 +259,9 @@ func DialOutcome(err error) string {
 }
 
 // connections collects the live connections by node type and direction.
-type connections struct{ list func() []server.ConnectionInfo }
+type connections struct {
+	list func() []server.ConnectionInfo
+}
 
 var connDesc = prometheus.NewDesc("chianet_connections", "Live connections by node type and direction.",
 	[]string{"node_type", "direction"}, nil)
