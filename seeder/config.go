@@ -164,8 +164,8 @@ type CrawlerConfig struct {
 	// or RunOnce.
 	OnEvent func(Event)
 	// OnProgress, if set, is called as a batch starts and after each peer
-	// of it is done, from the crawl's goroutines one at a time. It must be
-	// quick.
+	// of it is done, on the goroutine running the batch. It must be quick:
+	// finished crawls wait for it.
 	OnProgress func(Progress)
 
 	// Logger receives the crawler's log records; each batch is logged at

@@ -206,10 +206,7 @@ func (c *Crawler) Batch(ctx context.Context) (BatchStats, error) {
 	}
 	c.log.Debug("batch started", "peers", len(targets))
 
-	var (
-		pmu  sync.Mutex // orders OnProgress calls and guards prog
-		prog = Progress{Total: len(targets)}
-	)
+	prog := Progress{Total: len(targets)}
 	if c.cfg.OnProgress != nil {
 		c.cfg.OnProgress(prog)
 	}
@@ -246,7 +243,6 @@ func (c *Crawler) Batch(ctx context.Context) (BatchStats, error) {
 			st.Reachable++
 		}
 		st.New += out.added
-		pmu.Lock()
 		prog.Done++
 		prog.New += out.added
 		if out.reachable {
@@ -255,7 +251,6 @@ func (c *Crawler) Batch(ctx context.Context) (BatchStats, error) {
 		if c.cfg.OnProgress != nil {
 			c.cfg.OnProgress(prog)
 		}
-		pmu.Unlock()
 	}
 
 	st.Pruned = c.prune(c.now())
