@@ -309,7 +309,7 @@ func (c *Crawler) selectTargets(now time.Time) []target {
 		c.bootstrapped = true
 		for _, b := range c.cfg.Bootstrap {
 			tg, ok := c.bootstrapTarget(b, now)
-			if ok && !slices.Contains(out, tg) {
+			if ok && !slices.ContainsFunc(out, func(o target) bool { return o.host == tg.host }) {
 				out = append(out, tg)
 			}
 		}
