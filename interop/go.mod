@@ -22,7 +22,7 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/samber/mo v1.17.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.6 // indirect
-	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

@@ -397,3 +397,25 @@ func TestStaticPeerReconnects(t *testing.T) {
 	c2 := startNode(t, "c2", func(c *Config) { c.Root = root; c.ListenAddr = addr })
 	d.waitFor("d connected to c", func() bool { return d.connectedTo(c2) })
 }
+
+// TestNodesOnOwnAddresses checks that a node listening on one address
+// dials from it, so that its peers record it at that address: nodes on
+// one host, each on its own loopback address, learn each other's real
+// addresses by gossip.
+func TestNodesOnOwnAddresses(t *testing.T) {
+	a := startNode(t, "a", func(c *Config) { c.ListenAddr = "127.31.0.1:0" })
+	b := startNode(t, "b", func(c *Config) {
+		c.ListenAddr = "127.32.0.1:0"
+		c.StaticPeers = []string{a.addr()}
+	})
+	a.waitFor("a connected to b", func() bool { return a.connectedTo(b) })
+	eventually(t, "a records b at its own address", func() bool {
+		_, ok := a.addrs.Lookup(addrman.PeerInfo{Host: "127.32.0.1", Port: b.Addr().Port()})
+		return ok
+	})
+	for _, c := range a.Connections() {
+		if c.PeerHost != netip.MustParseAddr("127.32.0.1") {
+			t.Errorf("a sees b's connection from %v, want 127.32.0.1", c.PeerHost)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package peer_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -86,6 +87,9 @@ func TestHandshakeBothDirections(t *testing.T) {
 			}
 			if di.RateLimitsV3() != tc.v3 || li.RateLimitsV3() != tc.v3 {
 				t.Errorf("v3 active: dialer %v, listener %v, want %v", di.RateLimitsV3(), li.RateLimitsV3(), tc.v3)
+			}
+			if di.TLSVersion != tls.VersionTLS13 || li.TLSVersion != tls.VersionTLS13 {
+				t.Errorf("TLS versions: dialer sees %#x, listener sees %#x, want TLS 1.3 on both", di.TLSVersion, li.TLSVersion)
 			}
 			if !di.Outbound || li.Outbound {
 				t.Errorf("outbound flags: dialer %v, listener %v", di.Outbound, li.Outbound)

@@ -42,6 +42,9 @@ type Info struct {
 	Outbound bool
 	// Exempt is set when the peer was exempt from limits and bans.
 	Exempt bool
+	// TLSVersion is the TLS version negotiated with the peer
+	// (tls.VersionTLS13 or tls.VersionTLS12); zero if unknown.
+	TLSVersion uint16
 }
 
 // RateLimitsV3 reports whether both sides have RATE_LIMITS_V3 active, so
@@ -231,6 +234,7 @@ func (p *Peer) checkHeader(typ uint8, size int) error {
 func (p *Peer) attach(c ws.Conn, id protocol.Bytes32, remote string) {
 	p.ws = c
 	p.info.NodeID = id
+	p.info.TLSVersion = c.TLS().Version
 	if ap, err := netip.ParseAddrPort(remote); err == nil {
 		p.info.RemoteAddr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}

@@ -22,6 +22,10 @@
 //	peer remove NODE-ID-PREFIX          have a running node close a connection (rpc: close_connection)
 //	stop                                stop a running node (rpc: stop_node)
 //	version, --version                  chianet's version
+//	seeder crawl [--once]               crawl the network into the seeder's store (seeder)
+//	seeder dns --domain D --nameserver N
+//	                                    answer DNS queries with the store's reliable peers (seeder)
+//	seeder run ...                      both in one process
 //
 // The peer commands take --network (mainnet), --node-type (full_node),
 // --timeout (10s, for the whole command) and --root. They dial with the
@@ -78,6 +82,19 @@
 // the root, resolved as for node, and is created if missing. It logs like
 // node and on SIGINT, SIGTERM or SIGHUP closes every connection normally
 // and exits 0.
+//
+// The seeder commands share --root, --network and --db: the store is an
+// SQLite file (default ROOT/db/seeder-NETWORK.sqlite) or a PostgreSQL
+// database (a postgres:// URL or a "host=… dbname=…" string). crawl takes
+// --bootstrap-peer (default the network's), --port (default the network's
+// full-node port, any port on a private network), --min-height (240000 on
+// mainnet, else 0), --reachable-on-handshake (private networks whose nodes
+// announce no peak), --concurrency, --peak-wait, --recrawl-after and
+// --batch-interval; it dials with the full node certificate of --root. With
+// --once it stops when a batch finds no new address and prints a table of
+// the batches and the counts. dns takes --dns-listen (default ":53", IPv4
+// and IPv6), --domain, --nameserver, --soa-mbox, --ttl and --static-peer. A
+// progress bar is drawn on standard error when it is a terminal.
 //
 // init resolves the root as package config does (--root, else
 // $CHIA_ROOT, else ~/.chia/mainnet, made absolute), writes config.yaml from

@@ -59,6 +59,7 @@ func newRootCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 		newShowCmd(stdout),
 		newStopCmd(stdout),
 		newVersionCmd(stdout),
+		newSeederCmd(stdout),
 	)
 	return root
 }

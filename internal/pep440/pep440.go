@@ -99,3 +99,53 @@ func (v Version) AtLeast(r Version) bool {
 // Release returns the plain release of the given numbers, e.g.
 // Release(0, 0, 35).
 func Release(nums ...int) Version { return Version{release: nums} }
+
+// preLetters are the normalised PEP 440 pre-release spellings.
+var preLetters = map[string]string{
+	"a": "a", "alpha": "a",
+	"b": "b", "beta": "b",
+	"c": "rc", "rc": "rc", "pre": "rc", "preview": "rc",
+}
+
+// prePart splits a matched pre-release segment into its letters and
+// number.
+var prePart = regexp.MustCompile(`(?i)^[-_.]?([a-z]+)[-_.]?([0-9]*)$`)
+
+// leadingRelease is the fallback of Short for strings that are not PEP 440.
+var leadingRelease = regexp.MustCompile(`^([0-9]+\.[0-9]+\.[0-9]+)`)
+
+// Short returns the short form of a software version as the reference's
+// chia_short_version writes it: major.minor.micro of the release (missing
+// numbers are 0), followed by the normalised pre-release ("a", "b" or "rc"
+// and its number) if any; post, dev and local parts are dropped. A string
+// that is not PEP 440 gives its leading "N.N.N" if it has one, else itself.
+//
+//	2.5.4                          2.5.4
+//	2.6.0rc1                       2.6.0rc1
+//	2.4.4.dev0+g1234abcd           2.4.4
+//	1.8                            1.8.0
+func Short(s string) string {
+	m := pep440.FindStringSubmatch(strings.TrimFunc(s, pyspace))
+	if m == nil {
+		if lr := leadingRelease.FindString(s); lr != "" {
+			return lr
+		}
+		return s
+	}
+	rel := strings.Split(m[2], ".")
+	nums := [3]int{}
+	for i := 0; i < 3 && i < len(rel); i++ {
+		nums[i] = atoiSat(rel[i])
+	}
+	out := strconv.Itoa(nums[0]) + "." + strconv.Itoa(nums[1]) + "." + strconv.Itoa(nums[2])
+	if m[3] != "" {
+		if p := prePart.FindStringSubmatch(m[3]); p != nil {
+			n := 0
+			if p[2] != "" {
+				n = atoiSat(p[2])
+			}
+			out += preLetters[strings.ToLower(p[1])] + strconv.Itoa(n)
+		}
+	}
+	return out
+}

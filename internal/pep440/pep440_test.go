@@ -35,3 +35,26 @@ func TestAtLeast(t *testing.T) {
 		t.Error(`Parse("abc") succeeded`)
 	}
 }
+
+func TestShort(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"2.5.4", "2.5.4"},
+		{"2.6.0rc1", "2.6.0rc1"},
+		{"2.6.0-RC.2", "2.6.0rc2"},
+		{"2.1.0b", "2.1.0b0"},
+		{"2.1.0alpha3", "2.1.0a3"},
+		{"2.1.0c1", "2.1.0rc1"},
+		{"2.4.4.dev0+g1234abcd", "2.4.4"},
+		{"2.4.4.post1", "2.4.4"},
+		{"v1.8", "1.8.0"},
+		{"1!3.2.1.7", "3.2.1"},
+		{" 2.5.4 ", "2.5.4"},
+		{"2.5.4-custom build", "2.5.4"},
+		{"undefined", "undefined"},
+		{"", ""},
+	} {
+		if got := Short(tc.in); got != tc.want {
+			t.Errorf("Short(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
