@@ -37,7 +37,8 @@ import (
 //     <!-- readme-test: nodes --> (every line a node of one network, all
 //     running at once, each --peer connected), or
 //     <!-- readme-test: skip: REASON --> for examples that would join
-//     the public networks. <!-- readme-test: introducer --> runs an
+//     the public networks, or that another test runs in full (the
+//     seeder's). <!-- readme-test: introducer --> runs an
 //     introducer line and node lines that name it (readme_introducer_unix_test.go).
 //
 // <!-- readme-test: peer --> before a "$" block runs it against a local
