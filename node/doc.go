@@ -12,8 +12,9 @@
 // creates the full node's certificates under Config.Root if they are
 // missing (the reference's CHIA_ROOT layout, package chiatls) and
 // registers the handlers. Run binds the listener, starts the HTTPS RPC
-// (Config.RPCAddr) and the daemon's WebSocket (Config.DaemonAddr) when
-// they are configured, starts discovery (which also saves the peers file
+// (Config.RPCAddr), the daemon's WebSocket (Config.DaemonAddr) and the
+// Prometheus metrics (Config.MetricsAddr, package metrics) when they are
+// configured, starts discovery (which also saves the peers file
 // every 15–30 minutes), dials the static peers, and waits for its
 // context, stop_node or the daemon's exit. Then it shuts down in this
 // order:
