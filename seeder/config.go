@@ -183,23 +183,26 @@ type CrawlerConfig struct {
 	beforeCommit func()
 }
 
-func (c CrawlerConfig) withDefaults() CrawlerConfig {
-	setDur := func(d *time.Duration, def time.Duration) {
-		if *d == 0 {
-			*d = def
-		}
+// orDefault sets *v to d when *v is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
 	}
-	setDur(&c.ConnectTimeout, DefaultConnectTimeout)
-	setDur(&c.HandshakeTimeout, DefaultHandshakeTimeout)
-	setDur(&c.PeersTimeout, DefaultPeersTimeout)
-	setDur(&c.PeakWait, DefaultPeakWait)
-	setDur(&c.RecrawlIPv4, DefaultRecrawlIPv4)
-	setDur(&c.RecrawlIPv6, DefaultRecrawlIPv6)
-	setDur(&c.ReselectDelay, DefaultReselectDelay)
-	setDur(&c.BatchInterval, DefaultBatchInterval)
-	setDur(&c.FreshWindow, DefaultFreshWindow)
-	setDur(&c.PruneAge, DefaultPruneAge)
-	setDur(&c.SaveRetryDelay, DefaultSaveRetryDelay)
+}
+
+func (c CrawlerConfig) withDefaults() CrawlerConfig {
+	orDefault(&c.ConnectTimeout, DefaultConnectTimeout)
+	orDefault(&c.HandshakeTimeout, DefaultHandshakeTimeout)
+	orDefault(&c.PeersTimeout, DefaultPeersTimeout)
+	orDefault(&c.PeakWait, DefaultPeakWait)
+	orDefault(&c.RecrawlIPv4, DefaultRecrawlIPv4)
+	orDefault(&c.RecrawlIPv6, DefaultRecrawlIPv6)
+	orDefault(&c.ReselectDelay, DefaultReselectDelay)
+	orDefault(&c.BatchInterval, DefaultBatchInterval)
+	orDefault(&c.FreshWindow, DefaultFreshWindow)
+	orDefault(&c.PruneAge, DefaultPruneAge)
+	orDefault(&c.SaveRetryDelay, DefaultSaveRetryDelay)
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
 	}

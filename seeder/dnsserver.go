@@ -115,18 +115,13 @@ func (c DNSConfig) withDefaults() DNSConfig {
 		c.Mbox = "hostmaster." + c.Domain
 	}
 	c.Mbox = dns.CanonicalName(c.Mbox)
-	def := func(v *uint32, d uint32) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Serial, DefaultSOASerial)
-	def(&c.Refresh, DefaultSOARefresh)
-	def(&c.Retry, DefaultSOARetry)
-	def(&c.Expire, DefaultSOAExpire)
-	def(&c.Minimum, DefaultSOAMinimum)
-	def(&c.TTL, DefaultTTL)
-	def(&c.EmptyTTL, DefaultEmptyTTL)
+	orDefault(&c.Serial, DefaultSOASerial)
+	orDefault(&c.Refresh, DefaultSOARefresh)
+	orDefault(&c.Retry, DefaultSOARetry)
+	orDefault(&c.Expire, DefaultSOAExpire)
+	orDefault(&c.Minimum, DefaultSOAMinimum)
+	orDefault(&c.TTL, DefaultTTL)
+	orDefault(&c.EmptyTTL, DefaultEmptyTTL)
 	if c.MaxAnswers <= 0 {
 		c.MaxAnswers = DefaultMaxAnswers
 	}
