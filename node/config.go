@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/chianet/chianet/config"
+	"github.com/chianet/chianet/discovery"
 	"github.com/chianet/chianet/rpc"
 	"github.com/chianet/chianet/server"
 )
@@ -94,6 +95,11 @@ type Config struct {
 	// manager has none to offer. Nil means the network's (package
 	// config's built-in list); a private network has none.
 	DNSIntroducers []string
+	// Resolver resolves the DNS introducers' names and the introducer's
+	// host name (discovery.DNSConfig.Resolver). Nil means
+	// net.DefaultResolver, the system's DNS configuration; a devnet points
+	// a net.Resolver at its own seeder (package devnet).
+	Resolver discovery.Resolver
 	// NoDefaultBootstrap leaves out the network's default introducer and
 	// DNS introducers, so that only Introducer, DNSIntroducers and
 	// StaticPeers as given here are used.

@@ -159,7 +159,7 @@ func New(cfg Config) (_ *Node, err error) {
 		AddrMan:        addrs,
 		NodeType:       protocol.NodeFullNode,
 		TargetOutbound: cfg.TargetOutbound,
-		DNS:            discovery.DNSConfig{Servers: cfg.DNSIntroducers},
+		DNS:            discovery.DNSConfig{Servers: cfg.DNSIntroducers, Resolver: cfg.Resolver},
 		Introducer:     cfg.Introducer,
 		KeptPeers:      len(cfg.StaticPeers),
 		PublicAddr:     cfg.PublicAddr,
