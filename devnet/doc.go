@@ -1,0 +1,82 @@
+// Package devnet runs a whole Chia network on loopback in one process: an
+// introducer, a DNS seeder (crawler, SQLite store and DNS server) and any
+// number of full nodes (package node), each node at its own 127.X.Y.1
+// address with its own CHIA_ROOT, on a private network. `chianet devnet`
+// is its command line; a benchmark can start a thousand nodes the same
+// way.
+//
+// # Use
+//
+//	n, err := devnet.Start(ctx, devnet.Config{Nodes: 24})
+//	defer n.Close()                   // stops everything, removes the root
+//	st := n.Snapshot()                // connections, addresses, crawler, DNS
+//
+// # How the network forms
+//
+// Nothing is hard-wired into the nodes: each knows only the DNS
+// introducer's name (DNSName) and the introducer's address, and
+// bootstraps the way a node of a public network does (package discovery):
+// a DNS lookup first, then the introducer, then gossip.
+//
+//	service     address                  what it does
+//	introducer  127.0.0.2, any port      records the nodes that ask it, vets them, hands them out
+//	seeder      127.0.0.3, any port      crawls from node 0; its DNS server answers DNSName with
+//	                                     the reliable nodes; the crawler dials from this address
+//	node i      NodeIP(i), one port P    a full node (node.Node) with its own root and certificate
+//
+// DNS introducers answer with bare addresses, which a node combines with
+// the network's default port, so every node listens on the same port P
+// at its own address; P is found free on all of them at start. The nodes
+// resolve DNSName through a net.Resolver that dials only the seeder's
+// DNS server (node.Config.Resolver), never the system's resolver.
+//
+// The crawler's bootstrap peer is node 0, as a seeder's configuration
+// names a few known nodes (the reference's bootstrap_peers). It counts a
+// node that completed the handshake and answered request_peers as
+// reachable (seeder.CrawlerConfig.ReachableOnHandshake: these nodes keep
+// no chain and announce no peak), crawls every Config.CrawlInterval (1 s;
+// a public seeder pauses 15 s) and the DNS server reads the reliable
+// nodes after every batch, so DNS answers appear within seconds. It
+// starts once node 0 knows another address: crawled before that, node 0
+// would have named nobody, and the crawler recrawls a node only after
+// 1,000 s. A node the crawler tried once is reliable ("young"), so it is
+// handed out for the devnet's first 1,000 s at least.
+//
+// # Sizes and limits
+//
+// Every node keeps the reference's outbound target of 8 and accepts up to
+// 32 inbound full nodes, both lowered for a small devnet (Config.
+// TargetOutbound, Config.MaxInbound): with n nodes a node has at most
+// n−1 connections, a connection counts towards its dialler's target
+// only, and a node connected inbound to every other node would have
+// nobody left to dial. The introducer's and the crawler's connections are
+// exempt from the inbound limits (node.Config.ExemptNetworks), so that
+// they never take a node's slot or evict a node.
+//
+// # Certificates
+//
+// Each root holds the reference's certificate layout. The private CA is
+// made once and copied into every root, as `chia init -c` imports one
+// CA into several installs; each node's own certificates (its node id)
+// are made under its root by node.New, GOMAXPROCS roots at a time, since
+// RSA-2048 keys take tens of milliseconds each.
+//
+// # Measuring
+//
+// Snapshot reports what the services report and the devnet observed:
+// each node's connections come from its server's events
+// (node.Node.Subscribe), so the time a node first reached its target and
+// the most outbound connections it ever held are exact, not sampled; its
+// known addresses from its address manager; the crawler's counts from
+// its records; DNS lookups and their answers are counted by the nodes'
+// resolver, and the queries the DNS server answered by the server.
+//
+// # Shutting down
+//
+// Close stops the crawler, the DNS server, the nodes (each saves its
+// peers file and closes its connections with a normal close) and the
+// introducer, and removes the root unless Config.Keep. With Config.RPC
+// each node also serves its RPC at its own address, and its root holds a
+// config.yaml naming it, so `chianet show --root ROOT` works on it while
+// the devnet runs.
+package devnet
