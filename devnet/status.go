@@ -51,6 +51,12 @@ type NodeStatus struct {
 	// MaxOutbound is the most outbound full-node connections it held at
 	// once, counted at every connection that joined.
 	MaxOutbound int
+	// Dialled and Accepted count every connection that completed the
+	// handshake since the node started, outbound and inbound, with any
+	// peer (nodes, the introducer, the crawler), including those that
+	// have closed since: a measure of the handshake rate while the
+	// network forms.
+	Dialled, Accepted int
 	// Known is how many addresses its address manager holds.
 	Known int
 	// Joined is when it was started, after the devnet's start: the
@@ -115,6 +121,7 @@ func (n *Net) Snapshot() Status {
 		}
 		var began time.Time
 		ns.Outbound, ns.Inbound, ns.MaxOutbound, ns.ReachedTarget, began = d.track.counts(ips)
+		ns.Dialled, ns.Accepted = d.track.handshakes()
 		if !began.IsZero() {
 			ns.Joined = began.Sub(n.began)
 		}
@@ -169,12 +176,14 @@ func (n *Net) Snapshot() Status {
 // with the same node id, a Disconnected event removes the connection if
 // it is still the registered one.
 type tracker struct {
-	mu      sync.Mutex
-	target  int
-	began   time.Time
-	conns   map[protocol.Bytes32]server.Event
-	most    int           // the most outbound full nodes held at once
-	reached time.Duration // since began; zero if never
+	mu       sync.Mutex
+	target   int
+	began    time.Time
+	conns    map[protocol.Bytes32]server.Event
+	most     int           // the most outbound full nodes held at once
+	dialled  int           // Connected events of outbound connections
+	accepted int           // Connected events of inbound connections
+	reached  time.Duration // since began; zero if never
 }
 
 // start sets the moment times are measured from.
@@ -193,6 +202,11 @@ func (t *tracker) event(e server.Event) {
 	}
 	switch e.Type {
 	case server.Connected:
+		if e.Info.Outbound {
+			t.dialled++
+		} else {
+			t.accepted++
+		}
 		t.conns[e.Info.NodeID] = e
 		out := 0
 		for _, c := range t.conns {
@@ -227,6 +241,13 @@ func (t *tracker) counts(ips map[netip.Addr]bool) (outbound, inbound, most int, 
 		}
 	}
 	return outbound, inbound, t.most, t.reached, t.began
+}
+
+// handshakes returns how many outbound and inbound connections joined.
+func (t *tracker) handshakes() (dialled, accepted int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.dialled, t.accepted
 }
 
 // countingResolver resolves through the seeder's DNS server only, never
