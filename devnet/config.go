@@ -21,6 +21,8 @@ const (
 	// setting (a public seeder's are 15 s and 15 minutes), so that DNS
 	// answers appear within seconds of the first nodes meeting.
 	DefaultCrawlInterval = time.Second
+	// DefaultRetryInterval is the default of Config.RetryInterval.
+	DefaultRetryInterval = 10 * time.Second
 	// DNSName is the DNS introducer's name, the zone the seeder's DNS
 	// server answers for. It is resolved only through that server, never
 	// through the system's resolver.
@@ -72,8 +74,8 @@ type Config struct {
 	// `chianet show --root ROOT` reaches it. Off, nodes serve no RPC.
 	RPC bool
 	// TargetOutbound is every node's outbound target. Zero means the
-	// reference's 8, lowered to 2(Nodes−1)/5 for devnets too small for
-	// it (on 24 nodes: 8; on 12: 4): with n nodes each node can have at
+	// reference's 8, lowered to 2(Nodes−1)/5 (at least 1) for devnets too
+	// small for it (on 24 nodes: 8; on 12: 4): with n nodes each node can have at
 	// most n−1 connections, and each counts towards the target of its
 	// dialler only.
 	TargetOutbound int
@@ -83,6 +85,13 @@ type Config struct {
 	// popular node connected to inbound from every other node still
 	// has addresses left to reach its own target.
 	MaxInbound int
+	// RetryInterval is how long a node leaves an address alone after
+	// trying it (node.Config.RetryInterval). Zero means
+	// DefaultRetryInterval: in a network this small, a node whose few
+	// candidates were tried once (a dial lost to the other side's dial,
+	// a full node that refused it) must not wait the reference's 30
+	// minutes to try them again.
+	RetryInterval time.Duration
 	// CrawlInterval is the pause between crawler batches and the DNS
 	// server's reload interval. Zero means DefaultCrawlInterval.
 	CrawlInterval time.Duration
@@ -100,10 +109,13 @@ func (c Config) withDefaults() Config {
 		c.Network = DefaultNetwork
 	}
 	if c.TargetOutbound == 0 {
-		c.TargetOutbound = min(server.DefaultTargetOutboundPeerCount, 2*(c.Nodes-1)/5)
+		c.TargetOutbound = max(1, min(server.DefaultTargetOutboundPeerCount, 2*(c.Nodes-1)/5))
 	}
 	if c.MaxInbound == 0 {
 		c.MaxInbound = min(server.DefaultTargetPeerCount-server.DefaultTargetOutboundPeerCount, c.Nodes-1-c.TargetOutbound)
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = DefaultRetryInterval
 	}
 	if c.CrawlInterval <= 0 {
 		c.CrawlInterval = DefaultCrawlInterval

@@ -63,8 +63,10 @@ type NodeStatus struct {
 
 // CrawlerStatus is the seeder's crawler's part of a Status.
 type CrawlerStatus struct {
-	// Started is set once the crawler runs (see Start).
-	Started bool
+	// Runs counts the crawler's runs: 0 before it started, 1, then 2
+	// once every node has an outbound connection (see the package
+	// documentation).
+	Runs int
 	// Batches counts the batches that tried a peer.
 	Batches int
 	// Known counts the peers it has records of, Reached those it
@@ -135,20 +137,18 @@ func (n *Net) Snapshot() Status {
 		st.AllAtTarget = 0
 	}
 
-	select {
-	case <-n.crawlerUp:
-		st.Crawler.Started = true
-	default:
-	}
+	st.Crawler.Runs = int(n.crawlRuns.Load())
 	st.Crawler.Batches = int(n.batches.Load())
-	recs := n.crawler.Records()
-	st.Crawler.Known = len(recs)
-	for _, r := range recs {
-		if !r.LastSuccess.IsZero() {
-			st.Crawler.Reached++
-		}
-		if r.Reliable() {
-			st.Crawler.Reliable++
+	if c := n.crawler.Load(); c != nil {
+		recs := c.Records()
+		st.Crawler.Known = len(recs)
+		for _, r := range recs {
+			if !r.LastSuccess.IsZero() {
+				st.Crawler.Reached++
+			}
+			if r.Reliable() {
+				st.Crawler.Reliable++
+			}
 		}
 	}
 
@@ -194,12 +194,7 @@ func (t *tracker) event(e server.Event) {
 	switch e.Type {
 	case server.Connected:
 		t.conns[e.Info.NodeID] = e
-		out := 0
-		for _, c := range t.conns {
-			if c.Info.Outbound && c.Info.NodeType == protocol.NodeFullNode {
-				out++
-			}
-		}
+		out := t.outboundLocked()
 		t.most = max(t.most, out)
 		if out >= t.target && t.reached == 0 {
 			t.reached = max(time.Since(t.began), time.Nanosecond)
@@ -209,6 +204,23 @@ func (t *tracker) event(e server.Event) {
 			delete(t.conns, e.Info.NodeID)
 		}
 	}
+}
+
+// outbound returns how many outbound full nodes are connected.
+func (t *tracker) outbound() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.outboundLocked()
+}
+
+func (t *tracker) outboundLocked() int {
+	out := 0
+	for _, c := range t.conns {
+		if c.Info.Outbound && c.Info.NodeType == protocol.NodeFullNode {
+			out++
+		}
+	}
+	return out
 }
 
 // counts returns the full-node connections with nodes at ips, the most
