@@ -68,7 +68,7 @@ type devNode struct {
 // certificates (one private CA shared by every root, as `chia init -c`
 // shares one; a node certificate of its own for each node), starts the
 // introducer, the seeder's DNS server and the first half of the nodes,
-// starts the crawler once node 0 has an outbound connection, and the
+// starts the crawler once node 0 is connected to another node, and the
 // other nodes once the DNS server hands out a node (see the package
 // documentation). It returns once every node listens; the network then
 // forms on its own until Close. ctx bounds the start only. On error,
@@ -254,17 +254,18 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 	// The seeder runs twice over one store, as an operator starts it
 	// against a network and restarts it later: its crawler recrawls a
 	// node only after 1,000 s, so one run sees only the nodes that were
-	// connected when it went by. The first run starts once node 0 has an
-	// outbound connection (crawled before that, node 0 would name no
-	// address seen recently: those from the introducer carry no time, a
-	// connected peer's is stamped) and lets the DNS server hand out the
-	// first wave; the second starts from node 0 again once every node
-	// has an outbound connection, and crawls the whole network.
+	// connected when it went by. The first run starts once node 0 is
+	// connected to another node (crawled before that, node 0 would name
+	// no address seen recently: those from the introducer carry no time;
+	// a peer node 0 dialled is stamped, one that dialled node 0
+	// advertised itself) and lets the DNS server hand out the first
+	// wave; the second starts from node 0 again once every node is
+	// connected, and crawls the whole network.
 	firstRun, endFirstRun := context.WithCancel(runCtx)
 	firstDone := make(chan struct{})
 	n.wg.Go(func() {
 		defer close(firstDone)
-		if !n.waitUntil(firstRun, func() bool { return n.nodes[0].track.outbound() > 0 }) {
+		if !n.waitUntil(firstRun, func() bool { return n.nodes[0].track.connected() > 0 }) {
 			return
 		}
 		n.runCrawler(firstRun)
@@ -278,7 +279,7 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 		}
 		n.waitUntil(runCtx, func() bool {
 			for _, d := range n.nodes {
-				if d.track.outbound() == 0 {
+				if d.track.connected() == 0 {
 					return false
 				}
 			}

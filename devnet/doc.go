@@ -32,24 +32,24 @@
 //
 // The nodes start in two waves. The first half meets through the
 // introducer, since the seeder knows nobody yet. The crawler's bootstrap
-// peer is node 0, as a seeder's configuration names a few known nodes
-// (the reference's bootstrap_peers); it starts once node 0 has an
-// outbound connection (crawled before that, node 0 would name no address
-// seen recently: those from the introducer carry no time, a connected
-// peer's is stamped). It counts a node that completed the handshake and
-// answered request_peers as reachable (seeder.CrawlerConfig.
-// ReachableOnHandshake: these nodes keep no chain and announce no peak),
-// crawls every Config.CrawlInterval (1 s; a public seeder pauses 15 s),
-// and the DNS server reads the reliable nodes after every batch. The
-// second half starts once the DNS server hands out a node, so those
-// nodes bootstrap from their first DNS lookup, as nodes joining a
-// network with a seeder do.
+// peer is node 0, as a seeder's configuration names a few known nodes (the
+// reference's bootstrap_peers); it starts once node 0 is connected to
+// another node (crawled before that, node 0 would name no address seen
+// recently: those from the introducer carry no time; a peer node 0 dialled
+// is stamped, one that dialled node 0 advertised itself). It counts a node
+// that completed the handshake and answered request_peers as reachable
+// (seeder.CrawlerConfig.ReachableOnHandshake: these nodes keep no chain
+// and announce no peak), crawls every Config.CrawlInterval (1 s; a public
+// seeder pauses 15 s), and the DNS server reads the reliable nodes after
+// every batch. The second half starts once the DNS server hands out a
+// node, so those nodes bootstrap from their first DNS lookup, as nodes
+// joining a network with a seeder do.
 //
 // A crawler recrawls a node only 1,000 s after trying it, so one run
 // sees only the nodes that were connected when it went by. The seeder
 // therefore runs twice over its store, as an operator starts it against
 // a network and restarts it later: the second run starts from node 0
-// again once every node has an outbound connection, and crawls the whole
+// again once every node is connected to another, and crawls the whole
 // network. A node the crawler tried once or twice is reliable ("young"),
 // so it is handed out for the devnet's first 1,000 s at least; after
 // that the reference's reliability rules, kept as they are, stop handing

@@ -206,11 +206,18 @@ func (t *tracker) event(e server.Event) {
 	}
 }
 
-// outbound returns how many outbound full nodes are connected.
-func (t *tracker) outbound() int {
+// connected returns how many full nodes are connected, either way,
+// leaving out the crawler's connections.
+func (t *tracker) connected() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.outboundLocked()
+	k := 0
+	for _, c := range t.conns {
+		if c.Info.NodeType == protocol.NodeFullNode && c.Info.RemoteAddr.Addr().Unmap() != SeederIP {
+			k++
+		}
+	}
+	return k
 }
 
 func (t *tracker) outboundLocked() int {

@@ -48,15 +48,15 @@ No node is told of another: each knows the DNS introducer's name and the
 introducer's address and bootstraps as nodes of a public network do, a
 DNS lookup first (answered by the devnet's seeder only, never by the
 system's resolver), then the introducer, then gossip. Half of the nodes
-start first and meet through the introducer; the seeder crawls from
-node 0 once it has an outbound connection, every --crawl-interval (a
-devnet setting: a public seeder pauses 15 s), counting a node that
-completes the handshake and answers request_peers as reachable (these
-nodes keep no chain); the other nodes join once the DNS seeder hands out
-nodes. The seeder is run a second time from node 0 once every node has
-an outbound connection, since a crawler recrawls a node only after
-1,000 s. Nodes try an address again after 10 s, not the reference's 30
-minutes (a dozen nodes have few addresses to try).
+start first and meet through the introducer; the seeder crawls from node
+0 once it is connected, every --crawl-interval (a devnet setting: a
+public seeder pauses 15 s), counting a node that completes the handshake
+and answers request_peers as reachable (these nodes keep no chain); the
+other nodes join once the DNS seeder hands out nodes. The seeder is run
+a second time from node 0 once every node has a connection, since a
+crawler recrawls a node only after 1,000 s. Nodes try an address again
+after 10 s, not the reference's 30 minutes (a dozen nodes have few
+addresses to try).
 
 On a terminal the state is redrawn every half second: each node's
 outbound and inbound connections and known addresses, the nodes at their
