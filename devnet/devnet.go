@@ -259,8 +259,9 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 	// no address seen recently: those from the introducer carry no time;
 	// a peer node 0 dialled is stamped, one that dialled node 0
 	// advertised itself) and lets the DNS server hand out the first
-	// wave; the second starts from node 0 again once every node is
-	// connected, and crawls the whole network.
+	// wave; the second starts from node 0 again once every node has
+	// reached its outbound target (or secondRunTimeout after the DNS
+	// server first answered), and crawls the whole network.
 	firstRun, endFirstRun := context.WithCancel(runCtx)
 	firstDone := make(chan struct{})
 	n.wg.Go(func() {
@@ -277,14 +278,16 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 		case <-runCtx.Done():
 			return
 		}
-		n.waitUntil(runCtx, func() bool {
+		formed, stop := context.WithTimeout(runCtx, secondRunTimeout)
+		n.waitUntil(formed, func() bool {
 			for _, d := range n.nodes {
-				if d.track.connected() == 0 {
+				if !d.track.reachedTarget() {
 					return false
 				}
 			}
 			return true
 		})
+		stop()
 		endFirstRun()
 		<-firstDone
 		if runCtx.Err() == nil {
@@ -336,6 +339,10 @@ func (n *Net) runCrawler(ctx context.Context) {
 		n.cfg.Logger.Error("crawler stopped", "service", "seeder", "err", err)
 	}
 }
+
+// secondRunTimeout bounds the wait for every node to reach its target
+// before the seeder's second run.
+const secondRunTimeout = 30 * time.Second
 
 // waveTimeout bounds the wait for the DNS seeder's first answers before
 // the second wave starts.

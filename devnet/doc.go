@@ -49,8 +49,8 @@
 // sees only the nodes that were connected when it went by. The seeder
 // therefore runs twice over its store, as an operator starts it against
 // a network and restarts it later: the second run starts from node 0
-// again once every node is connected to another, and crawls the whole
-// network. A node the crawler tried once or twice is reliable ("young"),
+// again once every node has reached its outbound target (or 30 s after
+// the DNS server first answered), and crawls the whole network. A node the crawler tried once or twice is reliable ("young"),
 // so it is handed out for the devnet's first 1,000 s at least; after
 // that the reference's reliability rules, kept as they are, stop handing
 // out a node crawled every 1,000 s from its 4th try to its 13th.

@@ -64,7 +64,7 @@ type NodeStatus struct {
 // CrawlerStatus is the seeder's crawler's part of a Status.
 type CrawlerStatus struct {
 	// Runs counts the crawler's runs: 0 before it started, 1, then 2
-	// once every node has an outbound connection (see the package
+	// once every node reached its outbound target (see the package
 	// documentation).
 	Runs int
 	// Batches counts the batches that tried a peer.
@@ -204,6 +204,13 @@ func (t *tracker) event(e server.Event) {
 			delete(t.conns, e.Info.NodeID)
 		}
 	}
+}
+
+// reachedTarget reports whether the node ever held its outbound target.
+func (t *tracker) reachedTarget() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.reached > 0
 }
 
 // connected returns how many full nodes are connected, either way,

@@ -53,8 +53,8 @@ start first and meet through the introducer; the seeder crawls from node
 public seeder pauses 15 s), counting a node that completes the handshake
 and answers request_peers as reachable (these nodes keep no chain); the
 other nodes join once the DNS seeder hands out nodes. The seeder is run
-a second time from node 0 once every node has a connection, since a
-crawler recrawls a node only after 1,000 s. Nodes try an address again
+a second time from node 0 once every node has reached its target, since
+a crawler recrawls a node only after 1,000 s. Nodes try an address again
 after 10 s, not the reference's 30 minutes (a dozen nodes have few
 addresses to try).
 
