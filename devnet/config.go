@@ -62,8 +62,8 @@ type Config struct {
 	// built-in network (mainnet, testnet11) is refused.
 	Network string
 	// Dir is the directory the devnet's temporary root is made in: one
-	// CHIA_ROOT per node, the introducer's and the seeder's. Empty means
-	// os.TempDir().
+	// CHIA_ROOT per node, the introducer's and the seeder's; it is
+	// created if missing. Empty means os.TempDir().
 	Dir string
 	// Keep leaves the root in place after Close; otherwise Close removes
 	// it.

@@ -79,6 +79,11 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 		return nil, err
 	}
 	t0 := time.Now()
+	if cfg.Dir != "" {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("devnet: %w", err)
+		}
+	}
 	root, err := os.MkdirTemp(cfg.Dir, "chianet-devnet-")
 	if err != nil {
 		return nil, fmt.Errorf("devnet: %w", err)
