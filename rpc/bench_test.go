@@ -82,6 +82,7 @@ func BenchmarkGetConnections100(b *testing.B) {
 	for _, c := range []struct{ name, url string }{{"rpc", rpcURL}, {"bare", bareURL}} {
 		b.Run(c.name, func(b *testing.B) {
 			hc := benchClient(b)
+			b.ReportAllocs()
 			b.SetParallelism(max(1, benchClients/runtime.GOMAXPROCS(0)))
 			b.SetBytes(int64(len(body)))
 			b.ResetTimer()
