@@ -432,7 +432,7 @@ func (t unixTime) appendJSON(b []byte) []byte {
 	}
 	start := len(b)
 	b = strconv.AppendFloat(b, float64(tt.UnixNano())/1e9, 'f', -1, 64)
-	if !bytes.ContainsAny(b[start:], ".e") {
+	if bytes.IndexByte(b[start:], '.') < 0 { // 'f' writes no exponent
 		b = append(b, ".0"...)
 	}
 	return b

@@ -25,9 +25,7 @@ const hexDigits = "0123456789abcdef"
 // AppendHex appends bytes as a JSON string "0x…" in lowercase hex.
 func AppendHex(b []byte, v []byte) []byte {
 	b = append(b, '"', '0', 'x')
-	for _, c := range v {
-		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
-	}
+	b = hex.AppendEncode(b, v)
 	return append(b, '"')
 }
 
