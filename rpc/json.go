@@ -19,12 +19,12 @@ import (
 	"github.com/chianet/chianet/streamable"
 )
 
-// jsonAppender is a value that writes its own JSON the way marshalSorted
-// would: every object's keys sorted, strings written by appendString,
-// numbers
-// with their exact text. The types on the busy routes implement it, so
-// that their answers are written in one pass; TestAppendersMatchTreePath
-// holds each to the general path.
+// jsonAppender is a value that writes its own JSON as the general path
+// (appendTree) would: every object's keys sorted, strings written by
+// appendString, numbers with their exact text. The types on the busy
+// routes implement it, so that their answers are written in one pass;
+// tests hold each to the general path (TestConnectionJSONMatchesLegacy,
+// TestSortedEncoderMatchesTreePath).
 type jsonAppender interface {
 	appendJSON(b []byte) []byte
 }
