@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,7 +45,8 @@ func benchNode(n int) *fakeNode {
 // 1.3), against a bare net/http TLS server answering the same bytes on
 // the same TLS config: the baseline for the RPC's own cost (routing,
 // body limits, JSON with sorted keys, the envelope). Besides requests per
-// second it reports the process's CPU time per request, client included.
+// second it reports the process's CPU time per request, client included;
+// its interleaved run gives the ratio of the two servers.
 func BenchmarkGetConnections100(b *testing.B) {
 	fn := benchNode(100)
 	srv, err := NewServer(Config{Name: FullNodeService, Routes: FullNodeRoutes(fn, Options{}), ListenAddr: "127.0.0.1:0",
@@ -100,6 +102,37 @@ func BenchmarkGetConnections100(b *testing.B) {
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/req")
 		})
 	}
+
+	// interleaved alternates bursts to the two servers, so that the load
+	// of other programs, which moves from second to second, weighs on both
+	// alike; its rpc/bare-% is the ratio of their requests per second.
+	b.Run("interleaved", func(b *testing.B) {
+		hc := [2]*http.Client{benchClient(b), benchClient(b)}
+		url := [2]string{rpcURL, bareURL}
+		var spent, cpu [2]time.Duration
+		const burst = 8 * benchClients // requests to one server in a row
+		for b.Loop() {
+			for s := range 2 {
+				start, cpu0 := time.Now(), processCPU()
+				var wg sync.WaitGroup
+				for range benchClients {
+					wg.Go(func() {
+						for range burst / benchClients {
+							benchPost(b, hc[s], url[s])
+						}
+					})
+				}
+				wg.Wait()
+				spent[s] += time.Since(start)
+				cpu[s] += processCPU() - cpu0
+			}
+		}
+		n := float64(b.N * burst)
+		b.ReportMetric(n/spent[0].Seconds(), "rpc-req/s")
+		b.ReportMetric(n/spent[1].Seconds(), "bare-req/s")
+		b.ReportMetric(100*spent[1].Seconds()/spent[0].Seconds(), "rpc/bare-%")
+		b.ReportMetric(100*float64(cpu[1])/float64(cpu[0]), "rpc/bare-cpu-%")
+	})
 }
 
 // benchClient returns an HTTP client keeping a connection for each of
