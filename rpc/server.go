@@ -277,8 +277,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // bodyBuffers hold answers' bodies for reuse: get_connections' answer is
-// 40 kB, and growing a fresh one per call cost more than encoding it.
-var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+// 40 kB, and growing a fresh one per call cost more than encoding it. A
+// new one starts at 64 KiB, which most answers fit without growing.
+var bodyBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 64<<10)
+	return &b
+}}
 
 // maxPooledBody bounds the buffers kept in bodyBuffers, so that one large
 // answer (get_blocks) does not stay in memory.
