@@ -214,7 +214,8 @@ func TestInboundConnections(t *testing.T) {
 			_ = child.Wait()
 		}
 	}()
-	lines := make(chan string)
+	lines := make(chan string, 2) // the child reports twice
+	var outMu sync.Mutex
 	var output strings.Builder // everything else the child prints
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -223,11 +224,18 @@ func TestInboundConnections(t *testing.T) {
 			if s, ok := strings.CutPrefix(sc.Text(), "inbound: "); ok {
 				lines <- s
 			} else {
+				outMu.Lock()
 				output.WriteString(sc.Text() + "\n")
+				outMu.Unlock()
 			}
 		}
 		close(lines)
 	}()
+	childOutput := func() string {
+		outMu.Lock()
+		defer outMu.Unlock()
+		return tail(output.String()) + tail(stderr.String())
+	}
 	deadline := time.After(time.Minute + time.Duration(n)*50*time.Millisecond)
 	next := func(what string) string {
 		t.Helper()
@@ -240,7 +248,7 @@ func TestInboundConnections(t *testing.T) {
 		}
 		_ = child.Process.Kill()
 		_ = child.Wait()
-		t.Fatalf("the client process did not report %s; it printed:\n%s%s", what, tail(output.String()), tail(stderr.String()))
+		t.Fatalf("the client process did not report %s; it printed:\n%s", what, childOutput())
 		return ""
 	}
 	if s := next("its certificates"); s != "ready" {
@@ -268,7 +276,7 @@ func TestInboundConnections(t *testing.T) {
 
 	_ = stdin.Close()
 	if err := child.Wait(); err != nil {
-		t.Errorf("client process: %v\n%s%s", err, tail(output.String()), tail(stderr.String()))
+		t.Errorf("client process: %v\n%s", err, childOutput())
 	}
 	childDone = true
 	eventually(t, "the clients' connections closed", func() bool {
