@@ -74,10 +74,12 @@ type Config struct {
 	// `chianet show --root ROOT` reaches it. Off, nodes serve no RPC.
 	RPC bool
 	// TargetOutbound is every node's outbound target. Zero means the
-	// reference's 8, lowered to 2(Nodes−1)/5 (at least 1) for devnets too
-	// small for it (on 24 nodes: 8; on 12: 4): with n nodes each node can have at
-	// most n−1 connections, and each counts towards the target of its
-	// dialler only.
+	// reference's 8, lowered to (Nodes−1)/3 (at least 1) for devnets too
+	// small for it (on 24 nodes: 7; on 12: 3): with n nodes each node can
+	// have at most n−1 connections, each counts towards the target of its
+	// dialler only, and a node whose inbound slots are all taken refuses
+	// a newcomer (nodes each in a group of their own evict nobody), so a
+	// node needs more candidates than its target.
 	TargetOutbound int
 	// MaxInbound is how many inbound full nodes each node accepts
 	// (node.Config.TargetPeerCount minus the target). Zero means the
@@ -109,7 +111,7 @@ func (c Config) withDefaults() Config {
 		c.Network = DefaultNetwork
 	}
 	if c.TargetOutbound == 0 {
-		c.TargetOutbound = max(1, min(server.DefaultTargetOutboundPeerCount, 2*(c.Nodes-1)/5))
+		c.TargetOutbound = max(1, min(server.DefaultTargetOutboundPeerCount, (c.Nodes-1)/3))
 	}
 	if c.MaxInbound == 0 {
 		c.MaxInbound = min(server.DefaultTargetPeerCount-server.DefaultTargetOutboundPeerCount, c.Nodes-1-c.TargetOutbound)

@@ -264,9 +264,10 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 	// no address seen recently: those from the introducer carry no time;
 	// a peer node 0 dialled is stamped, one that dialled node 0
 	// advertised itself) and lets the DNS server hand out the first
-	// wave; the second starts from node 0 again once every node has
-	// reached its outbound target (or secondRunTimeout after the DNS
-	// server first answered), and crawls the whole network.
+	// wave; the second starts again from node 0 and the nodes the first
+	// reached once every node has reached its outbound target (or
+	// secondRunTimeout after the DNS server first answered), and crawls
+	// the whole network.
 	firstRun, endFirstRun := context.WithCancel(runCtx)
 	firstDone := make(chan struct{})
 	n.wg.Go(func() {
@@ -331,9 +332,21 @@ func (n *Net) waitUntil(ctx context.Context, cond func() bool) bool {
 	return true
 }
 
-// runCrawler runs a new crawler over the store until ctx ends.
+// runCrawler runs a new crawler over the store until ctx ends. Its
+// bootstrap peers are node 0 and every node the previous run reached, as
+// a seeder is restarted with the nodes it knows: a crawl is answered
+// with a random quarter of the addresses a node knows, so a single
+// bootstrap peer could name only nodes already crawled.
 func (n *Net) runCrawler(ctx context.Context) {
-	c, err := seeder.NewCrawler(n.crawlCfg)
+	cfg := n.crawlCfg
+	if prev := n.crawler.Load(); prev != nil {
+		for _, r := range prev.Records() {
+			if !r.LastSuccess.IsZero() {
+				cfg.Bootstrap = append(cfg.Bootstrap, netip.AddrPortFrom(r.Addr(), r.Port).String())
+			}
+		}
+	}
+	c, err := seeder.NewCrawler(cfg)
 	if err != nil { // checked by Start
 		n.cfg.Logger.Error("crawler", "err", err)
 		return

@@ -72,8 +72,8 @@ func TestDevnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	if c := n.Config(); c.TargetOutbound != 4 || c.MaxInbound != 7 {
-		t.Errorf("12 nodes: target %d, inbound %d; want 4 and 7", c.TargetOutbound, c.MaxInbound)
+	if c := n.Config(); c.TargetOutbound != 3 || c.MaxInbound != 8 {
+		t.Errorf("12 nodes: target %d, inbound %d; want 3 and 8", c.TargetOutbound, c.MaxInbound)
 	}
 	ips := map[netip.Addr]int{}
 	for i := range nodes {
@@ -202,7 +202,7 @@ func TestKeep(t *testing.T) {
 // TestConfig: defaults for small and large devnets, and refusals.
 func TestConfig(t *testing.T) {
 	for _, tc := range []struct{ nodes, target, inbound int }{
-		{3, 1, 1}, {12, 4, 7}, {24, 8, 15}, {1000, 8, 32},
+		{3, 1, 1}, {12, 3, 8}, {24, 7, 16}, {25, 8, 16}, {1000, 8, 32},
 	} {
 		c := Config{Nodes: tc.nodes}.withDefaults()
 		err := c.validate()

@@ -48,9 +48,12 @@
 // A crawler recrawls a node only 1,000 s after trying it, so one run
 // sees only the nodes that were connected when it went by. The seeder
 // therefore runs twice over its store, as an operator starts it against
-// a network and restarts it later: the second run starts from node 0
-// again once every node has reached its outbound target (or 30 s after
-// the DNS server first answered), and crawls the whole network. A node the crawler tried once or twice is reliable ("young"),
+// a network and restarts it later: once every node has reached its
+// outbound target (or 30 s after the DNS server first answered), the
+// second run starts from node 0 and every node the first run reached
+// (a crawl is answered with a random quarter of the addresses a node
+// knows, so one bootstrap peer could name only nodes crawled already),
+// and crawls the whole network. A node the crawler tried once or twice is reliable ("young"),
 // so it is handed out for the devnet's first 1,000 s at least; after
 // that the reference's reliability rules, kept as they are, stop handing
 // out a node crawled every 1,000 s from its 4th try to its 13th.
@@ -58,11 +61,14 @@
 // # Sizes and limits
 //
 // Every node keeps the reference's outbound target of 8 and accepts up to
-// 32 inbound full nodes, both lowered for a small devnet (Config.
-// TargetOutbound, Config.MaxInbound): with n nodes a node has at most
-// n−1 connections, a connection counts towards its dialler's target
-// only, and a node connected inbound to every other node would have
-// nobody left to dial. A node tries an address again after Config.
+// 32 inbound full nodes, both lowered for a devnet of fewer than 25 nodes
+// (Config.TargetOutbound, Config.MaxInbound; 7 and 16 for 24 nodes): with
+// n nodes a node has at most n−1 connections, a connection counts towards
+// its dialler's target only, a node connected inbound to every other node
+// would have nobody left to dial, and a node whose inbound slots are all
+// taken refuses newcomers (the server's eviction makes room only for a
+// less represented address group, and every node has a group of its
+// own), so each node needs more candidates than its target. A node tries an address again after Config.
 // RetryInterval (10 s) instead of the reference's 30 minutes, and a dial
 // holds its slot of the target until it ends (no address drops packets
 // on loopback). The introducer's and the crawler's connections are

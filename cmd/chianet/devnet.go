@@ -69,10 +69,11 @@ unless --keep: then every node also serves its RPC at its own address,
 its root holds a config.yaml naming it, and 'chianet show --root ROOT'
 shows a node while the devnet runs.
 
-The outbound target is the reference's 8, lowered to 2(N−1)/5 for fewer
-than 21 nodes; inbound full nodes are limited to N−1−target (at most 32),
-so that no node ends up connected to every other one with nobody left to
-dial.`,
+The outbound target is the reference's 8, lowered to (N−1)/3 for fewer
+than 25 nodes (7 for 24); inbound full nodes are limited to N−1−target
+(at most 32), so that no node ends up connected to every other one with
+nobody left to dial. A node whose inbound slots are taken refuses
+newcomers: nodes each in an address group of their own evict nobody.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDevnet(cmd, stdout, f)
@@ -84,7 +85,7 @@ dial.`,
 	fl.DurationVar(&f.duration, "duration", 0, "stop after this long (0: run until Ctrl-C)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the temporary roots, and serve each node's RPC for 'chianet show --root'")
 	fl.StringVar(&f.dir, "dir", "", "directory to make the temporary root in (default the system's temporary directory)")
-	fl.IntVar(&f.target, "target-outbound", 0, "outbound target of every node (default 8, lowered for small devnets)")
+	fl.IntVar(&f.target, "target-outbound", 0, "outbound target of every node (default 8, lowered to (N−1)/3 for fewer than 25 nodes)")
 	fl.DurationVar(&f.crawlInterval, "crawl-interval", devnet.DefaultCrawlInterval, "pause between the crawler's batches, and the DNS server's reload interval")
 	fl.StringVar(&f.logFile, "log-file", "", "write the services' logs to this file (default: no logs)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level of --log-file: debug, info, warn or error")
