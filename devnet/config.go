@@ -21,6 +21,8 @@ const (
 	// setting (a public seeder's are 15 s and 15 minutes), so that DNS
 	// answers appear within seconds of the first nodes meeting.
 	DefaultCrawlInterval = time.Second
+	// DefaultRetryInterval is the default of Config.RetryInterval.
+	DefaultRetryInterval = 10 * time.Second
 	// DNSName is the DNS introducer's name, the zone the seeder's DNS
 	// server answers for. It is resolved only through that server, never
 	// through the system's resolver.
@@ -60,8 +62,8 @@ type Config struct {
 	// built-in network (mainnet, testnet11) is refused.
 	Network string
 	// Dir is the directory the devnet's temporary root is made in: one
-	// CHIA_ROOT per node, the introducer's and the seeder's. Empty means
-	// os.TempDir().
+	// CHIA_ROOT per node, the introducer's and the seeder's; it is
+	// created if missing. Empty means os.TempDir().
 	Dir string
 	// Keep leaves the root in place after Close; otherwise Close removes
 	// it.
@@ -72,10 +74,12 @@ type Config struct {
 	// `chianet show --root ROOT` reaches it. Off, nodes serve no RPC.
 	RPC bool
 	// TargetOutbound is every node's outbound target. Zero means the
-	// reference's 8, lowered to 2(Nodes−1)/5 for devnets too small for
-	// it (on 24 nodes: 8; on 12: 4): with n nodes each node can have at
-	// most n−1 connections, and each counts towards the target of its
-	// dialler only.
+	// reference's 8, lowered to (Nodes−1)/3 (at least 1) for devnets too
+	// small for it (on 24 nodes: 7; on 12: 3): with n nodes each node can
+	// have at most n−1 connections, each counts towards the target of its
+	// dialler only, and a node whose inbound slots are all taken refuses
+	// a newcomer (nodes each in a group of their own evict nobody), so a
+	// node needs more candidates than its target.
 	TargetOutbound int
 	// MaxInbound is how many inbound full nodes each node accepts
 	// (node.Config.TargetPeerCount minus the target). Zero means the
@@ -83,6 +87,13 @@ type Config struct {
 	// popular node connected to inbound from every other node still
 	// has addresses left to reach its own target.
 	MaxInbound int
+	// RetryInterval is how long a node leaves an address alone after
+	// trying it (node.Config.RetryInterval). Zero means
+	// DefaultRetryInterval: in a network this small, a node whose few
+	// candidates were tried once (a dial lost to the other side's dial,
+	// a full node that refused it) must not wait the reference's 30
+	// minutes to try them again.
+	RetryInterval time.Duration
 	// CrawlInterval is the pause between crawler batches and the DNS
 	// server's reload interval. Zero means DefaultCrawlInterval.
 	CrawlInterval time.Duration
@@ -100,10 +111,13 @@ func (c Config) withDefaults() Config {
 		c.Network = DefaultNetwork
 	}
 	if c.TargetOutbound == 0 {
-		c.TargetOutbound = min(server.DefaultTargetOutboundPeerCount, 2*(c.Nodes-1)/5)
+		c.TargetOutbound = max(1, min(server.DefaultTargetOutboundPeerCount, (c.Nodes-1)/3))
 	}
 	if c.MaxInbound == 0 {
 		c.MaxInbound = min(server.DefaultTargetPeerCount-server.DefaultTargetOutboundPeerCount, c.Nodes-1-c.TargetOutbound)
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = DefaultRetryInterval
 	}
 	if c.CrawlInterval <= 0 {
 		c.CrawlInterval = DefaultCrawlInterval

@@ -35,12 +35,13 @@ type Net struct {
 	intro     *introducer.Introducer
 	introDone chan error // Run's result
 	store     seeder.Store
-	crawler   *seeder.Crawler
+	crawlCfg  seeder.CrawlerConfig
+	crawler   atomic.Pointer[seeder.Crawler] // the latest run's; nil before the first
+	crawlRuns atomic.Int32
 	dns       *seeder.DNSServer
 	resolver  *countingResolver
 	nodes     []*devNode
 	batches   atomic.Int64
-	crawlerUp chan struct{} // closed once the crawler's first batch may start
 	dnsReady  chan struct{} // closed once the DNS server hands out a node
 	dnsOnce   sync.Once
 
@@ -66,23 +67,29 @@ type devNode struct {
 // Start creates the devnet's temporary root under cfg.Dir, makes the
 // certificates (one private CA shared by every root, as `chia init -c`
 // shares one; a node certificate of its own for each node), starts the
-// introducer and the seeder's DNS server, starts the nodes, and starts the
-// crawler once its bootstrap peer (node 0) knows another address. It
-// returns once every node listens; the network then forms on its own
-// until Close. ctx bounds the start only. On error, whatever was started
-// is stopped and the root removed (unless Keep).
+// introducer, the seeder's DNS server and the first half of the nodes,
+// starts the crawler once node 0 is connected to another node, and the
+// other nodes once the DNS server hands out a node (see the package
+// documentation). It returns once every node listens; the network then
+// forms on its own until Close. ctx bounds the start only. On error,
+// whatever was started is stopped and the root removed (unless Keep).
 func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
+	if cfg.Dir != "" {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("devnet: %w", err)
+		}
+	}
 	root, err := os.MkdirTemp(cfg.Dir, "chianet-devnet-")
 	if err != nil {
 		return nil, fmt.Errorf("devnet: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	n := &Net{cfg: cfg, root: root, cancel: cancel, crawlerUp: make(chan struct{}), dnsReady: make(chan struct{})}
+	n := &Net{cfg: cfg, root: root, cancel: cancel, dnsReady: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			_ = n.Close()
@@ -181,7 +188,7 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 		return nil, fmt.Errorf("devnet: %w", err)
 	}
 	n.resolver = newCountingResolver(n.dns.UDPAddrs()[0], n.dns.TCPAddrs()[0])
-	n.crawler, err = seeder.NewCrawler(seeder.CrawlerConfig{
+	n.crawlCfg = seeder.CrawlerConfig{
 		NetworkID:            cfg.Network,
 		TLS:                  crawlTLS,
 		Store:                n.store,
@@ -213,8 +220,8 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 			}
 		},
 		Logger: seedLog,
-	})
-	if err != nil {
+	}
+	if _, err := seeder.NewCrawler(n.crawlCfg); err != nil {
 		return nil, fmt.Errorf("devnet: %w", err)
 	}
 
@@ -250,32 +257,55 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 	n.setup = time.Since(t0)
 	n.began = time.Now()
 
-	// The first wave: a quarter of the nodes, which meet through the
+	// The first wave: half of the nodes, which meet through the
 	// introducer, since the seeder knows nobody yet.
-	first := max(2, cfg.Nodes/4)
+	first := max(2, cfg.Nodes/2)
 	if err := n.startNodes(ctx, runCtx, n.nodes[:first]); err != nil {
 		return nil, err
 	}
 
-	// The crawler starts once its bootstrap peer knows another address,
-	// as a seeder is started against a network that exists: crawled
-	// before that, node 0 would give it nothing to crawl next.
+	// The seeder runs twice over one store, as an operator starts it
+	// against a network and restarts it later: its crawler recrawls a
+	// node only after 1,000 s, so one run sees only the nodes that were
+	// connected when it went by. The first run starts once node 0 is
+	// connected to another node (crawled before that, node 0 would name
+	// no address seen recently: those from the introducer carry no time;
+	// a peer node 0 dialled is stamped, one that dialled node 0
+	// advertised itself) and lets the DNS server hand out the first
+	// wave; the second starts again from node 0 and the nodes the first
+	// reached once every node has reached its outbound target (or
+	// secondRunTimeout after the DNS server first answered), and crawls
+	// the whole network.
+	firstRun, endFirstRun := context.WithCancel(runCtx)
+	firstDone := make(chan struct{})
 	n.wg.Go(func() {
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if nw, tried := n.nodes[0].AddressCounts(); nw+tried > 0 {
-				break
-			}
-			select {
-			case <-tick.C:
-			case <-runCtx.Done():
-				return
-			}
+		defer close(firstDone)
+		if !n.waitUntil(firstRun, func() bool { return n.nodes[0].track.connected() > 0 }) {
+			return
 		}
-		close(n.crawlerUp)
-		if err := n.crawler.Run(runCtx); err != nil {
-			seedLog.Error("crawler stopped", "err", err)
+		n.runCrawler(firstRun)
+	})
+	n.wg.Go(func() {
+		defer endFirstRun()
+		select {
+		case <-n.dnsReady:
+		case <-runCtx.Done():
+			return
+		}
+		formed, stop := context.WithTimeout(runCtx, secondRunTimeout)
+		n.waitUntil(formed, func() bool {
+			for _, d := range n.nodes {
+				if !d.track.reachedTarget() {
+					return false
+				}
+			}
+			return true
+		})
+		stop()
+		endFirstRun()
+		<-firstDone
+		if runCtx.Err() == nil {
+			n.runCrawler(runCtx)
 		}
 	})
 
@@ -299,6 +329,50 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 // crawlTimeout bounds each of a crawl's steps (connection, handshake,
 // request_peers) in place of the seeder's defaults (2, 5 and 3 s).
 const crawlTimeout = 15 * time.Second
+
+// waitUntil polls cond until it holds (true) or ctx ends (false).
+func (n *Net) waitUntil(ctx context.Context, cond func() bool) bool {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// runCrawler runs a new crawler over the store until ctx ends. Its
+// bootstrap peers are node 0 and every node the previous run reached, as
+// a seeder is restarted with the nodes it knows: a crawl is answered
+// with a random quarter of the addresses a node knows, so a single
+// bootstrap peer could name only nodes already crawled.
+func (n *Net) runCrawler(ctx context.Context) {
+	cfg := n.crawlCfg
+	if prev := n.crawler.Load(); prev != nil {
+		for _, r := range prev.Records() {
+			if !r.LastSuccess.IsZero() {
+				cfg.Bootstrap = append(cfg.Bootstrap, netip.AddrPortFrom(r.Addr(), r.Port).String())
+			}
+		}
+	}
+	c, err := seeder.NewCrawler(cfg)
+	if err != nil { // checked by Start
+		n.cfg.Logger.Error("crawler", "err", err)
+		return
+	}
+	n.crawler.Store(c)
+	n.crawlRuns.Add(1)
+	if err := c.Run(ctx); err != nil {
+		n.cfg.Logger.Error("crawler stopped", "service", "seeder", "err", err)
+	}
+}
+
+// secondRunTimeout bounds the wait for every node to reach its target
+// before the seeder's second run.
+const secondRunTimeout = 30 * time.Second
 
 // waveTimeout bounds the wait for the DNS seeder's first answers before
 // the second wave starts.
@@ -347,7 +421,11 @@ func (n *Net) newNode(i int, ip netip.Addr, shareCA func(string) error) (*devNod
 		// inbound slot from the nodes.
 		ExemptNetworks: []netip.Prefix{netip.PrefixFrom(IntroducerIP, 32), netip.PrefixFrom(SeederIP, 32)},
 		PublicAddr:     netip.AddrPortFrom(ip, n.port),
-		Logger:         cfg.Logger.With("service", "node", "node", i),
+		RetryInterval:  cfg.RetryInterval,
+		// Loopback drops no packets: a slow handshake only means a busy
+		// machine and must not make a node dial more.
+		DialGrace: -1,
+		Logger:    cfg.Logger.With("service", "node", "node", i),
 	}
 	if cfg.RPC {
 		nc.RPCAddr = netip.AddrPortFrom(ip, n.rpcPort).String()

@@ -30,26 +30,48 @@
 // resolve DNSName through a net.Resolver that dials only the seeder's
 // DNS server (node.Config.Resolver), never the system's resolver.
 //
-// The crawler's bootstrap peer is node 0, as a seeder's configuration
-// names a few known nodes (the reference's bootstrap_peers). It counts a
-// node that completed the handshake and answered request_peers as
-// reachable (seeder.CrawlerConfig.ReachableOnHandshake: these nodes keep
-// no chain and announce no peak), crawls every Config.CrawlInterval (1 s;
-// a public seeder pauses 15 s) and the DNS server reads the reliable
-// nodes after every batch, so DNS answers appear within seconds. It
-// starts once node 0 knows another address: crawled before that, node 0
-// would have named nobody, and the crawler recrawls a node only after
-// 1,000 s. A node the crawler tried once is reliable ("young"), so it is
-// handed out for the devnet's first 1,000 s at least.
+// The nodes start in two waves. The first half meets through the
+// introducer, since the seeder knows nobody yet. The crawler's bootstrap
+// peer is node 0, as a seeder's configuration names a few known nodes (the
+// reference's bootstrap_peers); it starts once node 0 is connected to
+// another node (crawled before that, node 0 would name no address seen
+// recently: those from the introducer carry no time; a peer node 0 dialled
+// is stamped, one that dialled node 0 advertised itself). It counts a node
+// that completed the handshake and answered request_peers as reachable
+// (seeder.CrawlerConfig.ReachableOnHandshake: these nodes keep no chain
+// and announce no peak), crawls every Config.CrawlInterval (1 s; a public
+// seeder pauses 15 s), and the DNS server reads the reliable nodes after
+// every batch. The second half starts once the DNS server hands out a
+// node, so those nodes bootstrap from their first DNS lookup, as nodes
+// joining a network with a seeder do.
 //
+// A crawler recrawls a node only 1,000 s after trying it, so one run
+// sees only the nodes that were connected when it went by. The seeder
+// therefore runs twice over its store, as an operator starts it against
+// a network and restarts it later: once every node has reached its
+// outbound target (or 30 s after the DNS server first answered), the
+// second run starts from node 0 and every node the first run reached
+// (a crawl is answered with a random quarter of the addresses a node
+// knows, so one bootstrap peer could name only nodes crawled already),
+// and crawls the whole network. A node the crawler tried once or twice is reliable ("young"),
+// so it is handed out for the devnet's first 1,000 s at least; after
+// that the reference's reliability rules, kept as they are, stop handing
+// out a node crawled every 1,000 s from its 4th try to its 13th.
+
 // # Sizes and limits
 //
 // Every node keeps the reference's outbound target of 8 and accepts up to
-// 32 inbound full nodes, both lowered for a small devnet (Config.
-// TargetOutbound, Config.MaxInbound): with n nodes a node has at most
-// n−1 connections, a connection counts towards its dialler's target
-// only, and a node connected inbound to every other node would have
-// nobody left to dial. The introducer's and the crawler's connections are
+// 32 inbound full nodes, both lowered for a devnet of fewer than 25 nodes
+// (Config.TargetOutbound, Config.MaxInbound; 7 and 16 for 24 nodes): with
+// n nodes a node has at most n−1 connections, a connection counts towards
+// its dialler's target only, a node connected inbound to every other node
+// would have nobody left to dial, and a node whose inbound slots are all
+// taken refuses newcomers (the server's eviction makes room only for a
+// less represented address group, and every node has a group of its
+// own), so each node needs more candidates than its target. A node tries an address again after Config.
+// RetryInterval (10 s) instead of the reference's 30 minutes, and a dial
+// holds its slot of the target until it ends (no address drops packets
+// on loopback). The introducer's and the crawler's connections are
 // exempt from the inbound limits (node.Config.ExemptNetworks), so that
 // they never take a node's slot or evict a node.
 //

@@ -69,8 +69,10 @@ type NodeStatus struct {
 
 // CrawlerStatus is the seeder's crawler's part of a Status.
 type CrawlerStatus struct {
-	// Started is set once the crawler runs (see Start).
-	Started bool
+	// Runs counts the crawler's runs: 0 before it started, 1, then 2
+	// once every node reached its outbound target (see the package
+	// documentation).
+	Runs int
 	// Batches counts the batches that tried a peer.
 	Batches int
 	// Known counts the peers it has records of, Reached those it
@@ -142,20 +144,18 @@ func (n *Net) Snapshot() Status {
 		st.AllAtTarget = 0
 	}
 
-	select {
-	case <-n.crawlerUp:
-		st.Crawler.Started = true
-	default:
-	}
+	st.Crawler.Runs = int(n.crawlRuns.Load())
 	st.Crawler.Batches = int(n.batches.Load())
-	recs := n.crawler.Records()
-	st.Crawler.Known = len(recs)
-	for _, r := range recs {
-		if !r.LastSuccess.IsZero() {
-			st.Crawler.Reached++
-		}
-		if r.Reliable() {
-			st.Crawler.Reliable++
+	if c := n.crawler.Load(); c != nil {
+		recs := c.Records()
+		st.Crawler.Known = len(recs)
+		for _, r := range recs {
+			if !r.LastSuccess.IsZero() {
+				st.Crawler.Reached++
+			}
+			if r.Reliable() {
+				st.Crawler.Reliable++
+			}
 		}
 	}
 
@@ -208,12 +208,7 @@ func (t *tracker) event(e server.Event) {
 			t.accepted++
 		}
 		t.conns[e.Info.NodeID] = e
-		out := 0
-		for _, c := range t.conns {
-			if c.Info.Outbound && c.Info.NodeType == protocol.NodeFullNode {
-				out++
-			}
-		}
+		out := t.outboundLocked()
 		t.most = max(t.most, out)
 		if out >= t.target && t.reached == 0 {
 			t.reached = max(time.Since(t.began), time.Nanosecond)
@@ -223,6 +218,37 @@ func (t *tracker) event(e server.Event) {
 			delete(t.conns, e.Info.NodeID)
 		}
 	}
+}
+
+// reachedTarget reports whether the node ever held its outbound target.
+func (t *tracker) reachedTarget() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.reached > 0
+}
+
+// connected returns how many full nodes are connected, either way,
+// leaving out the crawler's connections.
+func (t *tracker) connected() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := 0
+	for _, c := range t.conns {
+		if c.Info.NodeType == protocol.NodeFullNode && c.Info.RemoteAddr.Addr().Unmap() != SeederIP {
+			k++
+		}
+	}
+	return k
+}
+
+func (t *tracker) outboundLocked() int {
+	out := 0
+	for _, c := range t.conns {
+		if c.Info.Outbound && c.Info.NodeType == protocol.NodeFullNode {
+			out++
+		}
+	}
+	return out
 }
 
 // counts returns the full-node connections with nodes at ips, the most

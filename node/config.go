@@ -148,6 +148,18 @@ type Config struct {
 	// outbound connection (the reference's peer_connect_timeout). Zero
 	// means peer.DefaultConnectTimeout (30 s).
 	PeerConnectTimeout time.Duration
+	// RetryInterval is how long discovery leaves an address alone after
+	// trying it (discovery.Config.RetryInterval). Zero means the
+	// reference's 30 minutes, right for a network of thousands; a devnet
+	// of a dozen nodes, where a node that lost a few tries has nobody
+	// left to dial, wants seconds.
+	RetryInterval time.Duration
+	// DialGrace is how long an outbound dial under way holds its slot of
+	// the outbound target (discovery.Config.DialGrace). Zero means 5 s;
+	// negative means until the dial ends, for networks where no address
+	// drops packets (loopback) and a slow handshake only means a busy
+	// machine.
+	DialGrace time.Duration
 	// PublicAddr is our own address as others reach it: discovery
 	// advertises it to full-node peers (daily, and to each new outbound
 	// one) and never dials it. The zero value means unknown: nothing is

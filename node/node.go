@@ -159,6 +159,8 @@ func New(cfg Config) (_ *Node, err error) {
 		AddrMan:        addrs,
 		NodeType:       protocol.NodeFullNode,
 		TargetOutbound: cfg.TargetOutbound,
+		RetryInterval:  cfg.RetryInterval,
+		DialGrace:      cfg.DialGrace,
 		DNS:            discovery.DNSConfig{Servers: cfg.DNSIntroducers, Resolver: cfg.Resolver},
 		Introducer:     cfg.Introducer,
 		KeptPeers:      len(cfg.StaticPeers),

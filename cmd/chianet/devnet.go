@@ -47,13 +47,16 @@ each with a temporary CHIA_ROOT of its own, on a private network.
 No node is told of another: each knows the DNS introducer's name and the
 introducer's address and bootstraps as nodes of a public network do, a
 DNS lookup first (answered by the devnet's seeder only, never by the
-system's resolver), then the introducer, then gossip. A quarter of the
-nodes start first and meet through the introducer; the seeder crawls
-from node 0 once it knows another address, every --crawl-interval (a
-devnet setting: a public seeder pauses 15 s), counting a node that
-completes the handshake and answers request_peers as reachable (these
-nodes keep no chain); the other nodes join once the DNS seeder hands out
-nodes.
+system's resolver), then the introducer, then gossip. Half of the nodes
+start first and meet through the introducer; the seeder crawls from node
+0 once it is connected, every --crawl-interval (a devnet setting: a
+public seeder pauses 15 s), counting a node that completes the handshake
+and answers request_peers as reachable (these nodes keep no chain); the
+other nodes join once the DNS seeder hands out nodes. The seeder is run
+a second time from node 0 once every node has reached its target, since
+a crawler recrawls a node only after 1,000 s. Nodes try an address again
+after 10 s, not the reference's 30 minutes (a dozen nodes have few
+addresses to try).
 
 On a terminal the state is redrawn every half second: each node's
 outbound and inbound connections and known addresses, the nodes at their
@@ -66,10 +69,11 @@ unless --keep: then every node also serves its RPC at its own address,
 its root holds a config.yaml naming it, and 'chianet show --root ROOT'
 shows a node while the devnet runs.
 
-The outbound target is the reference's 8, lowered to 2(N−1)/5 for fewer
-than 21 nodes; inbound full nodes are limited to N−1−target (at most 32),
-so that no node ends up connected to every other one with nobody left to
-dial.`,
+The outbound target is the reference's 8, lowered to (N−1)/3 for fewer
+than 25 nodes (7 for 24); inbound full nodes are limited to N−1−target
+(at most 32), so that no node ends up connected to every other one with
+nobody left to dial. A node whose inbound slots are taken refuses
+newcomers: nodes each in an address group of their own evict nobody.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDevnet(cmd, stdout, f)
@@ -81,7 +85,7 @@ dial.`,
 	fl.DurationVar(&f.duration, "duration", 0, "stop after this long (0: run until Ctrl-C)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the temporary roots, and serve each node's RPC for 'chianet show --root'")
 	fl.StringVar(&f.dir, "dir", "", "directory to make the temporary root in (default the system's temporary directory)")
-	fl.IntVar(&f.target, "target-outbound", 0, "outbound target of every node (default 8, lowered for small devnets)")
+	fl.IntVar(&f.target, "target-outbound", 0, "outbound target of every node (default 8, lowered to (N−1)/3 for fewer than 25 nodes)")
 	fl.DurationVar(&f.crawlInterval, "crawl-interval", devnet.DefaultCrawlInterval, "pause between the crawler's batches, and the DNS server's reload interval")
 	fl.StringVar(&f.logFile, "log-file", "", "write the services' logs to this file (default: no logs)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level of --log-file: debug, info, warn or error")
@@ -224,8 +228,8 @@ func progressLine(st devnet.Status) string {
 }
 
 func crawlerText(st devnet.Status) string {
-	if !st.Crawler.Started {
-		return "crawler: waiting for node 0 to know a peer"
+	if st.Crawler.Runs == 0 {
+		return "crawler: waiting for node 0 to connect"
 	}
 	return fmt.Sprintf("crawler: reached %d, %d reliable", st.Crawler.Reached, st.Crawler.Reliable)
 }
