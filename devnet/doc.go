@@ -93,6 +93,13 @@
 // its records; DNS lookups and their answers are counted by the nodes'
 // resolver, and the queries the DNS server answered by the server.
 //
+// TestScale (CHIANET_SCALE=1000) runs a devnet of that many nodes until
+// every node has reached its target, for BENCHMARKS.md. At that size a
+// crawl can take seconds while hundreds of nodes handshake at once, so
+// the crawler waits up to 15 s for each step of a crawl (the seeder's
+// defaults are 2, 5 and 3 s): timed out, a node would not be crawled
+// again for 1,000 s, and the DNS seeder would hand out almost nobody.
+//
 // # Shutting down
 //
 // Close stops the crawler, the DNS server, the nodes (each saves its
