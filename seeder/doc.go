@@ -15,10 +15,14 @@
 //	err = s.Start(ctx)                              // …; s.Close(ctx)
 //
 // `chianet seeder crawl|dns|run` is the command line. The crawler's counts
-// (PeerCounts, IPsAfterTimestamp: the reference RPC's get_peer_counts and
-// get_ips_after_timestamp) and its state changes (CrawlerConfig.OnEvent:
-// loaded_initial_peers, crawl_batch_completed) are there for an RPC
-// service to serve; this package serves no RPC.
+// (PeerCounts, IPsAfterTimestamp) and its state changes (CrawlerConfig.
+// OnEvent: loaded_initial_peers, crawl_batch_completed) are served by the
+// reference's crawler RPC, service chia_crawler (Crawler.RPC for
+// rpc.CrawlerRoutes, or Crawler.StartRPC, which serves them over HTTPS
+// and, if asked, on a daemon WebSocket of its own whose metrics sockets
+// receive the state changes through RPCServer.Notify):
+//
+//	rs, err := c.StartRPC(ctx, seeder.RPCConfig{RPCAddr: "127.0.0.1:8561", TLS: daemonTLS, Stop: cancel})
 //
 // # Crawling
 //
