@@ -168,9 +168,9 @@ func (f *seederFlags) registerCommon(cmd *cobra.Command) {
 
 func (f *seederFlags) registerCrawl(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.bootstrap, "bootstrap-peer", nil, "full node host:port crawled first, repeatable (default the network's: node.chia.net:8444 on mainnet)")
-	fl.Uint16Var(&f.port, "port", 0, "only crawl peers on this port (default the network's full-node port; any port on a private network)")
-	fl.Uint32Var(&f.minHeight, "min-height", 0, "peak height a peer must announce to count as reachable (default 240000 on mainnet, 0 elsewhere)")
+	fl.StringArrayVar(&f.bootstrap, "bootstrap-peer", nil, "full node host:port crawled first, repeatable (default config.yaml's seeder.bootstrap_peers on seeder.other_peers_port, else the network's: node.chia.net:8444 on mainnet)")
+	fl.Uint16Var(&f.port, "port", 0, "only crawl peers on this port, 0 for any (default config.yaml's seeder.other_peers_port, else the network's full-node port; any port on a private network)")
+	fl.Uint32Var(&f.minHeight, "min-height", 0, "peak height a peer must announce to count as reachable (default config.yaml's seeder.minimum_height, else 240000 on mainnet, 0 elsewhere)")
 	fl.BoolVar(&f.reachableOnHandshake, "reachable-on-handshake", false, "count a full node that completes the handshake and answers request_peers as reachable without a peak (for private networks whose nodes keep no chain)")
 	fl.BoolVar(&f.allowPrivate, "allow-private", false, "record private and loopback addresses (always on for a private network)")
 	fl.IntVar(&f.concurrency, "concurrency", seeder.DefaultConcurrency, "peers crawled at once")
