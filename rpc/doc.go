@@ -4,8 +4,8 @@
 // dashboards — work against chianet unchanged:
 //
 //   - Server: the HTTPS JSON RPC of one service (full node: port 8555;
-//     the seeder's crawler: 8561),
-//     with mutual TLS against the private CA;
+//     the seeder's crawler: 8561), with mutual TLS against the private
+//     CA;
 //   - Daemon: the daemon's WebSocket (port 55400), routing messages to
 //     chianet's services by their reference names and sending their
 //     state-change notifications;
