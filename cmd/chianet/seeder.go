@@ -79,9 +79,11 @@ The root is --root, else $CHIA_ROOT, else ~/.chia/mainnet. Its
 config/config.yaml, when there is one, is read as the reference reads it:
 self_hostname, network_overrides, logging.log_level, and the seeder
 section's selected_network, other_peers_port, bootstrap_peers (dialled on
-other_peers_port unless they name a port), minimum_height, crawler_db_path
-(relative to the root), peer_connect_timeout, minimum_version_count (the
-summary's versions line), dns_port, domain_name, nameserver, ttl,
+other_peers_port unless they name a port), minimum_height,
+crawler_db_path (relative to the root; chianet's tables are its own, so
+a reference crawler's crawler.db there keeps its tables untouched),
+peer_connect_timeout, minimum_version_count (the summary's versions
+line), dns_port, domain_name, nameserver, ttl,
 static_peers (IP addresses only), soa (rname, serial_number, refresh,
 retry, expire, minimum) and crawler (start_rpc_server, rpc_port,
 prune_peer_days). The section describes its selected network: with
