@@ -121,13 +121,24 @@ func TestCrawlerRPC(t *testing.T) {
 	// the connection is listed, and close_connection ends it.
 	opened := make(chan error, 1)
 	go func() { opened <- client.OpenConnection(ctx, silent.addr.Addr().String(), silent.addr.Port()) }()
+	// Nothing announces the connection: poll for it.
 	var conns []rpc.Connection
-	deadline := time.Now().Add(rpcWait)
-	for len(conns) == 0 && time.Now().Before(deadline) {
-		if conns, err = client.Connections(ctx, protocol.NodeFullNode); err != nil {
-			t.Fatal(err)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(rpcWait)
+poll:
+	for {
+		if conns, err = client.Connections(ctx, protocol.NodeFullNode); err != nil || len(conns) > 0 {
+			break
 		}
-		time.Sleep(5 * time.Millisecond) // polling the server's state
+		select {
+		case <-tick.C:
+		case <-deadline:
+			break poll
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(conns) != 1 || conns[0].NodeID != silent.id || conns[0].PeerHost != silent.addr.Addr() ||
 		conns[0].PeerPort != silent.addr.Port() || conns[0].Peak != nil {
