@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -186,5 +189,44 @@ func TestSeederSettingsFromConfig(t *testing.T) {
 	if s, err := seederSettingsOf(t, "--root", root, "--static-peer", "192.0.2.1", "--rpc-port", "8562"); err != nil ||
 		s.rpcAddr != "127.0.0.1:8562" {
 		t.Errorf("--rpc-port over start_rpc_server false: %q, %v", s.rpcAddr, err)
+	}
+}
+
+// `seeder crawl --once` takes its bootstrap peer, crawled port and store
+// from config.yaml.
+func TestSeederCrawlFromConfig(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := netip.MustParseAddrPort(l.Addr().String())
+	l.Close()
+	root := writeSeederConfig(t, func(c *config.Config) {
+		c.SelectedNetwork, c.Seeder.SelectedNetwork = "devnet", "devnet"
+		c.NetworkOverrides.Config = map[string]config.NetworkConfig{"devnet": {DefaultFullNodePort: 58444}}
+		c.Seeder.BootstrapPeers = []string{"127.0.0.1"}
+		c.Seeder.OtherPeersPort = int(dead.Port())
+		c.Seeder.CrawlerDBPath = "seeds/devnet.sqlite"
+	})
+	out, errOut, code := chianet(t, "", "seeder", "crawl", "--once", "--root", root)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"total      1           0          0", "known peers 1, reliable 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "seeds", "devnet.sqlite")); err != nil {
+		t.Error(err)
+	}
+	st, err := seeder.OpenSQLite(context.Background(), filepath.Join(root, "seeds", "devnet.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recs, _, err := st.Load(context.Background())
+	if err != nil || len(recs) != 1 || recs[0].Host != "127.0.0.1" || recs[0].Port != dead.Port() {
+		t.Errorf("store: %+v, %v", recs, err)
 	}
 }
