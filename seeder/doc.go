@@ -131,7 +131,10 @@
 //   - A batch cut short by shutdown saves the attempts that finished and
 //     records nothing about those it interrupted.
 //   - An empty batch is not logged at info (§7 item 10: log spam with 0
-//     peers to crawl).
+//     peers to crawl), and emits no crawl_batch_completed (the reference
+//     emits one after every pass of its loop, empty or not).
+//   - The RPC's get_connections lists the crawls under way and
+//     open_connection crawls the peer at once, recording the outcome.
 //   - The DNS server answers at once from the store instead of after a
 //     first sleep, serves TCP and IPv6, sets REFUSED, NXDOMAIN, BADVERS,
 //     NOTIMP and SERVFAIL (§7 item 10), reads the peers at start and every
