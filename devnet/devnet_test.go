@@ -220,3 +220,18 @@ func TestConfig(t *testing.T) {
 		t.Errorf("NodeIP: %v, %v", a, b)
 	}
 }
+
+// TestStartCancelled: a start cut short stops whatever it started and
+// leaves no file behind (goleak checks the goroutines at the end).
+func TestStartCancelled(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if n, err := Start(ctx, Config{Nodes: 4, Dir: dir}); err == nil {
+		n.Close()
+		t.Fatal("Start succeeded with a cancelled context")
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("left behind in %s: %v", dir, left)
+	}
+}
