@@ -17,6 +17,7 @@ package peer_test
 //	rawws-gorilla  a bare gorilla/websocket connection
 //	rawws-gorilla-demux  the same, its replies read by another goroutine
 //	rawtls         a bare crypto/tls connection
+//	rawtls-fresh   the same, reading each bulk message into a new buffer
 
 import (
 	"context"
