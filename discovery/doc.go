@@ -194,7 +194,10 @@
 //   - Addresses are judged after unmapping IPv4-mapped IPv6, as package
 //     addrman stores them. A lone relayed address is judged fresh by its
 //     normalised timestamp, so a future-dated one is not relayed.
-//   - The relay queue is bounded (1,024; excess dropped); what each
+//   - The relay queue is bounded (1,024; excess dropped), and what is
+//     queued is relayed as one batch over one scan of the neighbours (the
+//     order does not depend on the address), so a node that thousands of
+//     peers dial does not scan them all once per newcomer; what each
 //     neighbour knows is forgotten when it disconnects as well as daily,
 //     and an inbound node's own address counts as known to it.
 //   - Live outbound full nodes have their address timestamp refreshed

@@ -250,60 +250,88 @@ func (d *Discovery) enqueueRelay(tp protocol.TimestampedPeerInfo, fanout int) {
 	}
 }
 
-// relayLoop relays queued addresses until ctx ends.
+// relayLoop relays queued addresses until ctx ends. It takes whatever is
+// queued at once as one batch: the neighbours' order does not depend on
+// the address, so one scan of the neighbours serves the batch. A node
+// that thousands of full nodes dial queues an address per newcomer, and
+// a scan per address made the relay O(n²) while they connected.
 func (d *Discovery) relayLoop(ctx context.Context) {
+	batch := make([]relayItem, 0, relayQueueSize)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case it := <-d.relayQ:
-			d.relay(ctx, it)
+			batch = append(batch[:0], it)
 		}
+	more:
+		for len(batch) < cap(batch) {
+			select {
+			case it := <-d.relayQ:
+				batch = append(batch, it)
+			default:
+				break more
+			}
+		}
+		d.relay(ctx, batch...)
+		clear(batch)
 	}
 }
 
-// relay sends it.tp, in a respond_peers of its own, to the first
-// it.fanout full-node neighbours (either direction) in the order of
-// SHA-256(relay key ‖ neighbour key ‖ day), skipping (but counting)
+// relay sends each item's address, in a respond_peers of its own, to the
+// first it.fanout full-node neighbours (either direction) in the order
+// of SHA-256(relay key ‖ neighbour key ‖ day), skipping (but counting)
 // those that already know the host. The order changes daily and differs
 // between nodes, so a relayed address spreads without every node
 // picking the same neighbours (Bitcoin's address relay, as in the
 // reference).
-func (d *Discovery) relay(ctx context.Context, it relayItem) {
+func (d *Discovery) relay(ctx context.Context, items ...relayItem) {
 	type cand struct {
 		h  [32]byte
 		l  link
 		nb netip.AddrPort
 	}
+	fanout := 0
+	for _, it := range items {
+		fanout = max(fanout, it.fanout)
+	}
 	day := uint32(d.now().Unix() / int64(DailyInterval/time.Second))
-	var cs []cand
+	// Only the first fanout in hash order are needed: keep those, sorted,
+	// in one pass rather than sorting every neighbour.
+	cs := make([]cand, 0, fanout+1)
 	for _, l := range d.net.Links() {
 		info := l.Info()
 		if info.NodeType != protocol.NodeFullNode {
 			continue
 		}
 		nb := neighbourOf(info)
-		cs = append(cs, cand{h: relayHash(&d.relayKey, nb, day), l: l, nb: nb})
+		h := relayHash(&d.relayKey, nb, day)
+		if len(cs) == fanout && (fanout == 0 || bytes.Compare(h[:], cs[len(cs)-1].h[:]) >= 0) {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(cs, h, func(c cand, h [32]byte) int { return bytes.Compare(c.h[:], h[:]) })
+		cs = slices.Insert(cs, i, cand{h: h, l: l, nb: nb})
+		if len(cs) > fanout {
+			cs = cs[:fanout]
+		}
 	}
-	slices.SortFunc(cs, func(a, b cand) int { return bytes.Compare(a.h[:], b.h[:]) })
-	msg := &protocol.RespondPeers{PeerList: []protocol.TimestampedPeerInfo{it.tp}}
-	for i, c := range cs {
-		if i >= it.fanout {
-			break
+	for _, it := range items {
+		msg := &protocol.RespondPeers{PeerList: []protocol.TimestampedPeerInfo{it.tp}}
+		for _, c := range cs[:min(it.fanout, len(cs))] {
+			if !d.markKnown(c.nb, msg.PeerList) {
+				continue
+			}
+			sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+			err := c.l.Send(sctx, protocol.MsgRespondPeers, msg)
+			cancel()
+			if err != nil {
+				d.log.Debug("relay not sent", "to", c.nb, "addr", it.tp.Host, "err", err)
+				continue
+			}
+			d.mu.Lock()
+			d.stats.Relayed++
+			d.mu.Unlock()
 		}
-		if !d.markKnown(c.nb, msg.PeerList) {
-			continue
-		}
-		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
-		err := c.l.Send(sctx, protocol.MsgRespondPeers, msg)
-		cancel()
-		if err != nil {
-			d.log.Debug("relay not sent", "to", c.nb, "addr", it.tp.Host, "err", err)
-			continue
-		}
-		d.mu.Lock()
-		d.stats.Relayed++
-		d.mu.Unlock()
 	}
 }
 

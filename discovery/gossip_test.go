@@ -298,6 +298,13 @@ func TestRelay(t *testing.T) {
 			t.Errorf("Stats().Relayed = %d, want 3", s.Relayed)
 		}
 
+		// A batch, as the relay loop takes what is queued at once: each
+		// address gets its own fan-out over the same order.
+		h.d.relay(t.Context(), relayItem{tpi(pub(51), time.Now()), 1}, relayItem{tpi(pub(52), time.Now()), 2})
+		if g := got(); !slices.Equal(g, []int{0, 0, 0, 1, 1, 2}) {
+			t.Errorf("after a batch of fan-outs 1 and 2: %v, want the first two more and the second one more", g)
+		}
+
 		// Which respond_peers are queued for relay, and with which fan-out.
 		drain := func() []relayItem {
 			var out []relayItem

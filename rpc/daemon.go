@@ -290,23 +290,9 @@ func (d *Daemon) Notify(origin, destination, command string, data any) (int, err
 	if len(targets) == 0 {
 		return 0, nil
 	}
-	tree := any(map[string]any{})
-	if data != nil {
-		var err error
-		if tree, err = toTree(data); err != nil {
-			return 0, fmt.Errorf("rpc: notification %s: %w", command, err)
-		}
-	}
-	m, ok := tree.(map[string]any)
-	if !ok {
-		return 0, fmt.Errorf("rpc: notification %s: data is %s, not an object", command, kindOf(tree))
-	}
-	if _, has := m["success"]; !has {
-		m["success"] = true
-	}
-	raw, err := encodeTree(m)
+	raw, _, err := appendAnswer(nil, data)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("rpc: notification %s: %w", command, err)
 	}
 	b := encodeMessage(Message{Command: command, Data: raw, RequestID: newRequestID(),
 		Destination: destination, Origin: origin})
@@ -445,7 +431,7 @@ func (d *Daemon) callService(c *wsConn, routes map[string]Handler, m Message) {
 		body, _ = marshalSorted(newError(CodeUnknown, "%v", err).envelope())
 	} else {
 		ctx, cancel := context.WithTimeout(c.ctx, DefaultCallTimeout)
-		body, _ = respond(ctx, h, p, d.log, m.Command)
+		body, _ = respond(nil, ctx, h, p, d.log, m.Command)
 		cancel()
 	}
 	b := encodeMessage(responseTo(m, body))

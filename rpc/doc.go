@@ -3,8 +3,9 @@
 // Chia tools — the chia CLI's RPC client, go-chia-libs, chia-agent,
 // dashboards — work against chianet unchanged:
 //
-//   - Server: the HTTPS JSON RPC of one service (full node: port 8555),
-//     with mutual TLS against the private CA;
+//   - Server: the HTTPS JSON RPC of one service (full node: port 8555;
+//     the seeder's crawler: 8561), with mutual TLS against the private
+//     CA;
 //   - Daemon: the daemon's WebSocket (port 55400), routing messages to
 //     chianet's services by their reference names and sending their
 //     state-change notifications;
@@ -71,6 +72,16 @@
 // peak_height, peak_weight and peak_hash (null until the peer announced a
 // peak).
 //
+// CrawlerRoutes adds the seeder crawler's (service chia_crawler, port
+// 8561), before the shared ones:
+//
+//	route                    request                              response
+//	get_peer_counts          {}                                   peer_counts: {total_last_5_days,
+//	                                                                reliable_nodes, ipv4_last_5_days,
+//	                                                                ipv6_last_5_days, versions}
+//	get_ips_after_timestamp  {after: unix seconds, offset?: int   ips (sorted), total
+//	                          (0), limit?: int (10000)}
+//
 // FullNodeRoutes adds the full node's routes. A chianet node keeps no
 // chain, so it answers these from what its peers announce and send:
 //
@@ -97,7 +108,8 @@
 //	destination          handling
 //	"daemon"             the daemon's commands below; the answer goes to the sender
 //	an added service     its routes (the HTTPS handlers), command = route name, data = fields;
-//	(chia_full_node)     "ping" answers {success: true}; ack messages are ignored;
+//	(chia_full_node,     "ping" answers {success: true}; ack messages are ignored;
+//	chia_crawler)
 //	                     the answer goes to the sockets registered under the origin
 //	                     (and to the sender, if it is not one of them)
 //	anything else        forwarded to every socket registered under it; dropped if none
@@ -119,7 +131,9 @@
 // get_connections {connections} to wallet_ui when a connection opens or
 // closes or a peer announces a peak; get_blockchain_state
 // {blockchain_state} to wallet_ui and metrics when the peak changes or a
-// connection opens or closes.
+// connection opens or closes; from the crawler (NotifyCrawler),
+// crawl_batch_completed and loaded_initial_peers with get_peer_counts'
+// answer to metrics.
 //
 // The daemon pings every connection every 30 s, closes one that sends
 // nothing (not even a pong) for 300 s, one that sends a non-text frame or

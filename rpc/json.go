@@ -8,24 +8,162 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/streamable"
 )
 
+// jsonAppender is a value that writes its own JSON as the general path
+// (appendTree) would: every object's keys sorted, strings written by
+// appendString, numbers with their exact text. The types on the busy
+// routes implement it, so that their answers are written in one pass;
+// tests hold each to the general path (TestConnectionJSONMatchesLegacy,
+// TestSortedEncoderMatchesTreePath).
+type jsonAppender interface {
+	appendJSON(b []byte) []byte
+}
+
+var jsonAppenderType = reflect.TypeFor[jsonAppender]()
+
 // marshalSorted encodes v as JSON with the keys of every object sorted,
 // as the reference's json.dumps(..., sort_keys=True). Numbers keep their
 // exact text (a uint128 stays a bare integer), and <, > and & are not
 // escaped.
-func marshalSorted(v any) ([]byte, error) {
+func marshalSorted(v any) ([]byte, error) { return appendSorted(nil, v) }
+
+// appendSorted appends marshalSorted(v) to b. Maps of any, strings,
+// booleans, plain integers, jsonAppenders and slices of them are written
+// directly; any other value takes the general path (appendTree).
+func appendSorted(b []byte, v any) ([]byte, error) {
+	switch t := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case jsonAppender:
+		if rv := reflect.ValueOf(t); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return append(b, "null"...), nil
+		}
+		return t.appendJSON(b), nil
+	case map[string]any:
+		return appendObject(b, t, false)
+	case []any:
+		if t == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, e := range t {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendSorted(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case string:
+		return appendString(b, t), nil
+	case bool:
+		return strconv.AppendBool(b, t), nil
+	case int:
+		return strconv.AppendInt(b, int64(t), 10), nil
+	case int64:
+		return strconv.AppendInt(b, t, 10), nil
+	case uint8:
+		return strconv.AppendUint(b, uint64(t), 10), nil
+	case uint16:
+		return strconv.AppendUint(b, uint64(t), 10), nil
+	case uint32:
+		return strconv.AppendUint(b, uint64(t), 10), nil
+	case uint64:
+		return strconv.AppendUint(b, t, 10), nil
+	}
+	// A slice of jsonAppenders (e.g. get_connections' []Connection): each
+	// element through a pointer, which copies nothing to the heap.
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && reflect.PointerTo(rv.Type().Elem()).Implements(jsonAppenderType) {
+		if rv.IsNil() {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i := range rv.Len() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = rv.Index(i).Addr().Interface().(jsonAppender).appendJSON(b)
+		}
+		return append(b, ']'), nil
+	}
+	return appendTree(b, v)
+}
+
+// appendObject appends m with its keys sorted. withSuccess adds
+// "success": true when m has no "success", as the envelope of an answer.
+func appendObject(b []byte, m map[string]any, withSuccess bool) ([]byte, error) {
+	keys := make([]string, 0, len(m)+1)
+	for k := range m {
+		if !utf8.ValidString(k) {
+			// The general path turns invalid bytes into U+FFFD before it
+			// sorts, and merges keys that then match: m as it decodes.
+			tree, err := toTree(m)
+			if err != nil {
+				return nil, err
+			}
+			return appendObject(b, tree.(map[string]any), withSuccess)
+		}
+		keys = append(keys, k)
+	}
+	if _, has := m["success"]; withSuccess && !has {
+		keys = append(keys, "success")
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		v, has := m[k]
+		if !has { // the added "success"
+			v = true
+		}
+		var err error
+		if b, err = appendSorted(b, v); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendString writes s as the general path does: escaped as encoding/json
+// escapes without HTML escaping (streamable.AppendString), except that a
+// byte of invalid UTF-8 becomes the character U+FFFD rather than its
+// escape, since the general path decodes and encodes again.
+func appendString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		s = string([]rune(s)) // each invalid byte becomes U+FFFD
+	}
+	return streamable.AppendString(b, s)
+}
+
+// appendTree is the general path: v rendered by encoding/json, decoded
+// into maps, slices and json.Numbers, and encoded again, which sorts
+// every object's keys.
+func appendTree(b []byte, v any) ([]byte, error) {
 	tree, err := toTree(v)
 	if err != nil {
 		return nil, err
 	}
-	return encodeTree(tree)
+	out, err := encodeTree(tree)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, out...), nil
 }
 
 // toTree renders v as JSON and decodes it again into maps, slices and
@@ -74,7 +212,7 @@ type Params map[string]any
 // parseParams decodes a request body: an object, or nothing (empty, or
 // null), which is taken for {}.
 func parseParams(body []byte) (Params, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
+	if b := bytes.TrimSpace(body); len(b) == 0 || string(b) == "{}" { // what most clients send
 		return Params{}, nil
 	}
 	tree, err := decodeTree(body)
@@ -218,7 +356,9 @@ func (p Params) Bytes32(name string) (v protocol.Bytes32, ok bool, err error) {
 type hash32 protocol.Bytes32
 
 // MarshalJSON writes "0x" + hex.
-func (h hash32) MarshalJSON() ([]byte, error) { return streamable.AppendHex(nil, h[:]), nil }
+func (h hash32) MarshalJSON() ([]byte, error) { return h.appendJSON(nil), nil }
+
+func (h hash32) appendJSON(b []byte) []byte { return streamable.AppendHex(b, h[:]) }
 
 // UnmarshalJSON reads hex with or without "0x".
 func (h *hash32) UnmarshalJSON(b []byte) error {
@@ -243,8 +383,12 @@ func (h *hash32) UnmarshalJSON(b []byte) error {
 type bareHash32 protocol.Bytes32
 
 // MarshalJSON writes hex without "0x".
-func (h bareHash32) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + hex.EncodeToString(h[:]) + `"`), nil
+func (h bareHash32) MarshalJSON() ([]byte, error) { return h.appendJSON(nil), nil }
+
+func (h bareHash32) appendJSON(b []byte) []byte {
+	b = append(b, '"')
+	b = hex.AppendEncode(b, h[:])
+	return append(b, '"')
 }
 
 // UnmarshalJSON reads hex with or without "0x".
@@ -255,7 +399,9 @@ func (h *bareHash32) UnmarshalJSON(b []byte) error { return (*hash32)(h).Unmarsh
 type uint128 streamable.Uint128
 
 // MarshalJSON writes the decimal digits.
-func (u uint128) MarshalJSON() ([]byte, error) { return streamable.Uint128(u).AppendDecimal(nil), nil }
+func (u uint128) MarshalJSON() ([]byte, error) { return u.appendJSON(nil), nil }
+
+func (u uint128) appendJSON(b []byte) []byte { return streamable.Uint128(u).AppendDecimal(b) }
 
 // UnmarshalJSON reads a bare integer (or a string of digits), or null.
 func (u *uint128) UnmarshalJSON(b []byte) error {
@@ -277,16 +423,19 @@ func (u *uint128) UnmarshalJSON(b []byte) error {
 type unixTime time.Time
 
 // MarshalJSON writes seconds with a decimal point.
-func (t unixTime) MarshalJSON() ([]byte, error) {
+func (t unixTime) MarshalJSON() ([]byte, error) { return t.appendJSON(nil), nil }
+
+func (t unixTime) appendJSON(b []byte) []byte {
 	tt := time.Time(t)
 	if tt.IsZero() {
-		return []byte("0.0"), nil
+		return append(b, "0.0"...)
 	}
-	s := strconv.FormatFloat(float64(tt.UnixNano())/1e9, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".e") {
-		s += ".0"
+	start := len(b)
+	b = strconv.AppendFloat(b, float64(tt.UnixNano())/1e9, 'f', -1, 64)
+	if bytes.IndexByte(b[start:], '.') < 0 { // 'f' writes no exponent
+		b = append(b, ".0"...)
 	}
-	return []byte(s), nil
+	return b
 }
 
 // UnmarshalJSON reads seconds; 0 and null are the zero Time.

@@ -130,11 +130,12 @@ func getConnections(svc Service, p Params) (any, error) {
 	if filter && !protocol.NodeType(t).Valid() {
 		return nil, paramError("node_type", "%d is not a valid NodeType", t)
 	}
-	conns := make([]Connection, 0)
-	for _, c := range svc.Connections() {
-		if !filter || c.NodeType == protocol.NodeType(t) {
-			conns = append(conns, c)
-		}
+	conns := svc.Connections()
+	if filter {
+		conns = slices.DeleteFunc(conns, func(c Connection) bool { return c.NodeType != protocol.NodeType(t) })
+	}
+	if conns == nil {
+		conns = []Connection{} // [], not null
 	}
 	return map[string]any{"connections": conns}, nil
 }
@@ -209,39 +210,50 @@ func protect(ctx context.Context, h Handler, p Params, log *slog.Logger, name st
 	return h(ctx, p)
 }
 
-// respond runs route h and renders the reference's response body: the
-// handler's object with "success" added, or the error envelope. It
+// respond runs route h and appends the reference's response body to b:
+// the handler's object with "success" added, or the error envelope. It
 // reports whether the call succeeded.
-func respond(ctx context.Context, h Handler, p Params, log *slog.Logger, name string) (body []byte, ok bool) {
+func respond(b []byte, ctx context.Context, h Handler, p Params, log *slog.Logger, name string) (body []byte, ok bool) {
 	v, err := protect(ctx, h, p, log, name)
 	if err == nil {
-		var tree any = map[string]any{}
-		if v != nil {
-			tree, err = toTree(v)
-		}
-		if err == nil {
-			if m, isObject := tree.(map[string]any); isObject {
-				if _, has := m["success"]; !has {
-					m["success"] = true
-				}
-				b, encErr := encodeTree(m)
-				if encErr == nil {
-					return b, m["success"] == true
-				}
-				err = encErr
-			} else {
-				err = fmt.Errorf("route %s answered %s, not an object", name, kindOf(tree))
-			}
+		if body, ok, err = appendAnswer(b, v); err == nil {
+			return body, ok
 		}
 		log.Error("rpc route answered what cannot be sent", "route", name, "err", err)
 		err = newError(CodeInternalError, "internal error in %s: %v", name, err)
 	}
-	b, encErr := marshalSorted(asError(err).envelope())
+	body, encErr := appendSorted(b, asError(err).envelope())
 	if encErr != nil {
 		// Data that cannot be encoded: keep the messages.
 		e := *asError(err)
 		e.Data = nil
-		b, _ = marshalSorted(e.envelope())
+		body, _ = appendSorted(b, e.envelope())
 	}
-	return b, false
+	return body, false
+}
+
+// appendAnswer appends v, a route's answer or a notification's data, as
+// the reference's envelope of a success: v's object (nil is {}) with
+// sorted keys and "success": true added when v has no "success". success
+// is false when v says so itself.
+func appendAnswer(b []byte, v any) (body []byte, success bool, err error) {
+	m, isObject := v.(map[string]any)
+	switch {
+	case v == nil:
+		m, isObject = map[string]any{}, true
+	case !isObject:
+		// Not a map: through its JSON.
+		tree, err := toTree(v)
+		if err != nil {
+			return nil, false, err
+		}
+		if m, isObject = tree.(map[string]any); !isObject {
+			return nil, false, fmt.Errorf("the answer is %s, not an object", kindOf(tree))
+		}
+	}
+	if body, err = appendObject(b, m, true); err != nil {
+		return nil, false, err
+	}
+	s, has := m["success"]
+	return body, !has || s == true, nil
 }

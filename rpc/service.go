@@ -17,7 +17,8 @@ import (
 type Service interface {
 	// NetworkInfo returns the network the service runs on.
 	NetworkInfo() NetworkInfo
-	// Connections describes every live connection.
+	// Connections describes every live connection, in a new slice that
+	// the caller may change (get_connections filters it in place).
 	Connections() []Connection
 	// OpenConnection dials a peer at host:port and returns once it is
 	// connected, or why it is not.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -113,38 +114,72 @@ func benchNetwork(b *testing.B, n int) []*fakeNode {
 	return nodes
 }
 
+// crawlAll crawls every node in one batch of a fresh crawler and store,
+// and returns the time the batch took.
+func crawlAll(b *testing.B, nodes []*fakeNode, tlsConf *tls.Config) time.Duration {
+	st, err := OpenSQLite(context.Background(), b.TempDir()+"/s.sqlite")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	// Generous timeouts: on a loaded machine the default 2 s connect
+	// bound fails peers, which would measure the load, not the crawl.
+	c, err := NewCrawler(CrawlerConfig{NetworkID: testNetwork, TLS: tlsConf, Store: st, AllowPrivate: true,
+		ConnectTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second, Rand: rand.New(rand.NewPCG(1, 2))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Every node is known and eligible: one batch crawls them all.
+	now := c.now()
+	for _, fn := range nodes {
+		h := fn.addr.Addr().String()
+		c.records[h] = &Record{Host: h, Port: fn.addr.Port(), FirstSeen: now, LastSeen: now}
+	}
+	c.loaded = true
+	start := time.Now()
+	bs, err := c.Batch(context.Background())
+	took := time.Since(start)
+	if err != nil || bs.Reachable != len(nodes) {
+		b.Fatalf("batch: %+v, %v", bs, err)
+	}
+	return took
+}
+
+// handshakeAll makes one mutual-TLS handshake (TCP connect, TLS 1.3,
+// close) with every node, 250 at once like the crawler, and returns the
+// time it took.
+func handshakeAll(b *testing.B, nodes []*fakeNode, conf *tls.Config) time.Duration {
+	start := time.Now()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, DefaultConcurrency)
+	for _, fn := range nodes {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			d := &net.Dialer{Timeout: 30 * time.Second}
+			c, err := tls.DialWithDialer(d, "tcp", fn.addr.String(), conf)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			c.Close()
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
 // BenchmarkCrawl200 measures a crawl of every node of a 200-node loopback
 // network (handshake, request_peers, the peak) in one batch, against
 // BenchmarkHandshake200, bare mutual-TLS handshakes with the same nodes.
 func BenchmarkCrawl200(b *testing.B) {
 	nodes := benchNetwork(b, 200)
 	tlsConf := clientTLS(b)
+	b.ReportAllocs()
 	b.ResetTimer()
 	var took time.Duration
 	for range b.N {
-		st, err := OpenSQLite(context.Background(), b.TempDir()+"/s.sqlite")
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, err := NewCrawler(CrawlerConfig{NetworkID: testNetwork, TLS: tlsConf, Store: st, AllowPrivate: true,
-			Rand: rand.New(rand.NewPCG(1, 2))})
-		if err != nil {
-			b.Fatal(err)
-		}
-		// Every node is known and eligible: one batch crawls them all.
-		now := c.now()
-		for _, fn := range nodes {
-			h := fn.addr.Addr().String()
-			c.records[h] = &Record{Host: h, Port: fn.addr.Port(), FirstSeen: now, LastSeen: now}
-		}
-		c.loaded = true
-		start := time.Now()
-		bs, err := c.Batch(context.Background())
-		took += time.Since(start)
-		if err != nil || bs.Reachable != len(nodes) {
-			b.Fatalf("batch: %+v, %v", bs, err)
-		}
-		st.Close()
+		took += crawlAll(b, nodes, tlsConf)
 	}
 	b.ReportMetric(float64(b.N*len(nodes))/took.Seconds(), "peers/s")
 }
@@ -156,27 +191,49 @@ func BenchmarkHandshake200(b *testing.B) {
 	nodes := benchNetwork(b, 200)
 	cert, pool := identity(b)
 	conf := chiatls.ClientConfig(cert, pool)
+	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	var took time.Duration
 	for range b.N {
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, DefaultConcurrency)
-		for _, fn := range nodes {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				d := &net.Dialer{Timeout: 5 * time.Second}
-				c, err := tls.DialWithDialer(d, "tcp", fn.addr.String(), conf)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				c.Close()
-			})
-		}
-		wg.Wait()
+		took += handshakeAll(b, nodes, conf)
 	}
-	b.ReportMetric(float64(b.N*len(nodes))/time.Since(start).Seconds(), "handshakes/s")
+	b.ReportMetric(float64(b.N*len(nodes))/took.Seconds(), "handshakes/s")
+}
+
+// BenchmarkCrawlVsHandshake200 measures the crawl rate as a share of the
+// bare handshake rate with the same 200 nodes, in pairs run back to back
+// (the crawl first in even pairs, the handshakes first in odd ones), so
+// that the machine's load changes between pairs rather than within one.
+// crawl/handshake-% is the median over the pairs of (handshake time /
+// crawl time); min-% and max-% the extremes.
+func BenchmarkCrawlVsHandshake200(b *testing.B) {
+	nodes := benchNetwork(b, 200)
+	tlsConf := clientTLS(b)
+	cert, pool := identity(b)
+	hsConf := chiatls.ClientConfig(cert, pool)
+	b.ReportAllocs()
+	b.ResetTimer()
+	ratios := make([]float64, 0, b.N)
+	var crawlT, hsT time.Duration
+	for i := range b.N {
+		var ct, ht time.Duration
+		if i%2 == 0 {
+			ct = crawlAll(b, nodes, tlsConf)
+			ht = handshakeAll(b, nodes, hsConf)
+		} else {
+			ht = handshakeAll(b, nodes, hsConf)
+			ct = crawlAll(b, nodes, tlsConf)
+		}
+		crawlT += ct
+		hsT += ht
+		ratios = append(ratios, 100*ht.Seconds()/ct.Seconds())
+	}
+	slices.Sort(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "crawl/handshake-%")
+	b.ReportMetric(ratios[0], "min-%")
+	b.ReportMetric(ratios[len(ratios)-1], "max-%")
+	b.ReportMetric(float64(b.N*len(nodes))/crawlT.Seconds(), "peers/s")
+	b.ReportMetric(float64(b.N*len(nodes))/hsT.Seconds(), "handshakes/s")
 }
 
 // BenchmarkStoreSave measures the save of one batch of records that are

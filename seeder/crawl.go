@@ -94,9 +94,11 @@ func (c *Crawler) crawl(ctx context.Context, tg target) crawlResult {
 		return res
 	}
 	connected := time.Now()
+	c.live.add(p)
 	defer func() {
 		p.Close(nil)
 		<-p.Done()
+		c.live.remove(p)
 	}()
 	res.handshake, res.info = true, p.Info()
 

@@ -35,6 +35,7 @@ type Crawler struct {
 	pcfg peer.Config
 
 	batchMu sync.Mutex // held while a batch runs
+	live    liveSet    // the crawl connections open now
 
 	mu           sync.Mutex
 	loaded       bool

@@ -15,10 +15,14 @@
 //	err = s.Start(ctx)                              // …; s.Close(ctx)
 //
 // `chianet seeder crawl|dns|run` is the command line. The crawler's counts
-// (PeerCounts, IPsAfterTimestamp: the reference RPC's get_peer_counts and
-// get_ips_after_timestamp) and its state changes (CrawlerConfig.OnEvent:
-// loaded_initial_peers, crawl_batch_completed) are there for an RPC
-// service to serve; this package serves no RPC.
+// (PeerCounts, IPsAfterTimestamp) and its state changes (CrawlerConfig.
+// OnEvent: loaded_initial_peers, crawl_batch_completed) are served by the
+// reference's crawler RPC, service chia_crawler (Crawler.RPC for
+// rpc.CrawlerRoutes, or Crawler.StartRPC, which serves them over HTTPS
+// and, if asked, on a daemon WebSocket of its own whose metrics sockets
+// receive the state changes through RPCServer.Notify):
+//
+//	rs, err := c.StartRPC(ctx, seeder.RPCConfig{RPCAddr: "127.0.0.1:8561", TLS: daemonTLS, Stop: cancel})
 //
 // # Crawling
 //
@@ -127,7 +131,10 @@
 //   - A batch cut short by shutdown saves the attempts that finished and
 //     records nothing about those it interrupted.
 //   - An empty batch is not logged at info (§7 item 10: log spam with 0
-//     peers to crawl).
+//     peers to crawl), and emits no crawl_batch_completed (the reference
+//     emits one after every pass of its loop, empty or not).
+//   - The RPC's get_connections lists the crawls under way and
+//     open_connection crawls the peer at once, recording the outcome.
 //   - The DNS server answers at once from the store instead of after a
 //     first sleep, serves TCP and IPv6, sets REFUSED, NXDOMAIN, BADVERS,
 //     NOTIMP and SERVFAIL (§7 item 10), reads the peers at start and every

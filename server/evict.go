@@ -195,6 +195,9 @@ func (s *Server) evictFor(info peer.Info) *conn {
 // evict closes the inbound connection v (1000, no ban) to make room for
 // the full node with Info info, logging why. s.mu is held.
 func (s *Server) evict(v *conn, info peer.Info) {
+	if s.byID[v.info.NodeID] == v && v.takesSlot() {
+		s.inbound[v.info.NodeType]--
+	}
 	v.evicted = true
 	vg := addrman.GroupOf(v.info.RemoteAddr.Addr())
 	ng := addrman.GroupOf(info.RemoteAddr.Addr())

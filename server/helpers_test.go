@@ -210,11 +210,37 @@ func startNode(t testing.TB, k *pki, id identity, listen string, edit func(*Conf
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		checkInboundCounts(t, s)
 		if err := s.Close(context.Background()); err != nil {
 			t.Errorf("Close: %v", err)
 		}
+		checkInboundCounts(t, s)
 	})
 	return n
+}
+
+// checkInboundCounts checks the Server's inbound counts against a count
+// of the registry.
+func checkInboundCounts(t testing.TB, s *Server) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := make(map[protocol.NodeType]int)
+	for _, c := range s.byID {
+		if c.takesSlot() {
+			want[c.info.NodeType]++
+		}
+	}
+	for typ, n := range s.inbound {
+		if n != want[typ] {
+			t.Errorf("%d inbound %v counted, %d in the registry", n, typ, want[typ])
+		}
+	}
+	for typ, n := range want {
+		if s.inbound[typ] != n {
+			t.Errorf("%d inbound %v counted, %d in the registry", s.inbound[typ], typ, n)
+		}
+	}
 }
 
 // addr returns the node's listening address as "ip:port".

@@ -38,12 +38,29 @@ func (s *Server) register(c *conn, p *peer.Peer) {
 	if old := s.byID[info.NodeID]; old != nil && old != c {
 		s.log.Debug("replacing connection with the same node id", "node_id", info.NodeID,
 			"old", old.info.RemoteAddr, "new", info.RemoteAddr)
+		s.unregisterLocked(old)
 		old.p.Close(peer.NormalClose(ErrReplaced))
 	}
 	s.byID[info.NodeID] = c
+	if c.takesSlot() {
+		s.inbound[info.NodeType]++
+	}
 	s.log.Debug("connection added", "peer", info.RemoteAddr, "node_id", info.NodeID,
 		"node_type", info.NodeType, "outbound", info.Outbound)
 	s.emit(Event{Type: Connected, Peer: p, Info: info})
+}
+
+// takesSlot reports whether c, once registered, counts against the
+// inbound limits: accepted and not being evicted. Server.mu is held.
+func (c *conn) takesSlot() bool { return !c.info.Outbound && !c.evicted }
+
+// unregisterLocked takes c, the registered connection of its node id, out
+// of byID and of the inbound counts. s.mu is held.
+func (s *Server) unregisterLocked(c *conn) {
+	delete(s.byID, c.info.NodeID)
+	if c.takesSlot() {
+		s.inbound[c.info.NodeType]--
+	}
 }
 
 // checkInbound applies the reference's should_accept_inbound to a peer
@@ -74,12 +91,10 @@ func (s *Server) checkInbound(info peer.Info) (evict *conn, err error) {
 		return nil, fmt.Errorf("%w: %v peers are not accepted", ErrInboundLimit, info.NodeType)
 	}
 	// A connection this one is about to replace does not count, nor one
-	// being evicted.
-	n := 0
-	for id, c := range s.byID {
-		if !c.info.Outbound && !c.evicted && c.info.NodeType == info.NodeType && id != info.NodeID {
-			n++
-		}
+	// being evicted (s.inbound leaves those out).
+	n := s.inbound[info.NodeType]
+	if old := s.byID[info.NodeID]; old != nil && old.takesSlot() && old.info.NodeType == info.NodeType {
+		n--
 	}
 	if n < limit {
 		return nil, nil
@@ -96,8 +111,9 @@ func (s *Server) checkInbound(info peer.Info) (evict *conn, err error) {
 // node id.
 func (s *Server) Peers() []*peer.Peer {
 	s.mu.Lock()
-	cs := s.sortedLocked()
+	cs := s.registeredLocked()
 	s.mu.Unlock()
+	sortByNodeID(cs)
 	out := make([]*peer.Peer, len(cs))
 	for i, c := range cs {
 		out[i] = c.p
@@ -116,17 +132,23 @@ func (s *Server) Peer(id protocol.Bytes32) (*peer.Peer, bool) {
 	return c.p, true
 }
 
-// sortedLocked returns the registered connections sorted by node id. s.mu
+// registeredLocked returns the registered connections, in no order. s.mu
 // is held.
-func (s *Server) sortedLocked() []*conn {
+func (s *Server) registeredLocked() []*conn {
 	cs := make([]*conn, 0, len(s.byID))
 	for _, c := range s.byID {
 		cs = append(cs, c)
 	}
+	return cs
+}
+
+// sortByNodeID sorts cs by node id. It reads only fields that never
+// change once a connection is registered, so s.mu need not be held: with
+// thousands of connections the sort would hold up every accept.
+func sortByNodeID(cs []*conn) {
 	slices.SortFunc(cs, func(a, b *conn) int {
 		return slices.Compare(a.info.NodeID[:], b.info.NodeID[:])
 	})
-	return cs
 }
 
 // InboundCount returns how many registered connections were accepted from
@@ -189,9 +211,10 @@ type ConnectionInfo struct {
 // Snapshot describes every registered connection, sorted by node id.
 func (s *Server) Snapshot() []ConnectionInfo {
 	s.mu.Lock()
-	cs := s.sortedLocked()
+	cs := s.registeredLocked()
 	local := s.addr.Port()
 	s.mu.Unlock()
+	sortByNodeID(cs)
 	out := make([]ConnectionInfo, len(cs))
 	for i, c := range cs {
 		st := c.p.Stats()

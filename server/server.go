@@ -75,15 +75,19 @@ type Server struct {
 	started  bool
 	closed   bool
 	byID     map[protocol.Bytes32]*conn // the registered connection of each node id
-	conns    map[*peer.Peer]*conn       // every registered connection not yet closed, replaced ones included
-	dialing  map[string]struct{}        // targets of dials under way
-	subs     map[*subscriber]struct{}
-	addr     netip.AddrPort // bound address; zero without a listener
-	ln       *trackingListener
-	httpSrv  *http.Server
-	handler  *peer.Handler
-	peerCfg  peer.Config // the template with our fields set; valid after Start
-	onClose  func(*peer.Peer, *peer.CloseReason)
+	// inbound counts the connections of byID that take an inbound slot
+	// (takesSlot), by node type, so that checking the limits of a new
+	// peer does not scan thousands of connections under mu.
+	inbound map[protocol.NodeType]int
+	conns   map[*peer.Peer]*conn // every registered connection not yet closed, replaced ones included
+	dialing map[string]struct{}  // targets of dials under way
+	subs    map[*subscriber]struct{}
+	addr    netip.AddrPort // bound address; zero without a listener
+	ln      *trackingListener
+	httpSrv *http.Server
+	handler *peer.Handler
+	peerCfg peer.Config // the template with our fields set; valid after Start
+	onClose func(*peer.Peer, *peer.CloseReason)
 
 	// wg counts the serve and purge loops, ServeHTTP calls, accepted
 	// connections until they are done, and Dials.
@@ -110,6 +114,7 @@ func New(cfg Config) (*Server, error) {
 		log:       cfg.Logger,
 		handlers:  make(map[protocol.MessageType]peer.HandlerFunc),
 		byID:      make(map[protocol.Bytes32]*conn),
+		inbound:   make(map[protocol.NodeType]int),
 		conns:     make(map[*peer.Peer]*conn),
 		dialing:   make(map[string]struct{}),
 		subs:      make(map[*subscriber]struct{}),
@@ -404,7 +409,7 @@ func (s *Server) connClosed(c *conn, p *peer.Peer, r *peer.CloseReason) {
 		if c.p == p && s.conns[p] == c {
 			delete(s.conns, p)
 			if s.byID[info.NodeID] == c {
-				delete(s.byID, info.NodeID)
+				s.unregisterLocked(c)
 			}
 			s.log.Debug("connection closed", "peer", info.RemoteAddr, "node_id", info.NodeID,
 				"outbound", info.Outbound, "reason", r)

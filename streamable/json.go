@@ -25,9 +25,7 @@ const hexDigits = "0123456789abcdef"
 // AppendHex appends bytes as a JSON string "0x…" in lowercase hex.
 func AppendHex(b []byte, v []byte) []byte {
 	b = append(b, '"', '0', 'x')
-	for _, c := range v {
-		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
-	}
+	b = hex.AppendEncode(b, v)
 	return append(b, '"')
 }
 
@@ -43,8 +41,11 @@ func AppendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
 // AppendNull appends null.
 func AppendNull(b []byte) []byte { return append(b, "null"...) }
 
-// AppendString appends s as a JSON string, escaping quotes, backslashes and
-// control characters. Invalid UTF-8 becomes U+FFFD, as encoding/json does.
+// AppendString appends s as a JSON string exactly as encoding/json writes it
+// without HTML escaping: quotes, backslashes and control characters
+// escaped (\b, \f, \n, \r and \t by name), U+2028 and U+2029 escaped,
+// invalid UTF-8 as \ufffd, everything else (<, >, &, non-ASCII) as is.
+// Package rpc relies on this equality for its sorted-key answers.
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
@@ -59,6 +60,10 @@ func AppendString(b []byte, s string) []byte {
 			switch c {
 			case '"', '\\':
 				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			case '\n':
 				b = append(b, '\\', 'n')
 			case '\r':
@@ -77,6 +82,13 @@ func AppendString(b []byte, s string) []byte {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
 			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
 			start = i
 			continue
 		}

@@ -3,6 +3,7 @@ package streamable
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"math/rand/v2"
@@ -357,6 +358,30 @@ func BenchmarkReaderU32(b *testing.B) {
 		r.Reset(buf)
 		for r.Len() >= 4 {
 			_, _ = r.U32()
+		}
+	}
+}
+
+// TestAppendStringMatchesEncodingJSON holds AppendString to encoding/json's
+// escaping without HTML escaping, on random strings rich in the bytes
+// whose treatment differs between encoders.
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	pieces := []string{"a", "Z", " ", "\"", "\\", "/", "<", ">", "&", "\x00", "\x01", "\b", "\f", "\n", "\r", "\t",
+		"\x1f", "\x7f", "é", "€", "😀", "\u2028", "\u2029", "\xff", "\xe2\x82", "\xed\xa0\x80", "\ufffd"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		var s strings.Builder
+		for range rng.IntN(12) {
+			s.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s.String()); err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendString(nil, s.String()); !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+			t.Fatalf("case %d, %q: AppendString %s, encoding/json %s", i, s.String(), got, want.Bytes())
 		}
 	}
 }

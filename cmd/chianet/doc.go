@@ -22,7 +22,7 @@
 //	peer remove NODE-ID-PREFIX          have a running node close a connection (rpc: close_connection)
 //	stop                                stop a running node (rpc: stop_node)
 //	version, --version                  chianet's version
-//	seeder crawl [--once]               crawl the network into the seeder's store (seeder)
+//	seeder crawl [--once]               crawl the network into the seeder's store and serve the crawler's RPC (seeder, rpc)
 //	seeder dns --domain D --nameserver N
 //	                                    answer DNS queries with the store's reliable peers (seeder)
 //	seeder run ...                      both in one process
@@ -83,18 +83,32 @@
 // node and on SIGINT, SIGTERM or SIGHUP closes every connection normally
 // and exits 0.
 //
-// The seeder commands share --root, --network and --db: the store is an
-// SQLite file (default ROOT/db/seeder-NETWORK.sqlite) or a PostgreSQL
-// database (a postgres:// URL or a "host=… dbname=…" string). crawl takes
-// --bootstrap-peer (default the network's), --port (default the network's
-// full-node port, any port on a private network), --min-height (240000 on
-// mainnet, else 0), --reachable-on-handshake (private networks whose nodes
-// announce no peak), --concurrency, --peak-wait, --recrawl-after and
-// --batch-interval; it dials with the full node certificate of --root. With
-// --once it stops when a batch finds no new address and prints a table of
-// the batches and the counts. dns takes --dns-listen (default ":53", IPv4
-// and IPv6), --domain, --nameserver, --soa-mbox, --ttl and --static-peer. A
-// progress bar is drawn on standard error when it is a terminal.
+// The seeder commands share --root, --network [--private] and --db, and
+// read the root's config.yaml as node does: self_hostname,
+// network_overrides, logging.log_level and the seeder section (its
+// selected_network; bootstrap_peers, other_peers_port, minimum_height and
+// crawler_db_path for that network only; peer_connect_timeout,
+// minimum_version_count, dns_port, domain_name, nameserver, ttl,
+// static_peers, soa and crawler's start_rpc_server, rpc_port and
+// prune_peer_days), flags overriding the file; an unknown --network is an
+// error unless --private runs it as one's own. The store is an SQLite
+// file (default crawler_db_path, else ROOT/db/seeder-NETWORK.sqlite) or a
+// PostgreSQL database (a postgres:// URL or a "host=… dbname=…" string).
+// crawl takes --bootstrap-peer, --port (the crawled port; any on a
+// private network), --min-height (240000 on mainnet, else 0),
+// --reachable-on-handshake (private networks whose nodes announce no
+// peak), --concurrency, --peak-wait, --recrawl-after and
+// --batch-interval; it dials with the full node certificate of --root.
+// With --once it stops when a batch finds no new address and prints a
+// table of the batches and the counts. Otherwise crawl and run serve the
+// crawler's HTTPS RPC (chia_crawler) on self_hostname:--rpc-port (8561)
+// and, only with --daemon-port, a daemon WebSocket of their own whose
+// metrics sockets receive crawl_batch_completed and loaded_initial_peers
+// (chianet node holds the host's daemon_port); stop_node and the
+// daemon's exit stop them as SIGTERM does. dns takes --dns-listen
+// (default ":53", IPv4 and IPv6), --domain, --nameserver, --soa-mbox,
+// --ttl and --static-peer. A progress bar is drawn on standard error when
+// it is a terminal.
 //
 // init resolves the root as package config does (--root, else
 // $CHIA_ROOT, else ~/.chia/mainnet, made absolute), writes config.yaml from

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,8 +22,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chianet/chianet/chiatls"
-	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/node"
+	"github.com/chianet/chianet/rpc"
 	"github.com/chianet/chianet/seeder"
 )
 
@@ -38,7 +37,9 @@ var seederBootstrap = map[string][]string{
 // seederFlags are the flags of the seeder commands.
 type seederFlags struct {
 	root, network, db   string
+	private             bool
 	logLevel, logFormat string
+	rpcPort, daemonPort int
 
 	// crawl
 	once                 bool
@@ -72,7 +73,44 @@ reliability statistics about each in a store, and "seeder dns" answers A and
 AAAA queries for a domain with the reliable ones. "seeder run" does both in
 one process. The store (--db) is an SQLite file (the default, under --root)
 or a PostgreSQL database (a postgres:// URL or a "host=… dbname=…" string),
-which lets one crawler feed DNS servers on several hosts.`,
+which lets one crawler feed DNS servers on several hosts.
+
+The root is --root, else $CHIA_ROOT, else ~/.chia/mainnet. Its
+config/config.yaml, when there is one, is read as the reference reads it:
+self_hostname, network_overrides, logging.log_level, and the seeder
+section's selected_network, other_peers_port, bootstrap_peers (dialled on
+other_peers_port unless they name a port), minimum_height,
+crawler_db_path (relative to the root; chianet's tables are its own, so
+a reference crawler's crawler.db there keeps its tables untouched),
+peer_connect_timeout, minimum_version_count (the summary's versions
+line), dns_port, domain_name, nameserver, ttl,
+static_peers (IP addresses only), soa (rname, serial_number, refresh,
+retry, expire, minimum) and crawler (start_rpc_server, rpc_port,
+prune_peer_days). The section describes its selected network: with
+another --network, bootstrap_peers, other_peers_port, minimum_height and
+crawler_db_path are that network's defaults. Flags override the file. Not
+read: port (chianet's crawler announces no server port, so crawled nodes
+do not record it as a peer to dial) and crawler.ssl (the crawler dials
+with the full node's certificate, as the reference's does). Without a file
+the reference's defaults apply (mainnet, port 8444, node.chia.net), except
+that --domain and --nameserver must be given to serve DNS.
+
+mainnet and testnet11 are built in; network_overrides may declare more.
+Any other --network is an error unless --private runs it as a network of
+your own: no default port or bootstrap peer, peers on any port crawled,
+private addresses recorded.
+
+crawl and run serve the reference crawler's HTTPS RPC (service
+chia_crawler: get_peer_counts, get_ips_after_timestamp and the shared
+routes) on self_hostname:--rpc-port (8561), with the daemon's certificate
+and the root's private CA, as chianet node serves its own; stop_node
+stops the seeder as SIGTERM does. The reference runs one daemon per host,
+on daemon_port, which every service registers with; chianet runs the
+daemon inside each process, and chianet node takes daemon_port (55400),
+so the seeder serves a daemon WebSocket of its own only when asked with
+--daemon-port: it serves chia_crawler and sends crawl_batch_completed
+and loaded_initial_peers, with the peer counts, to the sockets registered
+as metrics. With --once neither is served unless asked for.`,
 	}
 	crawl := &cobra.Command{
 		Use:   "crawl",
@@ -84,7 +122,8 @@ and prints a summary; otherwise it runs until SIGINT or SIGTERM. Progress is
 shown as a bar on a terminal and logged otherwise.`,
 		Example: `  chianet seeder crawl --once
   chianet seeder crawl --network testnet11 --db "host=/run/postgresql dbname=seeder"
-  chianet seeder crawl --network devnet --bootstrap-peer 127.0.0.1:58501 --reachable-on-handshake --once`,
+  chianet seeder crawl --network devnet --private --bootstrap-peer 127.0.0.1:58501 --reachable-on-handshake --once
+  chianet seeder crawl --rpc-port 8561 --daemon-port 55401`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSeeder(cmd, stdout, f, true, false) },
 	}
@@ -121,77 +160,67 @@ on SIGHUP. It stops on SIGINT or SIGTERM.`,
 
 func (f *seederFlags) registerCommon(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.root, "root", defaultRoot(), "CHIA_ROOT directory holding config/ssl (certificates created if missing) and the default store")
-	fl.StringVar(&f.network, "network", node.Mainnet, "network name (mainnet, testnet11, or a private network such as devnet)")
-	fl.StringVar(&f.db, "db", "", `store: an SQLite file path, or a PostgreSQL postgres:// URL or "host=… dbname=…" string (default ROOT/db/seeder-NETWORK.sqlite)`)
-	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.StringVar(&f.root, "root", "", "CHIA_ROOT directory holding config/config.yaml, config/ssl (certificates created if missing) and the default store (default $CHIA_ROOT, else ~/.chia/mainnet)")
+	fl.StringVar(&f.network, "network", "", "network name: mainnet, testnet11, one declared in config.yaml's network_overrides, or with --private one of your own (default config.yaml's seeder.selected_network, else mainnet)")
+	fl.BoolVar(&f.private, "private", false, "run --network as a private network of your own: no default port or bootstrap peer, any port crawled, private addresses recorded")
+	fl.StringVar(&f.db, "db", "", `store: an SQLite file path, or a PostgreSQL postgres:// URL or "host=… dbname=…" string (default config.yaml's seeder.crawler_db_path for its network, else ROOT/db/seeder-NETWORK.sqlite)`)
+	fl.StringVar(&f.logLevel, "log-level", "", "log level: debug, info, warn or error (default config.yaml's logging.log_level, else info)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 }
 
 func (f *seederFlags) registerCrawl(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.bootstrap, "bootstrap-peer", nil, "full node host:port crawled first, repeatable (default the network's: node.chia.net:8444 on mainnet)")
-	fl.Uint16Var(&f.port, "port", 0, "only crawl peers on this port (default the network's full-node port; any port on a private network)")
-	fl.Uint32Var(&f.minHeight, "min-height", 0, "peak height a peer must announce to count as reachable (default 240000 on mainnet, 0 elsewhere)")
+	fl.StringArrayVar(&f.bootstrap, "bootstrap-peer", nil, "full node host:port crawled first, repeatable (default config.yaml's seeder.bootstrap_peers on seeder.other_peers_port, else the network's: node.chia.net:8444 on mainnet)")
+	fl.Uint16Var(&f.port, "port", 0, "only crawl peers on this port, 0 for any (default config.yaml's seeder.other_peers_port, else the network's full-node port; any port on a private network)")
+	fl.Uint32Var(&f.minHeight, "min-height", 0, "peak height a peer must announce to count as reachable (default config.yaml's seeder.minimum_height, else 240000 on mainnet, 0 elsewhere)")
 	fl.BoolVar(&f.reachableOnHandshake, "reachable-on-handshake", false, "count a full node that completes the handshake and answers request_peers as reachable without a peak (for private networks whose nodes keep no chain)")
 	fl.BoolVar(&f.allowPrivate, "allow-private", false, "record private and loopback addresses (always on for a private network)")
 	fl.IntVar(&f.concurrency, "concurrency", seeder.DefaultConcurrency, "peers crawled at once")
 	fl.DurationVar(&f.peakWait, "peak-wait", seeder.DefaultPeakWait, "how long to wait for a peer's new_peak after the handshake")
 	fl.DurationVar(&f.recrawlAfter, "recrawl-after", 0, "how long after an attempt a peer is crawled again; under 1s means at once (default 1000s for IPv4, 600s for IPv6)")
 	fl.DurationVar(&f.batchInterval, "batch-interval", seeder.DefaultBatchInterval, "pause between batches (not with --once)")
+	fl.IntVar(&f.rpcPort, "rpc-port", 0, "port of the crawler's HTTPS RPC on self_hostname, 0 for any free port, -1 for none (default config.yaml's seeder.crawler.rpc_port, else 8561; none if its start_rpc_server is false, or with --once)")
+	fl.IntVar(&f.daemonPort, "daemon-port", -1, "port of a daemon WebSocket of the seeder's own on self_hostname, serving chia_crawler and its metrics notifications; 0 for any free port, -1 for none (chianet node serves the host's daemon_port, 55400)")
 }
 
 func (f *seederFlags) registerDNS(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.listen, "dns-listen", []string{seeder.DefaultDNSListen}, `host:port to answer DNS on over UDP and TCP, repeatable; an empty host is every interface, IPv4 and IPv6`)
-	fl.StringVar(&f.domain, "domain", "", "the zone served, e.g. seeder.example.com. (required)")
-	fl.StringVar(&f.nameserver, "nameserver", "", "the zone's name server for NS and SOA, e.g. ns1.example.com. (required)")
-	fl.StringVar(&f.mbox, "soa-mbox", "", "the SOA's mailbox as a name (default hostmaster.DOMAIN)")
-	fl.Uint32Var(&f.ttl, "ttl", seeder.DefaultTTL, "TTL of the answers while there are peers")
-	fl.StringArrayVar(&f.staticPeers, "static-peer", nil, "IP address always handed out after the reliable peers, repeatable")
+	fl.StringArrayVar(&f.listen, "dns-listen", []string{seeder.DefaultDNSListen}, `host:port to answer DNS on over UDP and TCP, repeatable; an empty host is every interface, IPv4 and IPv6 (default ":" + config.yaml's seeder.dns_port)`)
+	fl.StringVar(&f.domain, "domain", "", "the zone served, e.g. seeder.example.com. (default config.yaml's seeder.domain_name; required without config.yaml)")
+	fl.StringVar(&f.nameserver, "nameserver", "", "the zone's name server for NS and SOA, e.g. ns1.example.com. (default config.yaml's seeder.nameserver; required without config.yaml)")
+	fl.StringVar(&f.mbox, "soa-mbox", "", "the SOA's mailbox as a name (default config.yaml's seeder.soa.rname, else hostmaster.DOMAIN)")
+	fl.Uint32Var(&f.ttl, "ttl", seeder.DefaultTTL, "TTL of the answers while there are peers (default config.yaml's seeder.ttl)")
+	fl.StringArrayVar(&f.staticPeers, "static-peer", nil, "IP address always handed out after the reliable peers, repeatable; replaces config.yaml's seeder.static_peers")
 }
 
-// defaultPort is a built-in network's full-node port; 0 for another.
-func defaultPort(network string) uint16 {
-	nw, _ := config.BuiltinNetwork(network)
-	return nw.DefaultPort
-}
-
-// isPrivateNetwork reports a network other than mainnet and testnet11.
-func isPrivateNetwork(n string) bool { return n != node.Mainnet && n != node.Testnet11 }
-
-// storePath returns the --db value, defaulting to an SQLite file under
-// --root.
-func (f *seederFlags) storePath() string {
-	if f.db != "" {
-		return f.db
-	}
-	return filepath.Join(f.root, "db", "seeder-"+f.network+".sqlite")
-}
+// errStopRPC is the cause of a shutdown asked for through the RPC.
+var errStopRPC = errors.New("stop_node or the daemon's exit")
 
 // runSeeder runs the crawler, the DNS server or both until the command's
 // context ends or SIGINT/SIGTERM arrives (or, with --once, the crawl is
 // done).
 func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serve bool) error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %q is not debug, info, warn or error", f.logLevel)
-	}
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return fmt.Errorf("--log-format: %q is not text or json", f.logFormat)
 	}
+	s, err := f.settings(cmd, crawl, serve)
+	if err != nil {
+		return err
+	}
+	// The RPC's log-level routes change the logger's level.
+	level := new(slog.LevelVar)
+	level.Set(s.level)
 	logger := newLogger(cmd.ErrOrStderr(), level, f.logFormat)
-	if f.network == "" {
-		return errors.New("--network must not be empty")
+	if s.file != "" {
+		logger.Info("configuration read", "file", s.file, "root", s.root, "network", s.network.Name)
 	}
-	if serve && (f.domain == "" || f.nameserver == "") {
-		return errors.New("--domain and --nameserver are required to serve DNS")
-	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	sigCtx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	defer context.AfterFunc(ctx, stop)()
+	defer context.AfterFunc(sigCtx, stop)()
+	ctx, cancel := context.WithCancelCause(sigCtx)
+	defer cancel(nil)
 
-	path := f.storePath()
+	path := s.store
 	kind := "sqlite"
 	if seeder.IsPostgresDSN(path) {
 		kind = "postgres"
@@ -211,7 +240,13 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 
 	var dnsSrv *seeder.DNSServer
 	if serve {
-		if dnsSrv, err = f.startDNS(ctx, store, logger); err != nil {
+		dcfg := s.dns
+		dcfg.Peers = store
+		dcfg.Logger = logger.With("component", "dns")
+		if dnsSrv, err = seeder.NewDNSServer(dcfg); err != nil {
+			return err
+		}
+		if err := dnsSrv.Start(ctx); err != nil {
 			return err
 		}
 		defer func() {
@@ -227,14 +262,42 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 		return nil
 	}
 
-	c, bar, err := f.crawler(cmd, store, logger, dnsSrv)
+	var rs *seeder.RPCServer
+	c, bar, err := f.crawler(cmd, s, store, logger, dnsSrv, func(e seeder.Event) { rs.Notify(e) })
 	if err != nil {
 		return err
+	}
+	if s.rpcAddr != "" || s.daemonAddr != "" {
+		tree := chiatls.Tree{Root: s.root, Logger: logger.With("component", "chiatls")}
+		if err := tree.EnsureService(chiatls.Daemon); err != nil {
+			return fmt.Errorf("RPC certificates: %w", err)
+		}
+		tc, err := rpc.ServerTLS(tree, chiatls.Daemon)
+		if err != nil {
+			return fmt.Errorf("RPC certificates: %w", err)
+		}
+		rs, err = c.StartRPC(ctx, seeder.RPCConfig{
+			RPCAddr:     s.rpcAddr,
+			DaemonAddr:  s.daemonAddr,
+			TLS:         tc,
+			NetworkInfo: s.info,
+			Options:     rpc.Options{LogLevel: level, ResetLogLevel: s.resetLevel},
+			Stop:        func() { cancel(errStopRPC) },
+			Logger:      logger,
+		})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			rs.Close(cctx)
+		}()
 	}
 	if f.once {
 		batches, err := c.RunOnce(ctx)
 		bar.finish()
-		printSummary(stdout, batches, c)
+		printSummary(stdout, batches, c, s.minVersionCount)
 		if err != nil && ctx.Err() == nil {
 			return err
 		}
@@ -244,34 +307,6 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 	bar.finish()
 	logger.Info("stopping", "cause", context.Cause(ctx))
 	return err
-}
-
-// startDNS starts the DNS server over store.
-func (f *seederFlags) startDNS(ctx context.Context, store seeder.Store, logger *slog.Logger) (*seeder.DNSServer, error) {
-	cfg := seeder.DNSConfig{
-		Domain:     f.domain,
-		Nameserver: f.nameserver,
-		Mbox:       f.mbox,
-		TTL:        f.ttl,
-		Listen:     f.listen,
-		Peers:      store,
-		Logger:     logger.With("component", "dns"),
-	}
-	for _, s := range f.staticPeers {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("--static-peer: %w", err)
-		}
-		cfg.StaticPeers = append(cfg.StaticPeers, a)
-	}
-	s, err := seeder.NewDNSServer(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Start(ctx); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 // reloadOnHangup makes SIGHUP read the DNS server's peers at once, until
@@ -304,11 +339,12 @@ func reloadOnHangup(ctx context.Context, s *seeder.DNSServer, logger *slog.Logge
 	}
 }
 
-// crawler builds the crawler from the flags, with its progress display.
-// When the DNS server runs in the same process it reloads after every
-// batch.
-func (f *seederFlags) crawler(cmd *cobra.Command, store seeder.Store, logger *slog.Logger, dnsSrv *seeder.DNSServer) (*seeder.Crawler, *progress, error) {
-	tree := &chiatls.Tree{Root: f.root, Logger: logger.With("component", "chiatls")}
+// crawler builds the crawler of s, with its progress display. When the
+// DNS server runs in the same process it reloads after every batch; every
+// state change also goes to notify.
+func (f *seederFlags) crawler(cmd *cobra.Command, s seederSettings, store seeder.Store, logger *slog.Logger,
+	dnsSrv *seeder.DNSServer, notify func(seeder.Event)) (*seeder.Crawler, *progress, error) {
+	tree := &chiatls.Tree{Root: s.root, Logger: logger.With("component", "chiatls")}
 	if err := tree.EnsureService(chiatls.FullNode); err != nil {
 		return nil, nil, fmt.Errorf("certificates: %w", err)
 	}
@@ -316,48 +352,10 @@ func (f *seederFlags) crawler(cmd *cobra.Command, store seeder.Store, logger *sl
 	if err != nil {
 		return nil, nil, fmt.Errorf("certificates: %w", err)
 	}
-	private := isPrivateNetwork(f.network)
-	cfg := seeder.CrawlerConfig{
-		NetworkID:            f.network,
-		TLS:                  tlsConf,
-		Store:                store,
-		Bootstrap:            seederBootstrap[f.network],
-		Port:                 defaultPort(f.network),
-		AllowPrivate:         f.allowPrivate || private,
-		ReachableOnHandshake: f.reachableOnHandshake,
-		Concurrency:          f.concurrency,
-		PeakWait:             f.peakWait,
-		RecrawlIPv4:          f.recrawlAfter,
-		RecrawlIPv6:          f.recrawlAfter,
-		BatchInterval:        f.batchInterval,
-		Logger:               logger.With("component", "crawler"),
-	}
-	if f.network == node.Mainnet {
-		cfg.MinHeight = seeder.MainnetMinHeight
-	}
-	fl := cmd.Flags()
-	if fl.Changed("bootstrap-peer") {
-		cfg.Bootstrap = f.bootstrap
-	}
-	if fl.Changed("port") {
-		cfg.Port = f.port
-	}
-	if fl.Changed("min-height") {
-		cfg.MinHeight = f.minHeight
-	}
-	if f.peakWait == 0 {
-		cfg.PeakWait = -1
-	}
-	switch {
-	case f.recrawlAfter > 0 && f.recrawlAfter < time.Second:
-		// Times are kept in whole seconds: "at once".
-		cfg.RecrawlIPv4, cfg.RecrawlIPv6, cfg.ReselectDelay = -1, -1, -1
-	case f.recrawlAfter > 0 && f.recrawlAfter < seeder.DefaultReselectDelay:
-		cfg.ReselectDelay = f.recrawlAfter
-	}
-	if f.batchInterval == 0 {
-		cfg.BatchInterval = -1
-	}
+	cfg := s.crawler
+	cfg.TLS = tlsConf
+	cfg.Store = store
+	cfg.Logger = logger.With("component", "crawler")
 	bar := newProgress(cmd.ErrOrStderr())
 	cfg.OnProgress = bar.update
 	cfg.OnEvent = func(e seeder.Event) {
@@ -371,13 +369,14 @@ func (f *seederFlags) crawler(cmd *cobra.Command, store seeder.Store, logger *sl
 				cancel()
 			}
 		}
+		notify(e)
 	}
 	c, err := seeder.NewCrawler(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(cfg.Bootstrap) == 0 {
-		logger.Warn("no bootstrap peer: crawling only what the store holds", "network", f.network)
+		logger.Warn("no bootstrap peer: crawling only what the store holds", "network", s.network.Name)
 	}
 	return c, bar, nil
 }
@@ -440,7 +439,10 @@ func (p *progress) finish() {
 }
 
 // printSummary writes the table of batches and the counts.
-func printSummary(w io.Writer, batches []seeder.BatchStats, c *seeder.Crawler) {
+// Versions seen fewer than minVersions times are left out of its
+// versions line, as the reference's minimum_version_count leaves them
+// out of its log.
+func printSummary(w io.Writer, batches []seeder.BatchStats, c *seeder.Crawler, minVersions int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "batch\tpeers\thandshakes\treachable\tnew\tsaved\ttime\t")
 	var tot seeder.BatchStats
@@ -466,11 +468,16 @@ func printSummary(w io.Writer, batches []seeder.BatchStats, c *seeder.Crawler) {
 	recs := c.Records()
 	fmt.Fprintf(w, "\nknown peers %d, reliable %d, seen in 5 days %d (IPv4 %d, IPv6 %d)\n",
 		len(recs), pc.ReliableNodes, pc.TotalLast5Days, pc.IPv4Last5Days, pc.IPv6Last5Days)
-	if len(pc.Versions) > 0 {
-		vs := make([]string, 0, len(pc.Versions))
-		for v := range pc.Versions {
+	vs := make([]string, 0, len(pc.Versions))
+	rare := 0
+	for v, n := range pc.Versions {
+		if n >= minVersions {
 			vs = append(vs, v)
+		} else {
+			rare++
 		}
+	}
+	if len(vs) > 0 {
 		sort.Slice(vs, func(i, j int) bool {
 			if pc.Versions[vs[i]] != pc.Versions[vs[j]] {
 				return pc.Versions[vs[i]] > pc.Versions[vs[j]]
@@ -482,6 +489,9 @@ func printSummary(w io.Writer, batches []seeder.BatchStats, c *seeder.Crawler) {
 			parts = append(parts, fmt.Sprintf("%s %d", v, pc.Versions[v]))
 		}
 		fmt.Fprintf(w, "versions: %s\n", strings.Join(parts, ", "))
+	}
+	if rare > 0 {
+		fmt.Fprintf(w, "versions seen fewer than %d times (seeder.minimum_version_count): %d\n", minVersions, rare)
 	}
 	var heights []uint32
 	for _, r := range recs {

@@ -222,7 +222,7 @@ func loopbackNetwork(t *testing.T, bin string) (nodes []*proc, addrs []netip.Add
 // crawlOnce runs `seeder crawl --once` into db and returns its summary.
 func crawlOnce(t *testing.T, bin, root, db string, bootstrap netip.AddrPort, extra ...string) string {
 	t.Helper()
-	args := append([]string{"seeder", "crawl", "--once", "--network", "devnet", "--root", root, "--db", db,
+	args := append([]string{"seeder", "crawl", "--once", "--network", "devnet", "--private", "--root", root, "--db", db,
 		"--bootstrap-peer", bootstrap.String(), "--reachable-on-handshake", "--peak-wait", "0",
 		"--log-format", "json", "--log-level", "warn"}, extra...)
 	out, err := exec.Command(bin, args...).Output()
@@ -314,7 +314,7 @@ func TestSeederLoopbackNetwork(t *testing.T) {
 	}
 
 	// The DNS server hands out reliable nodes only.
-	dnsProc := startProc(t, "dns", bin, "seeder", "dns", "--network", "devnet", "--db", db,
+	dnsProc := startProc(t, "dns", bin, "seeder", "dns", "--network", "devnet", "--private", "--root", t.TempDir(), "--db", db,
 		"--dns-listen", "127.0.0.1:0", "--domain", e2eDomain, "--nameserver", e2eNS, "--log-format", "json")
 	listening := dnsProc.waitLog("DNS server listening", nil)
 	udpAddr := listenAddr(t, listening["udp"])
@@ -485,8 +485,8 @@ func TestSeederKilled(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := tc.db(t)
-			crawler := startProc(t, "crawler-"+tc.name, bin, "seeder", "crawl", "--network", "devnet", "--root", t.TempDir(),
-				"--db", db, "--bootstrap-peer", addrs[0].String(), "--reachable-on-handshake", "--peak-wait", "0",
+			crawler := startProc(t, "crawler-"+tc.name, bin, "seeder", "crawl", "--network", "devnet", "--private", "--root", t.TempDir(),
+				"--rpc-port", "-1", "--db", db, "--bootstrap-peer", addrs[0].String(), "--reachable-on-handshake", "--peak-wait", "0",
 				"--recrawl-after", "1ns", "--batch-interval", "0", "--log-format", "json")
 			done := crawler.waitLog("batch done", func(m map[string]any) bool { return m["batch"].(float64) >= 5 })
 			if err := crawler.cmd.Process.Kill(); err != nil {

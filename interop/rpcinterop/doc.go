@@ -14,6 +14,15 @@
 // get_connections notification sent when a peer connects, and gets
 // get_blockchain_state from chia_full_node.
 //
+// TestGoChiaLibsCrawler crawls two in-process nodes with a
+// seeder.Crawler whose RPC listens on loopback, records its port as
+// seeder.crawler.rpc_port, and reads get_peer_counts,
+// get_ips_after_timestamp, get_network_info and get_version with
+// go-chia-libs' CrawlerService (which presents the crawler's private
+// certificate). TestGoChiaLibsCrawlerWebsocket subscribes to metrics on
+// the crawler's own daemon, as chia-exporter does, and receives
+// crawl_batch_completed after a batch.
+//
 // go-chia-libs reaches "localhost" unless told otherwise; the tests give
 // it 127.0.0.1 (rpc.WithBaseURL), so that no host name is looked up.
 // go-chia-libs' websocket client in sync mode registers the handler for
