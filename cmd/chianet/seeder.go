@@ -87,8 +87,9 @@ line), dns_port, domain_name, nameserver, ttl,
 static_peers (IP addresses only), soa (rname, serial_number, refresh,
 retry, expire, minimum) and crawler (start_rpc_server, rpc_port,
 prune_peer_days). The section describes its selected network: with
-another --network, bootstrap_peers, other_peers_port, minimum_height and
-crawler_db_path are that network's defaults. Flags override the file. Not
+another --network, or when the file lacks them, bootstrap_peers,
+other_peers_port, minimum_height and crawler_db_path are that network's
+defaults. Flags override the file. Not
 read: port (chianet's crawler announces no server port, so crawled nodes
 do not record it as a peer to dial) and crawler.ssl (the crawler dials
 with the full node's certificate, as the reference's does). Without a file
