@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -263,8 +264,10 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 		return nil
 	}
 
-	var rs *seeder.RPCServer
-	c, bar, err := f.crawler(cmd, s, store, logger, dnsSrv, func(e seeder.Event) { rs.Notify(e) })
+	// rs is read by the crawler's events, which the RPC's open_connection
+	// may emit (loading the store) as soon as the RPC serves.
+	var rs atomic.Pointer[seeder.RPCServer]
+	c, bar, err := f.crawler(cmd, s, store, logger, dnsSrv, func(e seeder.Event) { rs.Load().Notify(e) })
 	if err != nil {
 		return err
 	}
@@ -277,7 +280,7 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 		if err != nil {
 			return fmt.Errorf("RPC certificates: %w", err)
 		}
-		rs, err = c.StartRPC(ctx, seeder.RPCConfig{
+		srv, err := c.StartRPC(ctx, seeder.RPCConfig{
 			RPCAddr:     s.rpcAddr,
 			DaemonAddr:  s.daemonAddr,
 			TLS:         tc,
@@ -289,10 +292,11 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 		if err != nil {
 			return err
 		}
+		rs.Store(srv)
 		defer func() {
 			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			rs.Close(cctx)
+			srv.Close(cctx)
 		}()
 	}
 	if f.once {
