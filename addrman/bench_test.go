@@ -61,7 +61,7 @@ func (m *Manager) clone(seed uint64) *Manager {
 	}
 	for _, p := range [][2]*table{{&c.newTbl, &m.newTbl}, {&c.triedTbl, &m.triedTbl}} {
 		dst, src := p[0], p[1]
-		dst.ids, dst.where, dst.used = slices.Clone(src.ids), slices.Clone(src.where), slices.Clone(src.used)
+		dst.slots, dst.used = maps.Clone(src.slots), slices.Clone(src.used)
 	}
 	return c
 }

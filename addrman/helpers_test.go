@@ -155,15 +155,15 @@ func (m *Manager) invariantError() error {
 	}
 	for name, tb := range map[string]*table{"new": &m.newTbl, "tried": &m.triedTbl} {
 		n := 0
-		for s, id := range tb.ids {
-			if id == 0 {
-				continue
+		for s, sl := range tb.slots {
+			if sl.id == 0 {
+				return fmt.Errorf("%s slot %d occupied by id 0", name, s)
 			}
 			n++
-			if !m.entries[id].live {
-				return fmt.Errorf("%s slot %d holds dead id %d", name, s, id)
+			if !m.entries[sl.id].live {
+				return fmt.Errorf("%s slot %d holds dead id %d", name, s, sl.id)
 			}
-			if tb.used[tb.where[s]] != int32(s) {
+			if int(sl.where) >= len(tb.used) || tb.used[sl.where] != s {
 				return fmt.Errorf("%s slot %d: used list out of step", name, s)
 			}
 		}

@@ -63,8 +63,8 @@ func newManager(cfg Config) *Manager {
 		log:          cfg.Logger,
 		entries:      make([]entry, 1),
 		byAddr:       make(map[netip.AddrPort]int32),
-		newTbl:       newTable(NewBucketCount),
-		triedTbl:     newTable(TriedBucketCount),
+		newTbl:       newTable(),
+		triedTbl:     newTable(),
 		lastGood:     1, // as the reference: a first failure counts before any success
 		syncFile:     (*os.File).Sync,
 	}

@@ -3,38 +3,43 @@ package addrman
 import "math/rand/v2"
 
 // table is the slot matrix of the new or the tried table, flattened
-// (slot = bucket*BucketSize + position). Besides the entry id in each slot
-// it keeps the list of occupied slots, so that a uniform pick among them
-// and a full walk cost O(1) and O(occupied).
+// (slot = bucket*BucketSize + position). Besides the entry id in each
+// occupied slot it keeps the list of occupied slots, so that a uniform
+// pick among them and a full walk cost O(1) and O(occupied).
+//
+// The occupied slots are kept in a map, not in arrays of every slot: a
+// node knows a few thousand addresses at most while the tables have
+// 81,920 slots, and arrays of them cost 640 KiB per manager, most of a
+// small node's heap when a thousand run in one process (package devnet).
 type table struct {
-	ids   []int32 // entry id per slot; 0 is empty
-	where []int32 // for an occupied slot, its index in used
-	used  []int32 // the occupied slots, in no order
+	slots map[int32]slot // the occupied slots
+	used  []int32        // the occupied slots, in no order
 }
 
-func newTable(buckets int) table {
-	n := buckets * BucketSize
-	return table{ids: make([]int32, n), where: make([]int32, n)}
-}
+// slot is an occupied slot: its entry id and its index in table.used.
+type slot struct{ id, where int32 }
+
+func newTable() table { return table{slots: make(map[int32]slot)} }
 
 // get returns the id in slot s, 0 if empty.
-func (t *table) get(s int) int32 { return t.ids[s] }
+func (t *table) get(s int) int32 { return t.slots[int32(s)].id }
 
 // put stores id in the empty slot s.
 func (t *table) put(s int, id int32) {
-	t.ids[s] = id
-	t.where[s] = int32(len(t.used))
+	t.slots[int32(s)] = slot{id: id, where: int32(len(t.used))}
 	t.used = append(t.used, int32(s))
 }
 
 // remove empties the occupied slot s.
 func (t *table) remove(s int) {
-	i := t.where[s]
+	i := t.slots[int32(s)].where
 	last := t.used[len(t.used)-1]
 	t.used[i] = last
-	t.where[last] = i
+	moved := t.slots[last]
+	moved.where = i
+	t.slots[last] = moved
 	t.used = t.used[:len(t.used)-1]
-	t.ids[s] = 0
+	delete(t.slots, int32(s))
 }
 
 // count returns the number of occupied slots.

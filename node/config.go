@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/chianet/chianet/config"
+	"github.com/chianet/chianet/discovery"
 	"github.com/chianet/chianet/rpc"
 	"github.com/chianet/chianet/server"
 )
@@ -94,6 +95,11 @@ type Config struct {
 	// manager has none to offer. Nil means the network's (package
 	// config's built-in list); a private network has none.
 	DNSIntroducers []string
+	// Resolver resolves the DNS introducers' names and the introducer's
+	// host name (discovery.DNSConfig.Resolver). Nil means
+	// net.DefaultResolver, the system's DNS configuration; a devnet points
+	// a net.Resolver at its own seeder (package devnet).
+	Resolver discovery.Resolver
 	// NoDefaultBootstrap leaves out the network's default introducer and
 	// DNS introducers, so that only Introducer, DNSIntroducers and
 	// StaticPeers as given here are used.
@@ -142,6 +148,18 @@ type Config struct {
 	// outbound connection (the reference's peer_connect_timeout). Zero
 	// means peer.DefaultConnectTimeout (30 s).
 	PeerConnectTimeout time.Duration
+	// RetryInterval is how long discovery leaves an address alone after
+	// trying it (discovery.Config.RetryInterval). Zero means the
+	// reference's 30 minutes, right for a network of thousands; a devnet
+	// of a dozen nodes, where a node that lost a few tries has nobody
+	// left to dial, wants seconds.
+	RetryInterval time.Duration
+	// DialGrace is how long an outbound dial under way holds its slot of
+	// the outbound target (discovery.Config.DialGrace). Zero means 5 s;
+	// negative means until the dial ends, for networks where no address
+	// drops packets (loopback) and a slow handshake only means a busy
+	// machine.
+	DialGrace time.Duration
 	// PublicAddr is our own address as others reach it: discovery
 	// advertises it to full-node peers (daily, and to each new outbound
 	// one) and never dials it. The zero value means unknown: nothing is

@@ -60,6 +60,7 @@ func newRootCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 		newStopCmd(stdout),
 		newVersionCmd(stdout),
 		newSeederCmd(stdout),
+		newDevnetCmd(stdout),
 	)
 	return root
 }

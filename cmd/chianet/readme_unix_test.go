@@ -39,7 +39,9 @@ import (
 //     <!-- readme-test: skip: REASON --> for examples that would join
 //     the public networks, or that another test runs in full (the
 //     seeder's). <!-- readme-test: introducer --> runs an
-//     introducer line and node lines that name it (readme_introducer_unix_test.go).
+//     introducer line and node lines that name it (readme_introducer_unix_test.go);
+//     <!-- readme-test: devnet --> runs `chianet devnet` lines to the end
+//     (readme_devnet_unix_test.go).
 //
 // <!-- readme-test: peer --> before a "$" block runs it against a local
 // peer on loopback answering as the README's 203.0.113.7:8444 does, with
@@ -158,6 +160,9 @@ func TestReadme(t *testing.T) {
 			case "introducer":
 				ran += len(nodes)
 				t.Run(name, func(t *testing.T) { runReadmeIntroducer(t, bin, nodes) })
+			case "devnet":
+				ran += len(nodes)
+				t.Run(name, func(t *testing.T) { runReadmeDevnet(t, bin, nodes) })
 			case "skip":
 			default:
 				t.Errorf("%s: chianet node example with no readme-test marker: %q", name, code)
