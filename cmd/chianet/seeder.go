@@ -90,10 +90,10 @@ retry, expire, minimum) and crawler (start_rpc_server, rpc_port,
 prune_peer_days). The section describes its selected network: with
 another --network, or when the file lacks them, bootstrap_peers,
 other_peers_port, minimum_height and crawler_db_path are that network's
-defaults. Flags override the file. Not
-read: port (chianet's crawler announces no server port, so crawled nodes
-do not record it as a peer to dial) and crawler.ssl (the crawler dials
-with the full node's certificate, as the reference's does). Without a file
+defaults. Flags override the file. Not read: port (chianet's crawler
+announces no server port, so crawled nodes do not record it as a peer to
+dial) and crawler.ssl (the crawler dials with the full node's
+certificate, as the reference's does). Without a file
 the reference's defaults apply (mainnet, port 8444, node.chia.net), except
 that --domain and --nameserver must be given to serve DNS.
 
