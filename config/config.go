@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -141,6 +142,27 @@ func absRoot(root string) (string, error) {
 		return "", fmt.Errorf("config: root %q: %w", root, err)
 	}
 	return abs, nil
+}
+
+// Has reports whether the file read has key, a dotted path of mapping
+// keys such as "seeder.other_peers_port", with a value other than null,
+// following merge keys and aliases as a YAML loader does. A key the file
+// lacks holds the template's default in its field; Has tells the two
+// apart, for keys whose default depends on the network. A Config from
+// Default has the template's keys; one made otherwise has none.
+func (c *Config) Has(key string) bool {
+	if c.file == nil {
+		return false
+	}
+	n := deref(c.file.doc.Content[0])
+	for _, k := range strings.Split(key, ".") {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return false
+		}
+		v, _ := lookup(n, k)
+		n = deref(v)
+	}
+	return !isNull(n)
 }
 
 // parse decodes raw, a config.yaml, into a Config for root.

@@ -410,6 +410,45 @@ func TestMinimalConfigTakesDefaults(t *testing.T) {
 	}
 }
 
+// Has tells the keys a file has from those that hold the template's
+// defaults, through merge keys and aliases.
+func TestHas(t *testing.T) {
+	root := newRoot(t, []byte(`selected_network: testnet11
+base: &base
+  other_peers_port: 58444
+seeder:
+  <<: *base
+  minimum_height: 0
+  crawler_db_path: null
+  crawler:
+    rpc_port: 8561
+`))
+	c := mustLoad(t, root)
+	for key, want := range map[string]bool{
+		"selected_network":           true,
+		"seeder":                     true,
+		"seeder.other_peers_port":    true, // merged
+		"seeder.minimum_height":      true, // 0 is a value
+		"seeder.crawler_db_path":     false,
+		"seeder.bootstrap_peers":     false,
+		"seeder.crawler.rpc_port":    true,
+		"seeder.crawler.ssl":         false,
+		"seeder.minimum_height.x":    false,
+		"full_node":                  false,
+		"full_node.selected_network": false,
+	} {
+		if got := c.Has(key); got != want {
+			t.Errorf("Has(%q) = %v, want %v", key, got, want)
+		}
+	}
+	if c.Seeder.BootstrapPeers == nil {
+		t.Error("a key the file lacks holds no default")
+	}
+	if (&Config{}).Has("seeder") {
+		t.Error("a Config not read from a file has keys")
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	if _, err := Load(t.TempDir()); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v, want fs.ErrNotExist", err)

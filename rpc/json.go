@@ -50,6 +50,9 @@ func appendSorted(b []byte, v any) ([]byte, error) {
 		}
 		return t.appendJSON(b), nil
 	case map[string]any:
+		if t == nil { // encoding/json's null, not {}
+			return append(b, "null"...), nil
+		}
 		return appendObject(b, t, false)
 	case []any:
 		if t == nil {

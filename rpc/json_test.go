@@ -278,3 +278,31 @@ func TestSortedEncoderMatchesTreePath(t *testing.T) {
 		t.Error("an array was taken for an answer")
 	}
 }
+
+// TestSortedEncoderNilMapsAndSlices holds the direct encoder to the
+// general path on nil and empty maps and slices nested in an answer: nil
+// is null, empty is {} or [].
+func TestSortedEncoderNilMapsAndSlices(t *testing.T) {
+	for _, m := range []map[string]any{
+		{"a": map[string]any(nil)},
+		{"a": map[string]any{}},
+		{"a": []any{map[string]any(nil), []any(nil), []any{}}},
+		{"a": map[string]any{"b": map[string]any(nil)}},
+		{"a": []Connection(nil), "b": []Connection{}, "c": []hash32(nil)},
+	} {
+		want, err := appendTree(nil, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := marshalSorted(m); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%v: direct %s, general %s", err, got, want)
+		}
+		want, err = legacyAnswer(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := appendAnswer(nil, m); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("answer: %v: direct %s, general %s", err, got, want)
+		}
+	}
+}

@@ -108,12 +108,36 @@ func (c *Crawler) load(ctx context.Context) error {
 	}
 	c.last = last
 	c.loaded = true
+	// Changes not saved went with the records replaced: save must not
+	// look for them.
+	clear(c.dirty)
+	clear(c.deleted)
 	counts := countRecords(c.records, c.now(), c.cfg.FreshWindow)
 	n := len(c.records)
 	c.mu.Unlock()
 	c.log.Info("loaded peers", "records", n, "reliable", counts.ReliableNodes, "last_batch", last.Seq, "dropped", dropped)
 	c.emit(Event{Kind: EventLoadedInitialPeers, Counts: counts})
 	return nil
+}
+
+// ensureLoaded loads the store unless it was loaded, for a crawl outside
+// the batches.
+func (c *Crawler) ensureLoaded(ctx context.Context) error {
+	c.mu.Lock()
+	loaded := c.loaded
+	c.mu.Unlock()
+	if loaded {
+		return nil
+	}
+	c.batchMu.Lock()
+	defer c.batchMu.Unlock()
+	c.mu.Lock()
+	loaded = c.loaded
+	c.mu.Unlock()
+	if loaded { // by a batch meanwhile
+		return nil
+	}
+	return c.load(ctx)
 }
 
 func (c *Crawler) emit(e Event) {

@@ -159,7 +159,8 @@ func (r *rpcCrawler) OpenConnection(ctx context.Context, host string, port uint1
 // counted as reachable. It fails, recording nothing, when the handshake
 // does not complete, when port is not the crawled one (CrawlerConfig.
 // Port), or when the address is one the crawler does not record
-// (private, without AllowPrivate). It may run while a batch does.
+// (private, without AllowPrivate). It may run while a batch does; it
+// loads the store first when no batch has (Load).
 func (c *Crawler) CrawlPeer(ctx context.Context, host string, port uint16) (reachable bool, err error) {
 	if port == 0 || (c.cfg.Port != 0 && port != c.cfg.Port) {
 		return false, fmt.Errorf("seeder: port %d is not crawled: this crawler records only peers on port %d", port, c.cfg.Port)
@@ -169,6 +170,11 @@ func (c *Crawler) CrawlPeer(ctx context.Context, host string, port uint16) (reac
 			return false, fmt.Errorf("seeder: %s is not an address this crawler records", host)
 		}
 		host = canonicalHost(a)
+	}
+	// The outcome goes into the records the store holds: loading them
+	// later would replace it.
+	if err := c.ensureLoaded(ctx); err != nil {
+		return false, err
 	}
 	res := c.crawl(ctx, target{host: host, port: port})
 	if res.cancelled {

@@ -219,3 +219,46 @@ func record(t *testing.T, c *Crawler, host string) Record {
 	}
 	return r
 }
+
+// A peer crawled through CrawlPeer before the store is loaded (the RPC
+// serves before Run's first batch) is recorded and saved, not dropped
+// when the first batch loads the store.
+func TestCrawlPeerBeforeLoad(t *testing.T) {
+	clock := newFakeClock(t0)
+	a, b := startNode(t, 410, 1000), startNode(t, 411, 1000)
+	cfg := testCrawlerConfig(t, clock)
+	cfg.Bootstrap = []string{b.addr.String()} // a batch with nothing to crawl saves nothing
+	c := newTestCrawler(t, cfg)
+	ctx := context.Background()
+	host := a.addr.Addr().String()
+	if reachable, err := c.CrawlPeer(ctx, host, a.addr.Port()); err != nil || !reachable {
+		t.Fatalf("CrawlPeer: %v, %v", reachable, err)
+	}
+	if _, err := c.Batch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := recordOK(c, host); !ok {
+		t.Fatalf("the crawl before the load was dropped: records %v", c.Records())
+	}
+	recs, _, err := cfg.Store.Load(ctx)
+	if err != nil || len(recs) != 2 {
+		t.Errorf("saved: %v, %v", recs, err)
+	}
+
+	// Load replaces the records, and the changes not saved with them:
+	// the next batch does not look for them.
+	d := startNode(t, 412, 1000)
+	if _, err := c.CrawlPeer(ctx, d.addr.Addr().String(), d.addr.Port()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Hour) // a and b are due again
+	if _, err := c.Batch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := recordOK(c, d.addr.Addr().String()); ok {
+		t.Error("Load kept a record the store does not hold")
+	}
+}

@@ -87,13 +87,14 @@
 // read the root's config.yaml as node does: self_hostname,
 // network_overrides, logging.log_level and the seeder section (its
 // selected_network; bootstrap_peers, other_peers_port, minimum_height and
-// crawler_db_path for that network only; peer_connect_timeout,
-// minimum_version_count, dns_port, domain_name, nameserver, ttl,
-// static_peers, soa and crawler's start_rpc_server, rpc_port and
-// prune_peer_days), flags overriding the file; an unknown --network is an
-// error unless --private runs it as one's own. The store is an SQLite
-// file (default crawler_db_path, else ROOT/db/seeder-NETWORK.sqlite) or a
-// PostgreSQL database (a postgres:// URL or a "host=… dbname=…" string).
+// crawler_db_path for that network only, where the file has them;
+// peer_connect_timeout, minimum_version_count, dns_port, domain_name,
+// nameserver, ttl, static_peers, soa and crawler's start_rpc_server,
+// rpc_port and prune_peer_days), flags overriding the file; an unknown
+// --network is an error unless --private runs it as one's own. The store
+// is an SQLite file (default crawler_db_path, else
+// ROOT/db/seeder-NETWORK.sqlite) or a PostgreSQL database (a postgres://
+// URL or a "host=… dbname=…" string).
 // crawl takes --bootstrap-peer, --port (the crawled port; any on a
 // private network), --min-height (240000 on mainnet, else 0),
 // --reachable-on-handshake (private networks whose nodes announce no

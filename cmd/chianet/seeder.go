@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -87,11 +88,12 @@ line), dns_port, domain_name, nameserver, ttl,
 static_peers (IP addresses only), soa (rname, serial_number, refresh,
 retry, expire, minimum) and crawler (start_rpc_server, rpc_port,
 prune_peer_days). The section describes its selected network: with
-another --network, bootstrap_peers, other_peers_port, minimum_height and
-crawler_db_path are that network's defaults. Flags override the file. Not
-read: port (chianet's crawler announces no server port, so crawled nodes
-do not record it as a peer to dial) and crawler.ssl (the crawler dials
-with the full node's certificate, as the reference's does). Without a file
+another --network, or when the file lacks them, bootstrap_peers,
+other_peers_port, minimum_height and crawler_db_path are that network's
+defaults. Flags override the file. Not read: port (chianet's crawler
+announces no server port, so crawled nodes do not record it as a peer to
+dial) and crawler.ssl (the crawler dials with the full node's
+certificate, as the reference's does). Without a file
 the reference's defaults apply (mainnet, port 8444, node.chia.net), except
 that --domain and --nameserver must be given to serve DNS.
 
@@ -262,8 +264,10 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 		return nil
 	}
 
-	var rs *seeder.RPCServer
-	c, bar, err := f.crawler(cmd, s, store, logger, dnsSrv, func(e seeder.Event) { rs.Notify(e) })
+	// rs is read by the crawler's events, which the RPC's open_connection
+	// may emit (loading the store) as soon as the RPC serves.
+	var rs atomic.Pointer[seeder.RPCServer]
+	c, bar, err := f.crawler(cmd, s, store, logger, dnsSrv, func(e seeder.Event) { rs.Load().Notify(e) })
 	if err != nil {
 		return err
 	}
@@ -276,7 +280,7 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 		if err != nil {
 			return fmt.Errorf("RPC certificates: %w", err)
 		}
-		rs, err = c.StartRPC(ctx, seeder.RPCConfig{
+		srv, err := c.StartRPC(ctx, seeder.RPCConfig{
 			RPCAddr:     s.rpcAddr,
 			DaemonAddr:  s.daemonAddr,
 			TLS:         tc,
@@ -288,10 +292,11 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 		if err != nil {
 			return err
 		}
+		rs.Store(srv)
 		defer func() {
 			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			rs.Close(cctx)
+			srv.Close(cctx)
 		}()
 	}
 	if f.once {

@@ -47,7 +47,8 @@ type seederSettings struct {
 // selected_network, else selected_network), as the reference's `chia
 // configure` keeps it: bootstrap_peers, other_peers_port, minimum_height
 // and crawler_db_path apply to that network only, and another --network
-// gets its own defaults. The other keys apply whatever the network.
+// gets its own defaults, as do those keys when the file lacks them. The
+// other keys apply whatever the network.
 func (f *seederFlags) settings(cmd *cobra.Command, crawl, serve bool) (seederSettings, error) {
 	changed := cmd.Flags().Changed
 	var s seederSettings
@@ -124,9 +125,9 @@ func (f *seederFlags) settings(cmd *cobra.Command, crawl, serve bool) (seederSet
 			return s, errors.New("--db must not be empty")
 		}
 		s.store = f.db
-	case own && sec.CrawlerDBPath != "" && !seeder.IsPostgresDSN(sec.CrawlerDBPath):
+	case own && file.Has("seeder.crawler_db_path") && sec.CrawlerDBPath != "" && !seeder.IsPostgresDSN(sec.CrawlerDBPath):
 		s.store = file.Path(sec.CrawlerDBPath)
-	case own && sec.CrawlerDBPath != "":
+	case own && file.Has("seeder.crawler_db_path") && sec.CrawlerDBPath != "":
 		s.store = sec.CrawlerDBPath
 	default:
 		s.store = filepath.Join(root, "db", "seeder-"+nw.Name+".sqlite")
@@ -166,21 +167,31 @@ func (f *seederFlags) crawlSettings(cmd *cobra.Command, s *seederSettings, file 
 		cfg.MinHeight = seeder.MainnetMinHeight
 	}
 	if own {
-		// bootstrap_peers are host names or addresses, dialled on
-		// other_peers_port, the only port crawled.
-		cfg.Port = uint16(sec.OtherPeersPort) // validated by Load
-		cfg.Bootstrap = nil
-		for _, h := range sec.BootstrapPeers {
-			h = strings.TrimSpace(h)
-			if _, _, err := net.SplitHostPort(h); err != nil {
-				h = net.JoinHostPort(strings.Trim(h, "[]"), strconv.Itoa(sec.OtherPeersPort))
+		// Keys the file lacks keep the network's defaults: the template's
+		// values for them are mainnet's. bootstrap_peers are host names or
+		// addresses, dialled on other_peers_port, the only port crawled.
+		if file.Has("seeder.other_peers_port") {
+			cfg.Port = uint16(sec.OtherPeersPort) // validated by Load
+		}
+		if file.Has("seeder.bootstrap_peers") {
+			cfg.Bootstrap = nil
+			for _, h := range sec.BootstrapPeers {
+				h = strings.TrimSpace(h)
+				if _, _, err := net.SplitHostPort(h); err != nil {
+					if cfg.Port == 0 {
+						return fmt.Errorf("seeder.bootstrap_peers in config.yaml: %q names no port, and neither seeder.other_peers_port nor network %s gives one", h, nw.Name)
+					}
+					h = net.JoinHostPort(strings.Trim(h, "[]"), strconv.Itoa(int(cfg.Port)))
+				}
+				cfg.Bootstrap = append(cfg.Bootstrap, h)
 			}
-			cfg.Bootstrap = append(cfg.Bootstrap, h)
 		}
-		if sec.MinimumHeight > 1<<32-1 {
-			return fmt.Errorf("seeder.minimum_height in config.yaml: %d is above the largest height, %d", sec.MinimumHeight, uint32(1<<32-1))
+		if file.Has("seeder.minimum_height") {
+			if sec.MinimumHeight > 1<<32-1 {
+				return fmt.Errorf("seeder.minimum_height in config.yaml: %d is above the largest height, %d", sec.MinimumHeight, uint32(1<<32-1))
+			}
+			cfg.MinHeight = uint32(sec.MinimumHeight)
 		}
-		cfg.MinHeight = uint32(sec.MinimumHeight)
 	}
 	if s.file != "" {
 		cfg.ConnectTimeout = time.Duration(sec.PeerConnectTimeout) * time.Second // positive: validated by Load

@@ -192,6 +192,49 @@ func TestSeederSettingsFromConfig(t *testing.T) {
 	}
 }
 
+// A config.yaml whose seeder section lacks the network-specific keys (or
+// that has no seeder section) crawls its selected network with that
+// network's defaults, not mainnet's values from the template.
+func TestSeederSettingsMissingNetworkKeys(t *testing.T) {
+	for _, tc := range []struct{ name, yaml string }{
+		{"no seeder section", "selected_network: testnet11\n"},
+		{"section without them", "selected_network: testnet11\nseeder:\n  ttl: 60\n  crawler:\n    rpc_port: 18561\n"},
+	} {
+		root := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(root, "config"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(config.FilePath(root), []byte(tc.yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := seederSettingsOf(t, "--root", root, "--domain", "d.", "--nameserver", "n.")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		c := s.crawler
+		if s.network.Name != "testnet11" || c.Port != 58444 || c.MinHeight != 0 ||
+			!reflect.DeepEqual(c.Bootstrap, []string{"testnet11-node-us-west-2.chia.net:58444"}) ||
+			s.store != filepath.Join(root, "db", "seeder-testnet11.sqlite") {
+			t.Errorf("%s: network %s, port %d, min height %d, bootstrap %v, store %s", tc.name, s.network.Name, c.Port,
+				c.MinHeight, c.Bootstrap, s.store)
+		}
+	}
+
+	// bootstrap_peers alone are dialled on the network's port.
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "config"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "selected_network: testnet11\nseeder:\n  bootstrap_peers: [\"127.0.0.9\"]\n"
+	if err := os.WriteFile(config.FilePath(root), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := seederSettingsOf(t, "--root", root, "--domain", "d.", "--nameserver", "n.")
+	if err != nil || s.crawler.Port != 58444 || !reflect.DeepEqual(s.crawler.Bootstrap, []string{"127.0.0.9:58444"}) {
+		t.Errorf("bootstrap_peers alone: port %d, bootstrap %v, %v", s.crawler.Port, s.crawler.Bootstrap, err)
+	}
+}
+
 // `seeder crawl --once` takes its bootstrap peer, crawled port and store
 // from config.yaml.
 func TestSeederCrawlFromConfig(t *testing.T) {
