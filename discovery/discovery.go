@@ -201,12 +201,20 @@ func (d *Discovery) Run(ctx context.Context) error {
 	if d.fullNode {
 		wg.Go(func() { d.relayLoop(ctx) })
 	}
+	// The saver gets a context of its own so that the final save comes
+	// after recordLive below.
+	saveCtx, stopSaving := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSaving()
+	var saver sync.WaitGroup
 	var saveErr error
 	if d.cfg.PeersFile != "" {
-		wg.Go(func() { saveErr = d.am.Run(ctx, d.cfg.PeersFile) })
+		saver.Go(func() { saveErr = d.am.Run(saveCtx, d.cfg.PeersFile) })
 	}
 	wg.Wait()
 	d.dials.Wait()
+	d.recordLive()
+	stopSaving()
+	saver.Wait()
 	d.log.Info("peer discovery stopped", "save_err", saveErr)
 	return saveErr
 }
@@ -292,6 +300,26 @@ func (d *Discovery) onInboundFullNode(info peer.Info) {
 	// It knows its own address: never relay it back.
 	d.markKnown(ap, []protocol.TimestampedPeerInfo{tp})
 	d.enqueueRelay(tp, 1)
+}
+
+// recordLive records the address of every inbound full node still
+// connected that the address manager lacks. Events reach onEvent on a
+// goroutine of their own, so a peer that connected just before shutdown
+// may not have been recorded yet; the final save must not miss it.
+func (d *Discovery) recordLive() {
+	if !d.fullNode {
+		return
+	}
+	for _, l := range d.net.Links() {
+		info := l.Info()
+		if info.Outbound || info.NodeType != protocol.NodeFullNode {
+			continue
+		}
+		ip := info.RemoteAddr.Addr().Unmap()
+		if _, ok := d.am.Lookup(addrman.PeerInfo{Host: ip.String(), Port: info.ServerPort}); !ok {
+			d.onInboundFullNode(info)
+		}
+	}
 }
 
 // backoffAfter returns the least wait between the end of the last

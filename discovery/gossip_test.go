@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"math/rand/v2"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -455,4 +456,30 @@ func TestRelayHash(t *testing.T) {
 			t.Errorf("%s: relay hash differs from SHA-256 over %x", tc.nb, want.Bytes())
 		}
 	}
+}
+
+// An inbound full node whose Connected event has not been handled when
+// Run stops (events reach Discovery on a goroutine of their own) is still
+// in the final save of the peers file.
+func TestFinalSaveRecordsLiveInbound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "peers.dat")
+		h := newHarness(t, Config{PeersFile: file, FeelerMean: -1})
+		ap := pub(7)
+		l := &fakeLink{net: h.net, addr: ap, done: make(chan struct{}),
+			info: peer.Info{NodeType: protocol.NodeFullNode, ServerPort: ap.Port(), RemoteAddr: netip.AddrPortFrom(ap.Addr(), 51000)}}
+		h.net.mu.Lock()
+		h.net.links[l] = struct{}{} // connected, its event not yet delivered
+		h.net.mu.Unlock()
+		h.run()
+		synctest.Wait()
+		h.stop()
+		m, err := addrman.Load(file, addrman.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m.Lookup(addrman.PeerInfo{Host: ap.Addr().String(), Port: ap.Port()}); !ok {
+			t.Errorf("the saved peers file lacks the live inbound peer %v (%d addresses)", ap, m.Size())
+		}
+	})
 }
