@@ -69,6 +69,8 @@ func TestScale(t *testing.T) {
 	deadline := time.Now().Add(scaleLimit)
 	var st Status
 	var lastLog time.Time
+	poll := time.NewTicker(time.Second) // the snapshot is a condition to poll
+	defer poll.Stop()
 	for {
 		st = n.Snapshot()
 		if st.AllAtTarget > 0 {
@@ -83,7 +85,7 @@ func TestScale(t *testing.T) {
 				st.Elapsed.Round(time.Second), st.AtTarget, nodes, st.EverAtTarget, st.Outbound, st.Inbound,
 				dialled(st), st.Crawler, st.DNS.Answers, runtime.NumGoroutine())
 		}
-		time.Sleep(time.Second) // polling a progress report, not synchronising
+		<-poll.C
 	}
 	formed := sample()
 
