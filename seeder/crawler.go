@@ -148,9 +148,12 @@ func (c *Crawler) emit(e Event) {
 
 // Run crawls batch after batch, BatchInterval apart, until ctx ends. A
 // batch cut short by ctx saves the attempts that finished. A failed save
-// is logged and its records are saved with the next batch. Run returns
-// nil when ctx ends, or the error of the first Load.
+// is logged and its records are saved with the next batch. As it stops,
+// Run saves what changed since the last batch (peers crawled through
+// CrawlPeer). Run returns nil when ctx ends, or the error of the first
+// Load.
 func (c *Crawler) Run(ctx context.Context) error {
+	defer c.flush()
 	idle := false
 	for {
 		st, err := c.Batch(ctx)
@@ -171,6 +174,23 @@ func (c *Crawler) Run(ctx context.Context) error {
 			case <-c.cfg.Clock.After(c.cfg.BatchInterval):
 			}
 		}
+	}
+}
+
+// flushTimeout bounds the save Run makes as it stops.
+const flushTimeout = 10 * time.Second
+
+// flush saves what changed since the last save (peers crawled through
+// CrawlPeer after the last batch) once Run's context has ended.
+func (c *Crawler) flush() {
+	c.batchMu.Lock()
+	defer c.batchMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	defer cancel()
+	var st BatchStats
+	c.save(ctx, &st)
+	if st.SaveErr != nil {
+		c.log.Error("saving the last crawls failed", "err", st.SaveErr)
 	}
 }
 
@@ -227,6 +247,8 @@ func (c *Crawler) Batch(ctx context.Context) (BatchStats, error) {
 	targets := c.selectTargets(c.now())
 	st.Selected = len(targets)
 	if len(targets) == 0 {
+		// Peers crawled through CrawlPeer meanwhile are saved all the same.
+		c.save(ctx, &st)
 		return st, nil
 	}
 	c.log.Debug("batch started", "peers", len(targets))

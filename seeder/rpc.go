@@ -59,10 +59,10 @@ func (s *liveSet) list() []*peer.Peer {
 //     lasts one crawl (a few seconds), as in the reference, whose crawler
 //     closes its connections within 5 s. Peaks are not reported (null).
 //   - open_connection: crawls host:port at once, as a batch would, and
-//     records the outcome, which the next batch saves. It fails, and
-//     records nothing, when the handshake does not complete, when the
-//     port is not the crawled one, or when the address is private and
-//     private addresses are not recorded.
+//     records the outcome, which the next batch (or Run, as it stops)
+//     saves. It fails, and records nothing, when the handshake does not
+//     complete, when the port is not the crawled one, or when the
+//     address is private and private addresses are not recorded.
 //   - close_connection: closes a crawl connection; its crawl records what
 //     it had learnt by then.
 //
@@ -154,8 +154,8 @@ func (r *rpcCrawler) OpenConnection(ctx context.Context, host string, port uint1
 }
 
 // CrawlPeer crawls one peer at once, as a batch would, and records the
-// outcome, which the next batch saves; host is an IP address or a name
-// (recorded under the address reached). It reports whether the peer
+// outcome, which the next batch (or Run, as it stops) saves; host is an
+// IP address or a name (recorded under the address reached). It reports whether the peer
 // counted as reachable. It fails, recording nothing, when the handshake
 // does not complete, when port is not the crawled one (CrawlerConfig.
 // Port), or when the address is one the crawler does not record

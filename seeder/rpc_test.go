@@ -262,3 +262,56 @@ func TestCrawlPeerBeforeLoad(t *testing.T) {
 		t.Error("Load kept a record the store does not hold")
 	}
 }
+
+// A peer crawled through CrawlPeer (open_connection) is saved by the next
+// batch even when that batch has nothing to crawl, and by Run as it
+// stops, so a seeder stopped before its next crawl keeps it.
+func TestCrawlPeerSavedWithoutTargets(t *testing.T) {
+	clock := newFakeClock(t0)
+	b := startNode(t, 420, 1000)
+	cfg := testCrawlerConfig(t, clock)
+	cfg.Bootstrap = []string{b.addr.String()}
+	c := newTestCrawler(t, cfg)
+	ctx := context.Background()
+	if _, err := c.Batch(ctx); err != nil { // crawls b; nothing is due after it
+		t.Fatal(err)
+	}
+	saved := func(host string) bool {
+		t.Helper()
+		recs, _, err := cfg.Store.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Host == host {
+				return true
+			}
+		}
+		return false
+	}
+
+	a := startNode(t, 421, 1000)
+	if reachable, err := c.CrawlPeer(ctx, a.addr.Addr().String(), a.addr.Port()); err != nil || !reachable {
+		t.Fatalf("CrawlPeer: %v, %v", reachable, err)
+	}
+	st, err := c.Batch(ctx)
+	if err != nil || st.Selected != 0 {
+		t.Fatalf("Batch: %+v, %v; want nothing selected", st, err)
+	}
+	if !saved(a.addr.Addr().String()) {
+		t.Error("a batch with nothing to crawl left the crawled peer unsaved")
+	}
+
+	d := startNode(t, 422, 1000)
+	if _, err := c.CrawlPeer(ctx, d.addr.Addr().String(), d.addr.Port()); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	cancel() // Run stops at once
+	if err := c.Run(runCtx); err != nil {
+		t.Fatal(err)
+	}
+	if !saved(d.addr.Addr().String()) {
+		t.Error("Run stopped without saving the crawled peer")
+	}
+}
