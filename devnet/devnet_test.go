@@ -216,8 +216,31 @@ func TestConfig(t *testing.T) {
 	if _, err := Start(t.Context(), Config{Nodes: 2}); err == nil {
 		t.Error("2 nodes accepted")
 	}
+	// A target that leaves a node no inbound slot is refused as the
+	// target, not as the inbound limit derived from it.
+	if c := (Config{Nodes: 3, TargetOutbound: 2}).withDefaults(); c.validate() == nil || !strings.Contains(c.validate().Error(), "outbound target 2") {
+		t.Errorf("3 nodes, target 2: %v", c.validate())
+	}
 	if a, b := NodeIP(0), NodeIP(254); a.String() != "127.1.1.1" || b.String() != "127.1.2.1" {
 		t.Errorf("NodeIP: %v, %v", a, b)
+	}
+}
+
+// TestFileLimit: a devnet that needs more open files than the process
+// may have is refused before anything starts, one that fits is not.
+func TestFileLimit(t *testing.T) {
+	defer func(f func() (uint64, bool)) { openFileLimit = f }(openFileLimit)
+	openFileLimit = func() (uint64, bool) { return 20000, true }
+	big, small := Config{Nodes: 5000}.withDefaults(), Config{Nodes: 1000}.withDefaults()
+	if err := big.validate(); !errors.Is(err, ErrFileLimit) {
+		t.Errorf("5000 nodes under a limit of 20000 files: %v", err)
+	}
+	if err := small.validate(); err != nil {
+		t.Errorf("1000 nodes under a limit of 20000 files: %v", err)
+	}
+	openFileLimit = func() (uint64, bool) { return 0, false }
+	if err := big.validate(); err != nil {
+		t.Errorf("5000 nodes, no limit: %v", err)
 	}
 }
 

@@ -98,10 +98,14 @@ func runDevnet(cmd *cobra.Command, stdout io.Writer, f *devnetFlags) error {
 	switch {
 	case f.nodes < 3:
 		return fmt.Errorf("--nodes: %d; a devnet needs at least 3", f.nodes)
+	case f.nodes > devnet.MaxNodes:
+		return fmt.Errorf("--nodes: %d; a devnet has at most %d", f.nodes, devnet.MaxNodes)
 	case f.duration < 0:
 		return fmt.Errorf("--duration must not be negative, not %v", f.duration)
 	case f.target < 0:
 		return fmt.Errorf("--target-outbound must not be negative, not %d", f.target)
+	case f.target > f.nodes-2:
+		return fmt.Errorf("--target-outbound: %d; %d nodes allow at most %d", f.target, f.nodes, f.nodes-2)
 	case f.crawlInterval <= 0:
 		return fmt.Errorf("--crawl-interval must be positive, not %v", f.crawlInterval)
 	}
@@ -138,6 +142,9 @@ func runDevnet(cmd *cobra.Command, stdout io.Writer, f *devnetFlags) error {
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return errors.New("interrupted while starting")
+		}
+		if errors.Is(err, devnet.ErrFileLimit) {
+			return fmt.Errorf("--nodes: %w", err)
 		}
 		return err
 	}

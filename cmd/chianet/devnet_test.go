@@ -56,6 +56,9 @@ func TestDevnetFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"--nodes", "2"}, "--nodes: 2; a devnet needs at least 3"},
+		{[]string{"--nodes", "0"}, "--nodes: 0; a devnet needs at least 3"},
+		{[]string{"--nodes", "70000"}, "--nodes: 70000; a devnet has at most 64770"},
+		{[]string{"--nodes", "3", "--target-outbound", "2"}, "--target-outbound: 2; 3 nodes allow at most 1"},
 		{[]string{"--duration", "-1s"}, "--duration must not be negative"},
 		{[]string{"--target-outbound", "-1"}, "--target-outbound must not be negative"},
 		{[]string{"--crawl-interval", "0s"}, "--crawl-interval must be positive"},
@@ -63,8 +66,8 @@ func TestDevnetFlags(t *testing.T) {
 	} {
 		var out, errOut bytes.Buffer
 		code := runContext(t.Context(), append([]string{"devnet"}, tc.args...), nil, &out, &errOut)
-		if code == 0 || !strings.Contains(errOut.String(), tc.want) {
-			t.Errorf("%q: exit %d, %q; want an error with %q", tc.args, code, errOut.String(), tc.want)
+		if code == 0 || !strings.Contains(errOut.String(), tc.want) || strings.Count(errOut.String(), "\n") != 1 {
+			t.Errorf("%q: exit %d, %q; want a one-line error with %q", tc.args, code, errOut.String(), tc.want)
 		}
 	}
 }
