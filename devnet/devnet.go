@@ -72,7 +72,7 @@ type devNode struct {
 // other nodes once the DNS server hands out a node (see the package
 // documentation). It returns once every node listens; the network then
 // forms on its own until Close. ctx bounds the start only. On error,
-// whatever was started is stopped and the root removed (unless Keep).
+// whatever was started is stopped and the root removed, even with Keep.
 func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -92,6 +92,9 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 	n := &Net{cfg: cfg, root: root, cancel: cancel, dnsReady: make(chan struct{})}
 	defer func() {
 		if err != nil {
+			// Nobody learns the root of a start that failed, and
+			// nothing runs in it: it goes even with Keep.
+			n.cfg.Keep = false
 			_ = n.Close()
 		}
 	}()

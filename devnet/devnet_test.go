@@ -250,11 +250,14 @@ func TestStartCancelled(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if n, err := Start(ctx, Config{Nodes: 4, Dir: dir}); err == nil {
-		n.Close()
-		t.Fatal("Start succeeded with a cancelled context")
-	}
-	if left, _ := os.ReadDir(dir); len(left) > 0 {
-		t.Errorf("left behind in %s: %v", dir, left)
+	// With Keep too: the root of a start that failed is named nowhere.
+	for _, keep := range []bool{false, true} {
+		if n, err := Start(ctx, Config{Nodes: 4, Dir: dir, Keep: keep, RPC: keep}); err == nil {
+			n.Close()
+			t.Fatal("Start succeeded with a cancelled context")
+		}
+		if left, _ := os.ReadDir(dir); len(left) > 0 {
+			t.Errorf("keep %v: left behind in %s: %v", keep, dir, left)
+		}
 	}
 }
