@@ -107,7 +107,9 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 		return nil, err
 	}
 	if cfg.RPC {
-		if n.rpcPort, err = freePort(ips, false); err != nil {
+		// The peer port's listeners are closed: the kernel may hand
+		// out that port again.
+		if n.rpcPort, err = freePort(ips, false, n.port); err != nil {
 			return nil, err
 		}
 	}
@@ -464,11 +466,12 @@ func writeRPCConfig(root string, ip netip.Addr, port uint16) error {
 // at once, and trying again on a clash. The listeners are closed before
 // it returns: nothing else uses these addresses. With peer set, the
 // default ports of the built-in networks are avoided, since discovery
-// drops other networks' ports from gossip.
-func freePort(ips []netip.Addr, peer bool) (uint16, error) {
+// drops other networks' ports from gossip. Ports in avoid are not
+// returned.
+func freePort(ips []netip.Addr, peer bool, avoid ...uint16) (uint16, error) {
 	var lastErr error
 	for range 20 {
-		l, err := net.Listen("tcp", netip.AddrPortFrom(ips[0], 0).String())
+		l, err := listen("tcp", netip.AddrPortFrom(ips[0], 0).String())
 		if err != nil {
 			return 0, fmt.Errorf("devnet: no free port on %v: %w", ips[0], err)
 		}
@@ -476,10 +479,12 @@ func freePort(ips []netip.Addr, peer bool) (uint16, error) {
 		held := []net.Listener{l}
 		if peer && slices.Contains([]uint16{config.MainnetPort, config.Testnet11Port, 58445}, port) {
 			lastErr = fmt.Errorf("port %d is a built-in network's", port)
+		} else if slices.Contains(avoid, port) {
+			lastErr = fmt.Errorf("port %d is taken by the devnet", port)
 		} else {
 			lastErr = nil
 			for _, ip := range ips[1:] {
-				l, err := net.Listen("tcp", netip.AddrPortFrom(ip, port).String())
+				l, err := listen("tcp", netip.AddrPortFrom(ip, port).String())
 				if err != nil {
 					lastErr = err
 					break
@@ -496,6 +501,10 @@ func freePort(ips []netip.Addr, peer bool) (uint16, error) {
 	}
 	return 0, fmt.Errorf("devnet: no port free on all %d node addresses: %w", len(ips), lastErr)
 }
+
+// listen is net.Listen; tests replace it to play the kernel handing out
+// a port again.
+var listen = net.Listen
 
 // Root is the devnet's temporary root: node roots node00, node01, …,
 // introducer and seeder under it.

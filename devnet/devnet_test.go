@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,6 +243,43 @@ func TestFileLimit(t *testing.T) {
 	openFileLimit = func() (uint64, bool) { return 0, false }
 	if err := big.validate(); err != nil {
 		t.Errorf("5000 nodes, no limit: %v", err)
+	}
+}
+
+// TestRPCPortReused: the kernel may hand out the peer port again when
+// the RPC port is chosen (its listeners are closed by then); the devnet
+// then chooses another rather than start nodes on one port twice.
+func TestRPCPortReused(t *testing.T) {
+	defer func(f func(string, string) (net.Listener, error)) { listen = f }(listen)
+	var (
+		mu     sync.Mutex
+		first  uint16 // the first port handed out for port 0
+		reused bool
+	)
+	listen = func(network, addr string) (net.Listener, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		ap := netip.MustParseAddrPort(addr)
+		if ap.Port() == 0 && first != 0 && !reused {
+			reused = true
+			return net.Listen(network, netip.AddrPortFrom(ap.Addr(), first).String())
+		}
+		l, err := net.Listen(network, addr)
+		if err == nil && ap.Port() == 0 && first == 0 {
+			first = uint16(l.Addr().(*net.TCPAddr).Port)
+		}
+		return l, err
+	}
+	n, err := Start(t.Context(), Config{Nodes: 3, Dir: t.TempDir(), RPC: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if !reused || n.rpcPort == n.port {
+		t.Fatalf("port %d handed out again: %v; RPC on %d, peers on %d", first, reused, n.rpcPort, n.port)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
