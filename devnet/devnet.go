@@ -249,6 +249,9 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 	}
 	made.Wait()
 	if err := errors.Join(errs...); err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err() // once, not once per node not made
+		}
 		for _, d := range n.nodes {
 			if d != nil {
 				d.unsub()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -243,6 +244,53 @@ func TestFileLimit(t *testing.T) {
 	openFileLimit = func() (uint64, bool) { return 0, false }
 	if err := big.validate(); err != nil {
 		t.Errorf("5000 nodes, no limit: %v", err)
+	}
+}
+
+// cancelOn is a slog handler that calls cancel at the first record with
+// message msg: it interrupts Start at a chosen step, as Ctrl-C would.
+type cancelOn struct {
+	msg    string
+	cancel context.CancelFunc
+}
+
+func (h cancelOn) Enabled(context.Context, slog.Level) bool { return true }
+func (h cancelOn) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h cancelOn) WithGroup(string) slog.Handler            { return h }
+func (h cancelOn) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.cancel()
+	}
+	return nil
+}
+
+// TestStartCancelledMaking: a start interrupted while the nodes' roots
+// are made returns the context's error once, in one line (not once per
+// node not made yet), and leaves nothing behind.
+//
+// It also interrupts later steps: the introducer's start, and the first
+// wave running while the second waits for the DNS seeder.
+func TestStartCancelledMaking(t *testing.T) {
+	for _, msg := range []string{
+		"no peers file yet; starting with empty address tables", // node.New
+		"introducer started",
+		"node started",
+	} {
+		dir := t.TempDir()
+		ctx, cancel := context.WithCancel(t.Context())
+		log := slog.New(cancelOn{msg, cancel})
+		n, err := Start(ctx, Config{Nodes: 12, Dir: dir, Logger: log})
+		cancel()
+		if err == nil {
+			n.Close()
+			t.Fatalf("cancelled at %q: Start succeeded", msg)
+		}
+		if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("cancelled at %q: error %q; want context.Canceled, in one line", msg, err)
+		}
+		if left, _ := os.ReadDir(dir); len(left) > 0 {
+			t.Errorf("cancelled at %q: left behind in %s: %v", msg, dir, left)
+		}
 	}
 }
 
