@@ -279,27 +279,38 @@ func (t *tracker) handshakes() (dialled, accepted int) {
 // countingResolver resolves through the seeder's DNS server only, never
 // the system's resolver, and counts the lookups and their answers.
 type countingResolver struct {
-	r                       *net.Resolver
+	dial                    func(ctx context.Context, network, address string) (net.Conn, error)
 	lookups, answers, addrs atomic.Uint64
 }
 
 func newCountingResolver(udp, tcp netip.AddrPort) *countingResolver {
 	var d net.Dialer
-	return &countingResolver{r: &net.Resolver{
-		PreferGo: true,
-		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			if network == "tcp" || network == "tcp4" || network == "tcp6" {
-				return d.DialContext(ctx, "tcp", tcp.String())
-			}
-			return d.DialContext(ctx, "udp", udp.String())
-		},
+	return &countingResolver{dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		to := udp
+		if network == "tcp" || network == "tcp4" || network == "tcp6" {
+			network, to = "tcp", tcp
+		} else {
+			network = "udp"
+		}
+		c, err := d.DialContext(ctx, network, to.String())
+		if err == nil {
+			// The resolver only sets a deadline on its connection: a
+			// cancelled lookup would wait out the resolver's timeout
+			// for an answer.
+			context.AfterFunc(ctx, func() { c.Close() })
+		}
+		return c, err
 	}}
 }
 
 // LookupNetIP implements discovery.Resolver.
 func (c *countingResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
 	c.lookups.Add(1)
-	addrs, err := c.r.LookupNetIP(ctx, network, host)
+	// A net.Resolver of its own: one shared by every node would join
+	// concurrent lookups of DNSName into one, which a cancelled node
+	// cannot stop; it ran on, up to the resolver's timeout, after Close.
+	r := &net.Resolver{PreferGo: true, Dial: c.dial}
+	addrs, err := r.LookupNetIP(ctx, network, host)
 	if len(addrs) > 0 {
 		c.answers.Add(1)
 		c.addrs.Add(uint64(len(addrs)))
