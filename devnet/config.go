@@ -1,7 +1,6 @@
 package devnet
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -53,10 +52,17 @@ func filesPerNode(target int) uint64 { return uint64(2*target + 2) }
 // filesBase covers the introducer, the seeder and the runtime.
 const filesBase = 64
 
-// ErrFileLimit is wrapped by Start's error when the devnet would need
-// more open files than the process may have (RLIMIT_NOFILE): its nodes
-// would fail to accept and dial with "too many open files" instead.
-var ErrFileLimit = errors.New("too few open files allowed")
+// FileLimitError is Start's error when the devnet would need more open
+// files than the process may have (RLIMIT_NOFILE): its nodes would fail
+// to accept and dial with "too many open files" instead.
+type FileLimitError struct {
+	Nodes       int    // Config.Nodes
+	Need, Limit uint64 // the estimated need, and the limit
+}
+
+func (e *FileLimitError) Error() string {
+	return fmt.Sprintf("devnet: %d nodes need about %d open files, over this process's limit of %d (ulimit -n)", e.Nodes, e.Need, e.Limit)
+}
 
 // NodeIP is the loopback address of node i (from 0): 127.X.Y.1 with
 // X = 1 + i mod 254 and Y = 1 + i div 254. The first 254 nodes are each
@@ -162,8 +168,7 @@ func (c *Config) validate() error {
 	}
 	if limit, ok := openFileLimit(); ok {
 		if need := uint64(c.Nodes)*filesPerNode(c.TargetOutbound) + filesBase; need > limit {
-			return fmt.Errorf("devnet: %d nodes need about %d open files, over this process's limit of %d (ulimit -n): %w",
-				c.Nodes, need, limit, ErrFileLimit)
+			return &FileLimitError{Nodes: c.Nodes, Need: need, Limit: limit}
 		}
 	}
 	return nil

@@ -143,8 +143,8 @@ func runDevnet(cmd *cobra.Command, stdout io.Writer, f *devnetFlags) error {
 		if errors.Is(err, context.Canceled) {
 			return errors.New("interrupted while starting")
 		}
-		if errors.Is(err, devnet.ErrFileLimit) {
-			return fmt.Errorf("--nodes: %w", err)
+		if fl := (*devnet.FileLimitError)(nil); errors.As(err, &fl) {
+			return fmt.Errorf("--nodes: %d; they need about %d open files, over this process's limit of %d (ulimit -n)", fl.Nodes, fl.Need, fl.Limit)
 		}
 		return err
 	}
