@@ -242,16 +242,30 @@ func TestReachableOnHandshake(t *testing.T) {
 }
 
 // TestBootstrapByName checks that a bootstrap peer given by a host name is
-// recorded under the address reached. The name is "localhost", which
-// resolves from /etc/hosts without DNS; the node listens on 127.0.0.1.
+// recorded under the address reached, not under the name. The name is
+// looked up by the test's own dialer (CrawlerConfig.DialContext), never by
+// the system's resolver.
 func TestBootstrapByName(t *testing.T) {
-	if ips, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip4", "localhost"); err != nil ||
-		!slices.Contains(ips, netip.MustParseAddr("127.0.0.1")) {
-		t.Skipf("localhost does not resolve to 127.0.0.1 here: %v %v", ips, err)
-	}
 	fn := startNodeAt(t, "127.0.0.1", 1000)
+	const name = "seed.chianet.test"
+	var dialled []string
+	var mu sync.Mutex
 	cfg := testCrawlerConfig(t, newFakeClock(t0))
-	cfg.Bootstrap = []string{"localhost:" + strconv.Itoa(int(fn.addr.Port()))}
+	cfg.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		dialled = append(dialled, addr)
+		mu.Unlock()
+		if host == name {
+			host = "127.0.0.1"
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, net.JoinHostPort(host, port))
+	}
+	cfg.Bootstrap = []string{net.JoinHostPort(name, strconv.Itoa(int(fn.addr.Port())))}
 	c := newTestCrawler(t, cfg)
 	if _, err := c.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
@@ -259,6 +273,11 @@ func TestBootstrapByName(t *testing.T) {
 	recs := c.Records()
 	if len(recs) != 1 || recs[0].Host != "127.0.0.1" || recs[0].Port != fn.addr.Port() || !recs[0].Reliable() {
 		t.Fatalf("records %+v", recs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(dialled) == 0 || dialled[0] != cfg.Bootstrap[0] {
+		t.Errorf("dialled %v, want %s first", dialled, cfg.Bootstrap[0])
 	}
 }
 
