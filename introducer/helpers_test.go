@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/internal/testlog"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/server"
@@ -30,17 +31,7 @@ const failsafe = 30 * time.Second
 
 // testLogger logs to the test's output at debug level when -v is set.
 func testLogger(t testing.TB, name string) *slog.Logger {
-	if !testing.Verbose() {
-		return slog.New(slog.DiscardHandler)
-	}
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})).With("who", name)
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Log(string(b))
-	return len(b), nil
+	return testlog.New(t).With("who", name)
 }
 
 // manualClock is a Clock that moves only when the test advances it;

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chianet/chianet/internal/testlog"
 	"github.com/gorilla/websocket"
 )
 
@@ -31,7 +32,7 @@ func startDaemon(t testing.TB, edit func(*DaemonConfig)) *testDaemon {
 		Version:     "2.7.3",
 		NetworkInfo: td.node.info,
 		Exit:        func() { td.exits.Add(1) },
-		Logger:      testLogger(t),
+		Logger:      testlog.New(t),
 	}
 	if edit != nil {
 		edit(&cfg)

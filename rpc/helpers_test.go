@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/internal/testlog"
 	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/streamable"
 )
@@ -82,20 +82,6 @@ func serverTLSConfig(t testing.TB) *tls.Config {
 func clientTLSConfig(t testing.TB) *tls.Config {
 	c := getCerts(t)
 	return chiatls.ClientConfig(c.client.TLSCertificate(), c.pool)
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	if !testing.Verbose() {
-		return slog.New(slog.DiscardHandler)
-	}
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Log(string(bytes.TrimSpace(b)))
-	return len(b), nil
 }
 
 func fill32(b byte) protocol.Bytes32 {
@@ -359,7 +345,7 @@ func startServer(t testing.TB, edit func(*Config)) *testServer {
 		Routes:     FullNodeRoutes(node, Options{Version: "2.7.3"}),
 		ListenAddr: "127.0.0.1:0",
 		TLS:        serverTLSConfig(t),
-		Logger:     testLogger(t),
+		Logger:     testlog.New(t),
 	}
 	if edit != nil {
 		edit(&cfg)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chianet/chianet/internal/testlog"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 )
@@ -24,7 +25,7 @@ func pacedNode(t *testing.T, k *pki, edit func(*Config)) (n *node, accepts <-cha
 	t.Helper()
 	acc := make(chan struct{}, 4096)
 	tk := make(chan time.Time)
-	logs = newRecordHandler(testLogger(t).Handler())
+	logs = newRecordHandler(testlog.New(t).Handler())
 	n = startNode(t, k, k.issue(t), "127.0.0.1:0", func(c *Config) {
 		c.Logger = slog.New(logs)
 		c.onAccept = func() { acc <- struct{}{} }

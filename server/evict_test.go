@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/internal/testlog"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 )
@@ -338,7 +339,7 @@ func dialFrom(k *pki, id identity, typ protocol.NodeType, src string) peer.Confi
 func TestEvictionLoopback(t *testing.T) {
 	k := testPKI(t)
 	trusted := k.issue(t)
-	logs := newRecordHandler(testLogger(t).Handler())
+	logs := newRecordHandler(testlog.New(t).Handler())
 	useful := make(chan struct{}, 1)
 	n := startNode(t, k, k.issue(t), "127.0.0.1:0", func(c *Config) {
 		c.TargetPeerCount = 10

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/internal/testlog"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
 )
@@ -145,21 +146,6 @@ func (c *fakeClock) Advance(d time.Duration) time.Time {
 	return c.now
 }
 
-// testLogger logs to the test's output at debug level when -v is set.
-func testLogger(t testing.TB) *slog.Logger {
-	if !testing.Verbose() {
-		return slog.New(slog.DiscardHandler)
-	}
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Log(string(b))
-	return len(b), nil
-}
-
 // node is a started Server under test with its identity, clock and event
 // log.
 type node struct {
@@ -185,7 +171,7 @@ func startNode(t testing.TB, k *pki, id identity, listen string, edit func(*Conf
 		ListenAddr: listen,
 		ServerTLS:  k.serverTLS(id),
 		ClientTLS:  k.clientTLS(id),
-		Logger:     testLogger(t),
+		Logger:     testlog.New(t),
 		Now:        n.clock.Now,
 	}
 	cfg.PeerConfig.OnClose = func(_ *peer.Peer, r *peer.CloseReason) { n.closes <- r }
