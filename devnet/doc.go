@@ -68,8 +68,9 @@
 // would have nobody left to dial, and a node whose inbound slots are all
 // taken refuses newcomers (the server's eviction makes room only for a
 // less represented address group, and every node has a group of its
-// own), so each node needs more candidates than its target. A node tries an address again after Config.
-// RetryInterval (10 s) instead of the reference's 30 minutes, and a dial
+// own), so each node needs more candidates than its target. A node
+// tries an address again after Config.RetryInterval (10 s) instead of
+// the reference's 30 minutes, and a dial
 // holds its slot of the target until it ends (no address drops packets
 // on loopback). The introducer's and the crawler's connections are
 // exempt from the inbound limits (node.Config.ExemptNetworks), so that
