@@ -1,0 +1,225 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// errorCounter is a slog handler that counts the records at error level:
+// a route that panics is logged there (protect) and answered
+// INTERNAL_ERROR, which a fuzz target must not mistake for a typed error.
+type errorCounter struct{ n atomic.Int64 }
+
+func (c *errorCounter) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelError }
+func (c *errorCounter) Handle(_ context.Context, r slog.Record) error {
+	c.n.Add(1)
+	return nil
+}
+func (c *errorCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *errorCounter) WithGroup(string) slog.Handler      { return c }
+
+// fuzzBodies are request bodies of the right and wrong shapes.
+var fuzzBodies = []string{
+	``,
+	`{}`,
+	`null`,
+	`[]`,
+	`"x"`,
+	`{"height": 3}`,
+	`{"height": "3"}`,
+	`{"height": -1}`,
+	`{"height": 1e400}`,
+	`{"height": 99999999999999999999999999999}`,
+	`{"start": 0, "end": 4, "exclude_header_hash": true}`,
+	`{"start": 4294967295, "end": 0}`,
+	`{"header_hash": "0x` + strings.Repeat("ab", 32) + `"}`,
+	`{"header_hash": "zz"}`,
+	`{"host": "127.0.0.1", "port": 8444}`,
+	`{"host": "", "port": 70000}`,
+	`{"node_id": "ab"}`,
+	`{"node_id": ""}`,
+	`{"ip": "10.1.2.3", "seconds": 60}`,
+	`{"ip": "::1", "seconds": 18446744073709551615}`,
+	`{"ip": "not an ip"}`,
+	`{"level": "DEBUG"}`,
+	`{"level": {"a": [1, 2]}}`,
+	`{"after": 0, "offset": 0, "limit": 10}`,
+	`{"after": 1e308, "offset": -5, "limit": 1e9}`,
+	`{"height": 1, "height": "x"}`,
+	`{"a": ` + strings.Repeat(`[`, 5000) + strings.Repeat(`]`, 5000) + `}`,
+	`{"a": "\ud800"}`,
+	"{\"\xff\": 1}",
+	`{} trailing`,
+}
+
+// checkEnvelope requires b to be the reference's envelope: a JSON object
+// with a boolean "success" and, on failure, a string "error".
+func checkEnvelope(t *testing.T, what string, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		t.Fatalf("%s: answer is not a JSON object (%v): %q", what, err, b)
+	}
+	ok, isBool := m["success"].(bool)
+	if !isBool {
+		t.Fatalf("%s: answer has no boolean success: %s", what, b)
+	}
+	if _, isString := m["error"].(string); !ok && !isString {
+		t.Fatalf("%s: failure without an error message: %s", what, b)
+	}
+	return m
+}
+
+// FuzzRoute posts arbitrary bodies to every route of a full node's and a
+// crawler's RPC server: each answer must be 200 (the route's answer) or
+// 400 (a body that is not an object), always the JSON envelope, and no
+// route may panic.
+func FuzzRoute(f *testing.F) {
+	node := newFakeNode()
+	crawler := newFakeCrawler()
+	logs := &errorCounter{}
+	log := slog.New(logs)
+	tls := serverTLSConfig(f)
+	var servers []*Server
+	var names []string
+	for _, routes := range [][]Route{
+		FullNodeRoutes(node, Options{Version: "2.7.3"}),
+		CrawlerRoutes(crawler, Options{Version: "2.7.3"}),
+	} {
+		s, err := NewServer(Config{Routes: routes, ListenAddr: "127.0.0.1:0", TLS: tls, Logger: log})
+		if err != nil {
+			f.Fatal(err)
+		}
+		servers = append(servers, s)
+		for _, r := range routes {
+			names = append(names, r.Name)
+		}
+	}
+	nFull := len(FullNodeRoutes(node, Options{}))
+	for i := range names {
+		for _, b := range fuzzBodies {
+			f.Add(uint16(i), []byte(b))
+		}
+	}
+	f.Add(uint16(len(names)), []byte(`{}`)) // an unknown route
+	f.Fuzz(func(t *testing.T, route uint16, body []byte) {
+		i := int(route) % (len(names) + 1)
+		s, path := servers[0], "/no_such_route"
+		if i < len(names) {
+			path = "/" + names[i]
+			if i >= nFull {
+				s = servers[1]
+			}
+		}
+		// The fakes keep what they were asked; forget it.
+		node.mu.Lock()
+		node.opened, node.closed, node.bans = nil, nil, map[netip.Addr]time.Time{}
+		node.mu.Unlock()
+		crawler.mu.Lock()
+		crawler.calls = nil
+		crawler.mu.Unlock()
+
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body)))
+		switch {
+		case logs.n.Load() != 0:
+			t.Fatalf("%s logged an error (a panic?) for %q: %s", path, body, w.Body.Bytes())
+		case i == len(names) && w.Code != http.StatusNotFound:
+			t.Fatalf("unknown route answered %d", w.Code)
+		case i < len(names) && w.Code != http.StatusOK && w.Code != http.StatusBadRequest:
+			t.Fatalf("%s answered %d to %q: %s", path, w.Code, body, w.Body.Bytes())
+		}
+		checkEnvelope(t, path, w.Body.Bytes())
+	})
+}
+
+// FuzzDaemonMessage feeds arbitrary WebSocket text messages to the
+// daemon, as its read loop takes them: whatever arrives, every message
+// the daemon sends back is a JSON envelope whose data is valid JSON, and
+// nothing panics.
+func FuzzDaemonMessage(f *testing.F) {
+	for _, m := range []string{
+		`{"command":"ping","ack":false,"data":{},"request_id":"1","destination":"daemon","origin":"ui"}`,
+		`{"command":"register_service","data":{"service":"wallet_ui"},"request_id":"2","destination":"daemon","origin":"ui"}`,
+		`{"command":"register_service","data":{"service":"chia_full_node"},"destination":"daemon"}`,
+		`{"command":"register_service","data":{},"destination":"daemon"}`,
+		`{"command":"is_running","data":{"service":7},"destination":"daemon"}`,
+		`{"command":"running_services","destination":"daemon"}`,
+		`{"command":"get_routes","destination":"daemon"}`,
+		`{"command":"exit","destination":"daemon"}`,
+		`{"command":"start_service","data":{"service":"x"},"destination":"daemon"}`,
+		`{"command":"get_connections","data":{},"request_id":"3","destination":"chia_full_node","origin":"ui"}`,
+		`{"command":"get_block_record_by_height","data":{"height":"2"},"destination":"chia_full_node","origin":"ui"}`,
+		`{"command":"get_blocks","data":[1,2],"destination":"chia_full_node"}`,
+		`{"command":"ping","destination":"chia_full_node","ack":true}`,
+		`{"command":"state_changed","data":{"b":1,"a":[{"d":2,"c":3}]},"destination":"wallet_ui","origin":"x"}`,
+		`{"command":"state_changed","data":12,"destination":"wallet_ui"}`,
+		`{"command":"x","data":` + strings.Repeat(`{"a":`, 3000) + `1` + strings.Repeat(`}`, 3000) + `,"destination":"daemon"}`,
+		`{"command":1}`,
+		`[]`,
+		`null`,
+		``,
+	} {
+		f.Add([]byte(m))
+	}
+	node := newFakeNode()
+	logs := &errorCounter{}
+	d, err := NewDaemon(DaemonConfig{ListenAddr: "127.0.0.1:0", TLS: serverTLSConfig(f), Version: "2.7.3",
+		NetworkInfo: node.info, Logger: slog.New(logs), QueueLength: 64})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := d.AddService(FullNodeService, FullNodeRoutes(node, Options{Version: "2.7.3"})); err != nil {
+		f.Fatal(err)
+	}
+	d.base = context.Background()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := newWSConn(d, nil, "fuzz")
+		// A socket registered under wallet_ui, to receive what is
+		// forwarded there.
+		sub := newWSConn(d, nil, "subscriber")
+		d.register(sub, WalletUI)
+		defer func() {
+			d.remove(c)
+			d.remove(sub)
+		}()
+		// As readLoop does.
+		var m Message
+		if err := json.Unmarshal(data, &m); err != nil {
+			c.reply(Message{}, map[string]any{"success": false, "error": "invalid message: " + err.Error()})
+		} else {
+			d.handle(c, m)
+		}
+		c.handlers.Wait()
+		if logs.n.Load() != 0 {
+			t.Fatalf("the daemon logged an error (a panic?) for %q", data)
+		}
+		for _, conn := range []*wsConn{c, sub} {
+			for len(conn.out) > 0 {
+				b := <-conn.out
+				var back Message
+				if err := json.Unmarshal(b, &back); err != nil {
+					t.Fatalf("sent a message that does not parse (%v): %q", err, b)
+				}
+				if !json.Valid(back.Data) {
+					t.Fatalf("sent data that is not JSON: %q", b)
+				}
+				if conn == c {
+					if !back.Ack {
+						t.Fatalf("answer without ack: %s", b)
+					}
+					checkEnvelope(t, back.Command, back.Data)
+				}
+			}
+		}
+	})
+}
