@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -120,4 +121,52 @@ func checkPayload(t *testing.T, v protocol.Value, data []byte) {
 	if b, err := streamable.Marshal(back); err != nil || !bytes.Equal(b, data) {
 		t.Fatalf("%s: JSON round trip changed the bytes (%v)", v.TypeName(), err)
 	}
+}
+
+// FuzzPayloadJSON feeds arbitrary JSON to the decoder of every registered
+// type (the first two bytes pick the type, as in FuzzPayload): it must
+// fail only with the streamable errors, and a value it accepts must
+// encode, decode back from its bytes, and write the same JSON again.
+func FuzzPayloadJSON(f *testing.F) {
+	names := protocol.TypeNames()
+	for _, rec := range corpusSeeds() {
+		payload, _ := hex.DecodeString(rec.Hex)
+		i := typeIndex(rec.Type)
+		v, ok := protocol.NewValue(rec.Type)
+		if i < 0 || !ok || streamable.Unmarshal(payload, v) != nil {
+			continue
+		}
+		f.Add(append([]byte{byte(i >> 8), byte(i)}, v.AppendJSON(nil)...))
+	}
+	for i := range names {
+		f.Add([]byte{byte(i >> 8), byte(i), '{', '}'})
+		f.Add(append([]byte{byte(i >> 8), byte(i)}, `{"x": [1e400, -0, "0x", null, {"a": [[[]]]}]}`...))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 2 {
+			return
+		}
+		name := names[(int(data[0])<<8|int(data[1]))%len(names)]
+		v, _ := protocol.NewValue(name)
+		if err := streamable.UnmarshalJSON(data[2:], v); err != nil {
+			for _, e := range []error{streamable.ErrInvalidJSON, streamable.ErrMissingField, streamable.ErrInvalidValue,
+				streamable.ErrInvalidUTF8} {
+				if errors.Is(err, e) {
+					return
+				}
+			}
+			t.Fatalf("%s: untyped error %T %v", name, err, err)
+		}
+		b, err := streamable.Marshal(v)
+		if err != nil {
+			t.Fatalf("%s: value from JSON does not encode: %v", name, err)
+		}
+		back, _ := protocol.NewValue(name)
+		if err := streamable.Unmarshal(b, back); err != nil {
+			t.Fatalf("%s: value from JSON encodes to bytes that do not decode: %v", name, err)
+		}
+		if j1, j2 := v.AppendJSON(nil), back.AppendJSON(nil); !bytes.Equal(j1, j2) {
+			t.Fatalf("%s: JSON changed through the bytes\n%s\n%s", name, j1, j2)
+		}
+	})
 }
