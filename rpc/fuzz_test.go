@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -220,6 +221,66 @@ func FuzzDaemonMessage(f *testing.F) {
 					checkEnvelope(t, back.Command, back.Data)
 				}
 			}
+		}
+	})
+}
+
+// FuzzClientJSON feeds arbitrary JSON to the types a Client reads from a
+// server's answers (the first byte picks the type): decoding must not
+// panic, and a value it accepts must write JSON that reads back to the
+// same value.
+func FuzzClientJSON(f *testing.F) {
+	for i, s := range []string{
+		`{"type":1,"local_port":8444,"peer_host":"127.0.0.2","peer_port":58444,"peer_server_port":58444,"node_id":"0x` + strings.Repeat("ab", 32) + `","creation_time":1700000000.5,"bytes_read":10,"bytes_written":20,"last_message_time":1700000100.0,"peak_height":4,"peak_weight":340282366920938463463374607431768211455,"peak_hash":"0x` + strings.Repeat("44", 32) + `"}`,
+		`{"peak":null,"genesis_challenge_initialized":true,"sync":{"sync_mode":false,"synced":true,"sync_tip_height":0,"sync_progress_height":0},"difficulty":0,"sub_slot_iters":0,"space":1,"mempool_size":0,"node_id":"` + strings.Repeat("11", 32) + `"}`,
+		`{"ip":"10.1.2.3","until":1800000060.25}`,
+		`1700000000.123456789`,
+		`"340282366920938463463374607431768211455"`,
+		`"0x` + strings.Repeat("cd", 32) + `"`,
+	} {
+		f.Add(byte(i), []byte(s))
+	}
+	f.Add(byte(3), []byte(`1e300`))
+	f.Add(byte(3), []byte(`-1e18`))
+	f.Add(byte(2), []byte(`{"ip":"fe80::1%eth0","until":null}`))
+	f.Add(byte(0), []byte(`{"peer_host":"::ffff:1.2.3.4","creation_time":-0.0000000001}`))
+	f.Fuzz(func(t *testing.T, which byte, data []byte) {
+		var v any
+		switch which % 6 {
+		case 0:
+			v = new(Connection)
+		case 1:
+			v = new(BlockchainState)
+		case 2:
+			v = new(Ban)
+		case 3:
+			v = new(unixTime)
+		case 4:
+			v = new(uint128)
+		case 5:
+			v = new(hash32)
+		}
+		if json.Unmarshal(data, v) != nil {
+			return
+		}
+		out, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("%T from %q does not encode: %v", v, data, err)
+		}
+		back := reflect.New(reflect.TypeOf(v).Elem()).Interface()
+		if err := json.Unmarshal(out, back); err != nil {
+			t.Fatalf("%T from %q writes %s, which does not read back: %v", v, data, out, err)
+		}
+		// A time comes back within the precision of a float of seconds
+		// (the epoch itself is written 0, which reads as no time).
+		if u, ok := v.(*unixTime); ok {
+			t1, t2 := time.Time(*u), time.Time(*back.(*unixTime))
+			if d := t1.Sub(t2); (d > time.Microsecond || d < -time.Microsecond) && !t1.Equal(time.Unix(0, 0)) {
+				t.Fatalf("time %q read as %v, written %s, read back as %v", data, t1, out, t2)
+			}
+		}
+		if again, _ := json.Marshal(back); !bytes.Equal(again, out) {
+			t.Fatalf("%T from %q: %s then %s", v, data, out, again)
 		}
 	})
 }
