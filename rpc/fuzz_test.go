@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/chianet/chianet/protocol"
 )
 
 // errorCounter is a slog handler that counts the records at error level:
@@ -281,6 +283,82 @@ func FuzzClientJSON(f *testing.F) {
 		}
 		if again, _ := json.Marshal(back); !bytes.Equal(again, out) {
 			t.Fatalf("%T from %q: %s then %s", v, data, out, again)
+		}
+	})
+}
+
+// FuzzClientResponse hands arbitrary response bodies and statuses to every
+// Client method, as a misbehaving server could send them: nothing may
+// panic, and a call fails with an error or returns what it decoded.
+func FuzzClientResponse(f *testing.F) {
+	node := newFakeNode()
+	srv, err := NewServer(Config{Routes: FullNodeRoutes(node, Options{Version: "2.7.3"}), ListenAddr: "127.0.0.1:0",
+		TLS: serverTLSConfig(f)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The real server's answers to each call are the seeds.
+	for i, route := range []string{"get_network_info", "get_version", "get_routes", "healthz", "get_connections",
+		"get_blockchain_state", "get_block_record_by_height", "get_block", "get_blocks", "list_bans", "unban",
+		"get_log_level"} {
+		body := `{}`
+		switch route {
+		case "get_block_record_by_height":
+			body = `{"height": 2}`
+		case "get_block":
+			body = `{"header_hash": "` + mustHeaderHash(node.chain[1]).String() + `"}`
+		case "get_blocks":
+			body = `{"start": 0, "end": 5}`
+		}
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/"+route, strings.NewReader(body)))
+		f.Add(uint8(i), uint16(http.StatusOK), w.Body.Bytes())
+	}
+	f.Add(uint8(0), uint16(500), []byte(strings.Repeat("é", 150)))
+	f.Add(uint8(7), uint16(200), []byte(`{"success": true, "block": {"foliage": 1}}`))
+	f.Add(uint8(8), uint16(200), []byte(`{"success": true, "blocks": [null, 1]}`))
+	f.Add(uint8(1), uint16(200), []byte(`{"success": false, "structuredError": {"code": 7, "data": []}}`))
+	f.Add(uint8(1), uint16(404), []byte(`{"error": "x"}`))
+	f.Fuzz(func(t *testing.T, which uint8, status uint16, body []byte) {
+		c := &Client{call: func(context.Context, string, []byte) ([]byte, error) {
+			return body, checkResponse(int(status), body)
+		}}
+		ctx := context.Background()
+		var err error
+		switch which % 12 {
+		case 0:
+			_, err = c.NetworkInfo(ctx)
+		case 1:
+			_, err = c.Version(ctx)
+		case 2:
+			_, err = c.Routes(ctx)
+		case 3:
+			err = c.Healthz(ctx)
+		case 4:
+			_, err = c.Connections(ctx, 0)
+		case 5:
+			_, err = c.BlockchainState(ctx)
+		case 6:
+			var r BlockRecord
+			if r, err = c.BlockRecordByHeight(ctx, 2); err == nil {
+				_, _ = r.Decode()
+				r.HeaderHash()
+				r.Height()
+				r.Weight()
+			}
+		case 7:
+			_, err = c.Block(ctx, protocol.Bytes32{})
+		case 8:
+			_, err = c.Blocks(ctx, 0, 5)
+		case 9:
+			_, err = c.Bans(ctx)
+		case 10:
+			_, err = c.Unban(ctx, netip.MustParseAddr("10.0.0.1"))
+		case 11:
+			_, err = c.LogLevel(ctx)
+		}
+		if err != nil && err.Error() == "" {
+			t.Fatal("an error without a message")
 		}
 	})
 }
