@@ -170,3 +170,38 @@ func FuzzPayloadJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMessageJSON feeds arbitrary JSON to the Message JSON form the decode
+// and encode commands read: a typed error, or a message whose JSON reads
+// back to the same message.
+func FuzzMessageJSON(f *testing.F) {
+	f.Add([]byte(`{"type":"request_peers","id":5,"data":{}}`))
+	f.Add([]byte(`{"type":44,"id":null,"data":{"peer_list":[{"host":"1.2.3.4","port":8444,"timestamp":1}]}}`))
+	f.Add([]byte(`{"type":"respond_peers","data":{"peer_list":[{"host":"1.2.3.4","port":70000,"timestamp":1}]}}`))
+	f.Add([]byte(`{"type":2,"data":{}}`))
+	f.Add([]byte(`{"type":"handshake","id":65536,"data":{}}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var m protocol.Message
+		if err := m.UnmarshalJSON(data); err != nil {
+			for _, e := range []error{streamable.ErrInvalidJSON, streamable.ErrMissingField, streamable.ErrInvalidValue,
+				streamable.ErrInvalidUTF8} {
+				if errors.Is(err, e) {
+					return
+				}
+			}
+			t.Fatalf("untyped error %T %v", err, err)
+		}
+		j, err := m.MarshalJSON()
+		if err != nil {
+			t.Fatalf("decoded message does not write JSON: %v", err)
+		}
+		var back protocol.Message
+		if err := back.UnmarshalJSON(j); err != nil {
+			t.Fatalf("own JSON %s does not read back: %v", j, err)
+		}
+		if back.Type != m.Type || back.HasID != m.HasID || back.ID != m.ID || !bytes.Equal(back.Data, m.Data) {
+			t.Fatalf("JSON round trip changed the message: %s", j)
+		}
+	})
+}
