@@ -3,7 +3,11 @@ package addrman
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/chianet/chianet/protocol"
 )
 
 // FuzzDecode feeds arbitrary bytes to the peers-file decoder, as Load and
@@ -60,6 +64,71 @@ func FuzzDecode(f *testing.F) {
 		back := newManager(loadCfg(clk, 6).withDefaults())
 		if err := back.decode("again", saved); err != nil {
 			t.Fatalf("own file does not load: %v", err)
+		}
+		if d := diffDump(dump(m), dump(back)); d != "" {
+			t.Fatalf("save and load changed the state: %s", d)
+		}
+	})
+}
+
+// FuzzOps drives a manager with an arbitrary sequence of what peers and
+// connections make it do: addresses announced by gossip (any timestamp,
+// any source), successful and failed connections, selections, collision
+// resolution, sampling and cleanup, with the clock moving. After every
+// sequence the tables must be consistent and must save and load back to
+// the same state.
+func FuzzOps(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 0x1f, 0x90, 0, 0, 0, 1, 1, 1, 2, 3, 4, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte{0, 250, 1, 1, 18, 0x20, 0xfc, 0xff, 0xff, 0xff, 0xff, 1, 250, 1, 1, 18, 7, 8})
+	f.Add([]byte{0, 10, 0, 0, 1, 0, 80, 0, 0, 0, 0, 0, 0x80, 1, 2, 3, 4, 5, 6, 7})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		m, clk := newTest(t, testOpts{seed: 3})
+		// next returns the next n bytes of ops, zero-padded.
+		next := func(n int) []byte {
+			b := make([]byte, n)
+			ops = ops[copy(b, ops):]
+			return b
+		}
+		addr := func() PeerInfo {
+			b := next(7)
+			if b[0]&1 == 0 {
+				return PeerInfo{fmt.Sprintf("%d.%d.%d.%d", b[1], b[2], b[3], b[4]), binary.BigEndian.Uint16(b[5:])}
+			}
+			return PeerInfo{fmt.Sprintf("2001:%x:%x::%x", b[1], b[2], binary.BigEndian.Uint16(b[3:])), binary.BigEndian.Uint16(b[5:])}
+		}
+		for steps := 0; len(ops) > 0 && steps < 200; steps++ {
+			switch op := next(1)[0]; op % 9 {
+			case 0:
+				a, src := addr(), addr()
+				ts := uint64(binary.BigEndian.Uint32(next(4))) << (next(1)[0] % 33)
+				m.Add([]protocol.TimestampedPeerInfo{{Host: a.Host, Port: a.Port, Timestamp: ts}}, src,
+					time.Duration(op>>4)*time.Hour)
+			case 1:
+				m.Good(addr(), op&0x10 != 0, time.Time{})
+			case 2:
+				m.Attempt(addr(), op&0x10 != 0, time.Time{})
+			case 3:
+				m.Connect(addr(), time.Time{})
+			case 4:
+				m.Select(op&0x10 != 0)
+			case 5:
+				m.SelectTriedCollision()
+				m.ResolveCollisions()
+			case 6:
+				m.Sample(float64(op)/255, int(op>>4))
+			case 7:
+				m.Cleanup(time.Duration(op)*time.Hour, int(op>>4))
+			case 8:
+				clk.Advance(time.Duration(binary.BigEndian.Uint16(next(2))) * time.Minute)
+			}
+		}
+		checkInvariants(t, m)
+		m.mu.Lock()
+		saved := m.marshal()
+		m.mu.Unlock()
+		back := newManager(loadCfg(clk, 6).withDefaults())
+		if err := back.decode("again", saved); err != nil {
+			t.Fatalf("saved state does not load: %v", err)
 		}
 		if d := diffDump(dump(m), dump(back)); d != "" {
 			t.Fatalf("save and load changed the state: %s", d)
