@@ -362,3 +362,18 @@ func FuzzClientResponse(f *testing.F) {
 		}
 	})
 }
+
+// TestUnixTimeRange: times beyond what UnixNano holds are refused rather
+// than read as a wrapped-around date.
+func TestUnixTimeRange(t *testing.T) {
+	for _, s := range []string{`1e300`, `-1e18`, `9.3e9`, `-9.3e9`} {
+		var u unixTime
+		if err := json.Unmarshal([]byte(s), &u); err == nil {
+			t.Errorf("%s read as %v", s, time.Time(u))
+		}
+	}
+	var u unixTime
+	if err := json.Unmarshal([]byte(`4102444800.5`), &u); err != nil || !time.Time(u).Equal(time.Unix(4102444800, 5e8)) {
+		t.Errorf("4102444800.5 read as %v (%v)", time.Time(u), err)
+	}
+}
