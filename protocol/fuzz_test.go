@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/chianet/chianet/protocol"
@@ -98,9 +99,28 @@ func FuzzPayload(f *testing.F) {
 	})
 }
 
+// maxAllocPerByte and allocSlack bound what decoding a payload may
+// allocate: maxAllocPerByte bytes per byte of input, plus allocSlack.
+const (
+	maxAllocPerByte = 16
+	allocSlack      = 64 << 10
+)
+
 func checkPayload(t *testing.T, v protocol.Value, data []byte) {
 	t.Helper()
-	if err := streamable.Unmarshal(data, v); err != nil {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := streamable.Unmarshal(data, v)
+	runtime.ReadMemStats(&after)
+	// Every list or byte string is checked against the bytes left before
+	// it is made, so what a payload makes is bounded by a multiple of its
+	// size: the largest Go value per encoded byte (a pointer per absent
+	// Optional, a slice header per empty list), and some slack for
+	// the maps and small buffers of the decoder itself.
+	if a := after.TotalAlloc - before.TotalAlloc; a > uint64(maxAllocPerByte*len(data)+allocSlack) {
+		t.Fatalf("%s: decoding %d bytes allocated %d", v.TypeName(), len(data), a)
+	}
+	if err != nil {
 		if _, ok := err.(*streamable.Error); !ok {
 			t.Fatalf("%s: untyped error %T %v", v.TypeName(), err, err)
 		}
