@@ -136,9 +136,10 @@ func Default(root string) (*Config, error) {
 }
 
 // MaxFileSize bounds the config.yaml Load reads: the reference's is some
-// 30 kB, and a larger file is refused before it is parsed rather than
-// held in memory whole with its node tree.
-const MaxFileSize = 16 << 20
+// 30 kB. A larger file is refused before it is parsed, since its node
+// tree takes up to some 120 times its size (a flow list of one-digit
+// numbers), so that 1 MiB costs at most about 120 MB.
+const MaxFileSize = 1 << 20
 
 // ErrTooLarge is wrapped by Load's error for a file over MaxFileSize.
 var ErrTooLarge = errors.New("file too large")
