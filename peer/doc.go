@@ -65,7 +65,8 @@
 //	inbound v3 window exceeded                       1000  ""      300 s
 //	no handler for the type (a second handshake, a   1002  "1"     10 s
 //	  late ConfigureWindowSizes), sender type not
-//	  allowed, handler returned an error
+//	  allowed, handler returned an error, an
+//	  unsolicited error (255) that does not decode
 //	reply type not valid for the request             1002  "-4"    10 s
 //	no pong within 30 s of a heartbeat ping          (no close frame; 1006)
 //	full-node peer silent for 1,800 s                1000  ""      —

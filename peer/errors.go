@@ -73,8 +73,8 @@ var (
 	// ErrSenderNotAllowed: the peer's node type may not send this message
 	// type (close 1002 "1", ban 10 s).
 	ErrSenderNotAllowed = errors.New("peer: node type may not send message type")
-	// ErrHandlerFailed: a handler returned an error (close 1002 "1", ban
-	// 10 s).
+	// ErrHandlerFailed: a handler returned an error, or an unsolicited
+	// Error (255) did not decode (close 1002 "1", ban 10 s).
 	ErrHandlerFailed = errors.New("peer: handler failed")
 	// ErrWrongReply: a reply's type is not valid for its request (close
 	// 1002 "-4", ban 10 s). Request returns a *ReplyTypeError.

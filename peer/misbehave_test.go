@@ -223,6 +223,16 @@ var misbehaviours = []misbehaviour{
 		code: peer.StatusProtocolError, reason: "1", ban: ban10, cause: peer.ErrNoHandler,
 	},
 	{
+		// The reference decodes an unsolicited error inside the checks of
+		// _api_call, so a payload that does not decode is an exception
+		// there (transport spec §4.5, step 7).
+		name: "undecodable unsolicited error",
+		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
+			r.writeBytes([]byte{byte(protocol.MsgError), 0, 0, 0, 0, 1, 0xff}) // one byte of an int16 code
+		}),
+		code: peer.StatusProtocolError, reason: "1", ban: ban10, cause: peer.ErrHandlerFailed,
+	},
+	{
 		name: "unhandled message type",
 		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
 			r.writeMsg(protocol.MsgNewPeak, false, 0, &protocol.RequestPeers{})
@@ -343,5 +353,19 @@ func TestExemptPeer(t *testing.T) {
 	}
 	if lr := e.nextClose(t); lr.Ban != 0 || !errors.Is(lr, peer.ErrInvalidMessage) {
 		t.Fatalf("exempt peer closed with %v", lr)
+	}
+}
+
+// TestUnsolicitedError checks that a well-formed error (255) that answers
+// none of our requests is only logged: the connection stays up and is
+// served (transport spec §4.4).
+func TestUnsolicitedError(t *testing.T) {
+	e := startLoopback(t, matrixListener())
+	r := e.dialRaw(t)
+	r.clientHandshake(handshakeMsg(protocol.NodeFullNode))
+	r.writeMsg(protocol.MsgError, false, 0, &protocol.Error{Code: 1, Message: "unknown"})
+	r.writeMsg(protocol.MsgRequestPeers, true, 3, &protocol.RequestPeers{})
+	if m := r.readMsg(); m.Type != protocol.MsgRespondPeers || !m.HasID || m.ID != 3 {
+		t.Fatalf("after an unsolicited error the listener answered %v (id %v/%d)", m.Type, m.HasID, m.ID)
 	}
 }
