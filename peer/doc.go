@@ -60,7 +60,7 @@
 //	handshake timeout, outbound (120 s)              1000  ""      —
 //	frame not a Message, unknown message type        1002  "-4"    10 s
 //	text (non-binary) frame                          1000  ""      —
-//	message over 50 MiB                              1009  ""      300 s
+//	message of 50 MiB or more                        1009  ""      300 s
 //	inbound v1/v2 rate limit or per-type max size    1000  ""      300 s
 //	inbound v3 window exceeded                       1000  ""      300 s
 //	no handler for the type (a second handshake, a   1002  "1"     10 s
@@ -150,7 +150,7 @@
 //     closes the connection at its header (1009 for a size, or the
 //     handshake's close for a wrong type, ban 10 s), where the reference
 //     reads up to 50 MiB first. After it, a WebSocket frame or a Message
-//     announcing more than 50 MiB is refused at its header (1009, ban
+//     announcing 50 MiB or more is refused at its header (1009, ban
 //     300 s), as is an unknown type (1002 "-4") or a size over the type's
 //     limit (1000, ban 300 s, as the rate limiter would after reading it).
 //   - Config.ReceiveBudget bounds what the large messages being received

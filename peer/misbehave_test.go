@@ -103,6 +103,26 @@ var misbehaviours = []misbehaviour{
 		code: peer.StatusMessageTooBig, reason: "", ban: ban300, cause: peer.ErrMessageTooBig,
 	},
 	{
+		// aiohttp refuses a whole message of max_message_size bytes, not
+		// only larger ones.
+		name: "message of exactly 50 MiB",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.clientHandshake(handshakeMsg(protocol.NodeFullNode))
+			m := protocol.Message{Type: protocol.MsgRespondBlocks, Data: make([]byte, protocol.MaxMessageSize-6)}
+			b, err := m.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_ = r.c.Write(context.Background(), websocket.MessageBinary, b) // fails once the listener closes
+			}()
+			return func() { <-done }
+		},
+		code: peer.StatusMessageTooBig, reason: "", ban: ban300, cause: peer.ErrMessageTooBig,
+	},
+	{
 		name: "per-type max size exceeded",
 		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
 			// request_peers may carry at most 100 bytes of data.

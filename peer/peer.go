@@ -497,7 +497,7 @@ func (p *Peer) readError(err error) *CloseReason {
 		p.log.Debug("peer closed the connection", "code", ce.Code, "reason", ce.Reason)
 		return &CloseReason{Code: ce.Code, Reason: ce.Reason, Remote: true, Err: ErrConnection}
 	case err == ws.ErrTooBig:
-		p.log.Warn("peer sent a message over the size limit", "limit", protocol.MaxMessageSize)
+		p.log.Warn("peer sent a message over the size limit", "limit", protocol.MaxMessageLen)
 		return &CloseReason{Code: StatusMessageTooBig, Ban: protocol.RateLimiterBan, Err: ErrMessageTooBig}
 	default:
 		p.log.Debug("reading from peer failed", "err", err)
