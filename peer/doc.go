@@ -62,6 +62,7 @@
 //	text (non-binary) frame                          1000  ""      —
 //	message of 50 MiB or more                        1009  ""      300 s
 //	inbound v1/v2 rate limit or per-type max size    1000  ""      300 s
+//	  (handshake messages too: 10 KiB for a Handshake)
 //	inbound v3 window exceeded                       1000  ""      300 s
 //	no handler for the type (a second handshake, a   1002  "1"     10 s
 //	  late ConfigureWindowSizes), sender type not
@@ -144,15 +145,17 @@
 //     messages go out as one frame, as the reference's do.
 //   - Bans are not applied here: they are reported to the owner, who
 //     keeps the ban list.
-//   - Messages are judged by their headers before they are read. Until
-//     the handshake is over only the message it expects is read, within
-//     that message's size limit (10 KiB for a Handshake); anything else
-//     closes the connection at its header (1009 for a size, or the
-//     handshake's close for a wrong type, ban 10 s), where the reference
-//     reads up to 50 MiB first. After it, a WebSocket frame or a Message
-//     announcing 50 MiB or more is refused at its header (1009, ban
-//     300 s), as is an unknown type (1002 "-4") or a size over the type's
-//     limit (1000, ban 300 s, as the rate limiter would after reading it).
+//   - Messages are judged by their headers before they are read, with the
+//     close the reference makes once it has read them: an unknown type
+//     (1002 "-4"), a size over the type's limit (1000, ban 300 s, as its
+//     rate limiter does) and, during the handshake, any type but the one
+//     expected (1002 "-6"). Until the handshake is over a WebSocket frame
+//     over 10 KiB (a Handshake's limit) is refused at its frame header
+//     with 1009 and a 300 s ban, where the reference reads up to 50 MiB
+//     and closes with 1000; after it, a frame or a Message announcing
+//     50 MiB or more is refused at its header (1009, ban 300 s). Exempt
+//     peers, whom the reference does not rate limit, are still held to
+//     these sizes during the handshake (1009, no ban).
 //   - Config.ReceiveBudget bounds what the large messages being received
 //     hold across connections; the reference has no such bound.
 //   - The handshake timeout applies to exempt peers too (localhost and

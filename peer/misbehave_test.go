@@ -185,6 +185,33 @@ var misbehaviours = []misbehaviour{
 		code: peer.StatusProtocolError, reason: "-6", ban: ban10, cause: peer.ErrInvalidHandshake,
 	},
 	{
+		// The reference reads the first message through its rate limiter
+		// (v1: a handshake carries at most 10 KiB) and closes as for any
+		// rate-limit violation.
+		name: "handshake over its size limit",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.writeBytes(append([]byte{byte(protocol.MsgHandshake), 0, 0, 0, 0x28, 0x01}, make([]byte, 10*1024+1)...))
+			return nil
+		},
+		code: peer.StatusNormal, reason: "", ban: ban300, cause: peer.ErrRateLimited,
+	},
+	{
+		name: "first message over its type's size limit",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.writeBytes(append([]byte{byte(protocol.MsgRequestPeers), 0, 0, 0, 0, 101}, make([]byte, 101)...))
+			return nil
+		},
+		code: peer.StatusNormal, reason: "", ban: ban300, cause: peer.ErrRateLimited,
+	},
+	{
+		name: "first message of an unknown type",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.writeBytes([]byte{2, 0, 0, 0, 0, 0})
+			return nil
+		},
+		code: peer.StatusProtocolError, reason: "-4", ban: ban10, cause: peer.ErrInvalidMessage,
+	},
+	{
 		name: "empty ConfigureWindowSizes",
 		act: func(t *testing.T, e *env, r *rawConn) func() {
 			r.writeMsg(protocol.MsgHandshake, false, 0, handshakeMsg(protocol.NodeFullNode, protocol.CapRateLimitsV3))
