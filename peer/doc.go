@@ -138,11 +138,13 @@
 //     when Config.NodeID is set, instead of upgrading and dropping it.
 //   - The listener never negotiates permessage-deflate (the reference's
 //     server would accept it if offered; no Chia client offers it).
-//   - A message over 16 MiB (internal/ws MaxFrame) is sent in frames of
-//     at most 16 MiB, where the reference sends every message as one
-//     frame: Rust light clients on tungstenite (chia-wallet-sdk) refuse
-//     larger frames, and every receiver reassembles fragments. Smaller
-//     messages go out as one frame, as the reference's do.
+//   - The reference sends every message as one frame. An accepted
+//     connection sends a message over 16 MiB (internal/ws MaxFrame) in
+//     frames of at most 16 MiB, because Rust light clients on tungstenite
+//     (chia-wallet-sdk) refuse larger frames; smaller messages go out as
+//     one frame. A dialled connection, which must mask what it sends,
+//     sends messages over 64 KiB in frames of 64 KiB (the WebSocket
+//     library's write buffer). Every receiver reassembles fragments.
 //   - Bans are not applied here: they are reported to the owner, who
 //     keeps the ban list.
 //   - Messages are judged by their headers before they are read, with the
