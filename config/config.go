@@ -119,7 +119,8 @@ func Load(root string) (*Config, error) {
 
 // Default returns chianet's default configuration for root, as `chianet
 // init` writes it: the reference's layout and defaults for mainnet, with
-// the sections chianet reads. A relative root is made absolute against the
+// the sections chianet reads and ui (read by the reference's daemon
+// clients). A relative root is made absolute against the
 // working directory. Nothing is written until Save or Create.
 func Default(root string) (*Config, error) {
 	root, err := absRoot(root)

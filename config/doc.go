@@ -15,7 +15,8 @@
 //     with Validate, whose errors name the key at fault.
 //   - Default gives the configuration `chianet init` writes: chianet's own
 //     template (default_config.yaml, embedded) with the reference's layout
-//     and defaults for the sections chianet reads.
+//     and defaults for the sections chianet reads, and for ui, where the
+//     reference's daemon clients look for the daemon.
 //   - Save and Create write the file back atomically. The file is kept as
 //     a YAML node tree beside the typed view, and only the keys whose
 //     typed values changed are written into it, so every key chianet does

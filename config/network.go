@@ -41,6 +41,11 @@ type Network struct {
 	// GenesisChallenge is the network's GENESIS_CHALLENGE in hex; empty
 	// when unknown.
 	GenesisChallenge string
+	// AggSigMeAdditionalData is the network's AGG_SIG_ME_ADDITIONAL_DATA
+	// in lowercase hex without 0x: network_overrides' value, else the
+	// reference's default constant (DefaultAggSigMeAdditionalData), as
+	// the reference resolves it.
+	AggSigMeAdditionalData string
 	// DNSServers are the DNS introducers asked for peers; none for a
 	// private network unless config.yaml names some.
 	DNSServers []string
@@ -55,6 +60,11 @@ type Network struct {
 	Private bool
 }
 
+// DefaultAggSigMeAdditionalData is the reference's default
+// AGG_SIG_ME_ADDITIONAL_DATA (mainnet's genesis challenge), which every
+// network has unless network_overrides gives it another.
+const DefaultAggSigMeAdditionalData = "ccd5bb71183532bff220ba46c268991a3ff07eb358e8255a65c30a2dce0e5fbb"
+
 // builtin are the networks chianet knows without a config file: the
 // reference's initial-config.yaml for mainnet, and `chia configure
 // --testnet true` for testnet11 (discovery spec §2.1, transport spec §7).
@@ -65,10 +75,11 @@ func builtin(name string) (Network, bool) {
 	switch name {
 	case Mainnet:
 		return Network{
-			Name:             Mainnet,
-			DefaultPort:      MainnetPort,
-			AddressPrefix:    "xch",
-			GenesisChallenge: "ccd5bb71183532bff220ba46c268991a3ff07eb358e8255a65c30a2dce0e5fbb",
+			Name:                   Mainnet,
+			DefaultPort:            MainnetPort,
+			AddressPrefix:          "xch",
+			GenesisChallenge:       "ccd5bb71183532bff220ba46c268991a3ff07eb358e8255a65c30a2dce0e5fbb",
+			AggSigMeAdditionalData: DefaultAggSigMeAdditionalData,
 			DNSServers: []string{
 				"dns-introducer.chia.net",
 				"chia.ctrlaltdel.ch",
@@ -81,12 +92,13 @@ func builtin(name string) (Network, bool) {
 		}, true
 	case Testnet11:
 		return Network{
-			Name:             Testnet11,
-			DefaultPort:      Testnet11Port,
-			AddressPrefix:    "txch",
-			GenesisChallenge: "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615",
-			DNSServers:       []string{"dns-introducer-testnet11.chia.net"},
-			Introducer:       "introducer-testnet11.chia.net:58444",
+			Name:                   Testnet11,
+			DefaultPort:            Testnet11Port,
+			AddressPrefix:          "txch",
+			GenesisChallenge:       "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615",
+			AggSigMeAdditionalData: "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615",
+			DNSServers:             []string{"dns-introducer-testnet11.chia.net"},
+			Introducer:             "introducer-testnet11.chia.net:58444",
 		}, true
 	}
 	return Network{}, false
@@ -223,8 +235,19 @@ func (c *Config) resolve(name string, nw Network, isBuiltin bool) (Network, erro
 			nw.AddressPrefix = o.AddressPrefix
 		}
 	}
-	if k, ok := c.NetworkOverrides.Constants[name]; ok && k.GenesisChallenge != "" {
+	k := c.NetworkOverrides.Constants[name]
+	if k.GenesisChallenge != "" {
 		nw.GenesisChallenge = k.GenesisChallenge
+	}
+	if nw.AggSigMeAdditionalData == "" {
+		nw.AggSigMeAdditionalData = DefaultAggSigMeAdditionalData
+	}
+	if k.AggSigMeAdditionalData != "" {
+		d, err := hash32Value("network_overrides.constants."+name+".AGG_SIG_ME_ADDITIONAL_DATA", k.AggSigMeAdditionalData)
+		if err != nil {
+			return Network{}, err
+		}
+		nw.AggSigMeAdditionalData = d
 	}
 	if name == c.SelectedNetworkName() {
 		fn := &c.FullNode

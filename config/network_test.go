@@ -53,8 +53,8 @@ func TestNetworkResolution(t *testing.T) {
 		{"testnet11", testnet11},
 		// Declared in network_overrides only: private, no bootstrap.
 		{"testneta", Network{Name: "testneta", DefaultPort: 58444, AddressPrefix: "txch",
-			GenesisChallenge: "b0a306abe27407130586c8e13d06dc057d4538c201dbd36c8f8c481f5e51af5c",
-			AllowPrivate:     true, Private: true}},
+			GenesisChallenge:       "b0a306abe27407130586c8e13d06dc057d4538c201dbd36c8f8c481f5e51af5c",
+			AggSigMeAdditionalData: DefaultAggSigMeAdditionalData, AllowPrivate: true, Private: true}},
 	}
 	for _, tc := range cases {
 		got, err := c.Network(tc.name)
@@ -92,7 +92,7 @@ full_node:
 	c := mustLoad(t, newRoot(t, []byte(file)))
 	got, err := c.Network("")
 	want := Network{Name: "devnet", DefaultPort: 9444, AddressPrefix: "txch", DNSServers: []string{},
-		Introducer: "127.0.0.1:9445", AllowPrivate: true, Private: true}
+		Introducer: "127.0.0.1:9445", AggSigMeAdditionalData: DefaultAggSigMeAdditionalData, AllowPrivate: true, Private: true}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("selected devnet: %+v, %v\nwant %+v", got, err, want)
 	}
@@ -117,7 +117,7 @@ full_node:
 func TestPrivateNetwork(t *testing.T) {
 	c := mustLoad(t, newRoot(t, readTestdata(t, "reference-initial.yaml")))
 	got, err := c.PrivateNetwork("devnet")
-	want := Network{Name: "devnet", AllowPrivate: true, Private: true}
+	want := Network{Name: "devnet", AggSigMeAdditionalData: DefaultAggSigMeAdditionalData, AllowPrivate: true, Private: true}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("PrivateNetwork(devnet) = %+v, %v", got, err)
 	}
@@ -144,5 +144,40 @@ func TestSelectedNetworkName(t *testing.T) {
 	c.FullNode.SelectedNetwork = "devnet"
 	if c.SelectedNetworkName() != "devnet" {
 		t.Errorf("full_node: %q", c.SelectedNetworkName())
+	}
+}
+
+// AGG_SIG_ME_ADDITIONAL_DATA, which the RPC's get_aggsig_additional_data
+// answers, resolves as the reference's constants do: network_overrides'
+// value (hex, 0x optional), else the built-in network's, else the
+// reference's default, mainnet's genesis challenge.
+func TestNetworkAggSigMeAdditionalData(t *testing.T) {
+	file := `network_overrides:
+  constants:
+    devnet:
+      AGG_SIG_ME_ADDITIONAL_DATA: "0xABCDEF0000000000000000000000000000000000000000000000000000000001"
+    other:
+      GENESIS_CHALLENGE: 1111111111111111111111111111111111111111111111111111111111111111
+`
+	c := mustLoad(t, newRoot(t, []byte(file)))
+	for _, tc := range []struct{ name, want string }{
+		{"mainnet", "ccd5bb71183532bff220ba46c268991a3ff07eb358e8255a65c30a2dce0e5fbb"},
+		{"testnet11", "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615"},
+		{"devnet", "abcdef0000000000000000000000000000000000000000000000000000000001"},
+		{"other", DefaultAggSigMeAdditionalData},
+	} {
+		nw, err := c.Network(tc.name)
+		if err != nil || nw.AggSigMeAdditionalData != tc.want {
+			t.Errorf("%s: %q, %v; want %q", tc.name, nw.AggSigMeAdditionalData, err, tc.want)
+		}
+	}
+	if nw, err := c.PrivateNetwork("unnamed"); err != nil || nw.AggSigMeAdditionalData != DefaultAggSigMeAdditionalData {
+		t.Errorf("private network: %q, %v", nw.AggSigMeAdditionalData, err)
+	}
+
+	bad := "network_overrides:\n  constants:\n    devnet:\n      AGG_SIG_ME_ADDITIONAL_DATA: abcd\n"
+	_, err := Load(newRoot(t, []byte(bad)))
+	if err == nil || !strings.Contains(err.Error(), "network_overrides.constants.devnet.AGG_SIG_ME_ADDITIONAL_DATA") {
+		t.Errorf("Load of a short AGG_SIG_ME_ADDITIONAL_DATA: %v", err)
 	}
 }

@@ -9,7 +9,8 @@ package config
 // network, by network name.
 type NetworkOverrides struct {
 	// Constants are network_overrides.constants: consensus constants by
-	// network name. chianet reads only GENESIS_CHALLENGE.
+	// network name. chianet reads only GENESIS_CHALLENGE and
+	// AGG_SIG_ME_ADDITIONAL_DATA.
 	Constants map[string]NetworkConstants `yaml:"constants"`
 	// Config are network_overrides.config: service settings by network
 	// name.
@@ -23,6 +24,9 @@ type NetworkConstants struct {
 	// the reference writes it (the RPC's get_network_info returns it as
 	// is). Empty when absent.
 	GenesisChallenge string `yaml:"GENESIS_CHALLENGE"`
+	// AggSigMeAdditionalData is AGG_SIG_ME_ADDITIONAL_DATA, 32 bytes in
+	// hex (with or without 0x). Empty when absent.
+	AggSigMeAdditionalData string `yaml:"AGG_SIG_ME_ADDITIONAL_DATA"`
 }
 
 // NetworkConfig is network_overrides.config.<name>.

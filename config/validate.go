@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,6 +44,12 @@ func (c *Config) Validate() error {
 		}
 		if err := checkNetworkName(name); err != nil {
 			v.fail("network_overrides", err.Error())
+		}
+		if k := c.NetworkOverrides.Constants[name]; k.AggSigMeAdditionalData != "" {
+			key := "network_overrides.constants." + name + ".AGG_SIG_ME_ADDITIONAL_DATA"
+			if _, err := hash32Value(key, k.AggSigMeAdditionalData); err != nil {
+				v.fail(key, err.(*FieldError).Reason)
+			}
 		}
 	}
 	if _, err := c.Logging.SlogLevel(); err != nil {
@@ -157,6 +164,16 @@ func (v *validator) network(key, name string, c *Config) {
 
 // portValue checks that p is a port number: 1–65535, or 0 too when zeroOK
 // (a listening port where 0 takes any free one).
+// hash32Value reads 32 bytes of hex, with or without 0x as the reference
+// reads a constant, and returns them in lowercase hex without 0x.
+func hash32Value(key, s string) (string, error) {
+	h := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	if b, err := hex.DecodeString(h); err != nil || len(b) != 32 {
+		return "", &FieldError{Key: key, Reason: fmt.Sprintf("%q is not 32 bytes of hex", s)}
+	}
+	return strings.ToLower(h), nil
+}
+
 func portValue(key string, p int, zeroOK bool) (uint16, error) {
 	lo := 1
 	if zeroOK {

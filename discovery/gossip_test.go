@@ -483,3 +483,57 @@ func TestFinalSaveRecordsLiveInbound(t *testing.T) {
 		}
 	})
 }
+
+// TestMaintenance checks the table upkeep of spec §1.4 and §2.6: every
+// 10 minutes a live outbound full node's address timestamp is refreshed
+// (addrman Connect), and every 30 minutes, only while at least 3
+// full-node connections are up, addresses unseen for 14 days with 10
+// counted failures are forgotten.
+func TestMaintenance(t *testing.T) {
+	for _, fullNodes := range []int{2, 3} {
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, Config{})
+			start := time.Now()
+
+			// A dead address: seen 20 days ago, 10 failures counted
+			// (one per success epoch, so a Good elsewhere in between).
+			dead := pub(100)
+			h.am.Add([]protocol.TimestampedPeerInfo{tpi(dead, start.Add(-20*24*time.Hour))}, addrman.PeerInfo{}, 0)
+			deadInfo := addrman.PeerInfoFrom(dead)
+			for i := range 10 {
+				at := start.Add(-time.Hour + time.Duration(2*i)*time.Second)
+				h.am.Attempt(deadInfo, true, at)
+				h.am.Good(addrman.PeerInfo{Host: "9.9.9.9", Port: 1}, true, at.Add(time.Second))
+			}
+			if e, _ := h.am.Lookup(deadInfo); e.Attempts != 10 {
+				t.Fatalf("setup: %d failures counted, want 10", e.Attempts)
+			}
+
+			// A live outbound full node whose stored timestamp is 2 h old.
+			live := pub(0)
+			h.am.Add([]protocol.TimestampedPeerInfo{tpi(live, start.Add(-2*time.Hour))}, addrman.PeerInfo{}, 0)
+			h.net.connect(live, h.net.add(live), true)
+			for i := 1; i < fullNodes; i++ {
+				h.net.inbound(pub(i).Addr(), config.MainnetPort, protocol.NodeFullNode)
+			}
+
+			go h.d.maintenanceLoop(t.Context())
+			time.Sleep(stampInterval + time.Second)
+			synctest.Wait()
+			if e, _ := h.am.Lookup(addrman.PeerInfoFrom(live)); !e.Timestamp.Equal(start.Add(stampInterval)) {
+				t.Errorf("live outbound peer's timestamp %v after 10 min, want %v", e.Timestamp, start.Add(stampInterval))
+			}
+			time.Sleep(cleanupInterval - stampInterval - 2*time.Second)
+			synctest.Wait()
+			if _, ok := h.am.Lookup(deadInfo); !ok {
+				t.Fatalf("dead address forgotten before 30 min")
+			}
+			time.Sleep(2 * time.Second)
+			synctest.Wait()
+			_, kept := h.am.Lookup(deadInfo)
+			if want := fullNodes < 3; kept != want { // the reference's minimum of 3
+				t.Errorf("with %d full-node connections, dead address kept after 30 min: %v, want %v", fullNodes, kept, want)
+			}
+		})
+	}
+}

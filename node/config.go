@@ -187,9 +187,12 @@ type Config struct {
 	// Node.DaemonAddr). Empty means no daemon. Its exit command stops the
 	// node, as stop_node does.
 	DaemonAddr string
-	// NetworkInfo is what get_network_info answers. Empty fields are
-	// filled from the built-in network of the same name (its address
-	// prefix and genesis challenge) and Network.
+	// NetworkInfo is what get_network_info answers, and
+	// get_aggsig_additional_data (AggSigMeAdditionalData). Empty fields
+	// are filled from the built-in network of the same name (its address
+	// prefix, genesis challenge and AGG_SIG_ME_ADDITIONAL_DATA) and
+	// Network; an AggSigMeAdditionalData still empty takes the reference's
+	// default, config.DefaultAggSigMeAdditionalData.
 	NetworkInfo rpc.NetworkInfo
 	// LogLevel is the level of Logger's handler, which the RPC's
 	// set_log_level and reset_log_level change. Nil means the routes
@@ -265,6 +268,13 @@ func (c Config) withDefaults() Config {
 		}
 		if c.NetworkInfo.GenesisChallenge == "" {
 			c.NetworkInfo.GenesisChallenge = nw.GenesisChallenge
+		}
+	}
+	if c.NetworkInfo.AggSigMeAdditionalData == "" {
+		// The built-in network's, else the reference's default constant.
+		c.NetworkInfo.AggSigMeAdditionalData = config.DefaultAggSigMeAdditionalData
+		if nw, ok := config.BuiltinNetwork(c.NetworkInfo.NetworkName); ok {
+			c.NetworkInfo.AggSigMeAdditionalData = nw.AggSigMeAdditionalData
 		}
 	}
 	if c.TargetOutbound == 0 {

@@ -106,8 +106,11 @@ func TestConfigDefaults(t *testing.T) {
 			want.TargetPeerCount = server.DefaultTargetPeerCount
 			want.ShutdownTimeout = DefaultShutdownTimeout
 			want.staticRetry = StaticRetryInterval
-			// get_network_info's answer: the built-in network's facts.
-			want.NetworkInfo = rpc.NetworkInfo{NetworkName: want.Network}
+			// get_network_info's answer: the built-in network's facts;
+			// AGG_SIG_ME_ADDITIONAL_DATA defaults to mainnet's genesis
+			// challenge, as in the reference.
+			want.NetworkInfo = rpc.NetworkInfo{NetworkName: want.Network,
+				AggSigMeAdditionalData: "ccd5bb71183532bff220ba46c268991a3ff07eb358e8255a65c30a2dce0e5fbb"}
 			switch want.Network {
 			case Mainnet:
 				want.NetworkInfo.NetworkPrefix = "xch"
@@ -115,6 +118,7 @@ func TestConfigDefaults(t *testing.T) {
 			case Testnet11:
 				want.NetworkInfo.NetworkPrefix = "txch"
 				want.NetworkInfo.GenesisChallenge = "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615"
+				want.NetworkInfo.AggSigMeAdditionalData = want.NetworkInfo.GenesisChallenge
 			}
 			if got.Logger == nil {
 				t.Error("withDefaults left Logger nil")

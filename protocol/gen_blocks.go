@@ -299,7 +299,7 @@ func (x *VDFProof) AppendJSON(b []byte) []byte {
 	b = append(b, "{\"witness_type\":"...)
 	b = streamable.AppendUint(b, uint64(x.WitnessType))
 	b = append(b, ",\"witness\":"...)
-	b = streamable.AppendHex(b, x.Witness)
+	b = streamable.AppendRustBytes(b, x.Witness)
 	b = append(b, ",\"normalized_to_identity\":"...)
 	b = streamable.AppendBool(b, x.NormalizedToIdentity)
 	b = append(b, '}')
@@ -391,7 +391,7 @@ func (x *ProofOfSpace) AppendJSON(b []byte) []byte {
 	b = append(b, ",\"size\":"...)
 	b = streamable.AppendUint(b, uint64(x.Size))
 	b = append(b, ",\"proof\":"...)
-	b = streamable.AppendHex(b, x.Proof)
+	b = streamable.AppendRustBytes(b, x.Proof)
 	b = append(b, '}')
 	return b
 }
@@ -3199,7 +3199,7 @@ func (x *HeaderBlock) AppendJSON(b []byte) []byte {
 		b = (*x.FoliageTransactionBlock).AppendJSON(b)
 	}
 	b = append(b, ",\"transactions_filter\":"...)
-	b = streamable.AppendHex(b, x.TransactionsFilter)
+	b = streamable.AppendRustBytes(b, x.TransactionsFilter)
 	b = append(b, ",\"transactions_info\":"...)
 	if x.TransactionsInfo == nil {
 		b = streamable.AppendNull(b)

@@ -24,6 +24,8 @@ type VDFInfo struct {
 }
 
 // VDFProof is the proof (witness) of a VDFInfo.
+//
+//streamgen:rust-bytes
 type VDFProof struct {
 	WitnessType          uint8  `json:"witness_type"`
 	Witness              []byte `json:"witness"`
@@ -38,6 +40,7 @@ type VDFProof struct {
 // 32+1+1+48+1 (size)+4 (empty proof) = 87.
 //
 //streamgen:custom-binary minsize=87
+//streamgen:rust-bytes
 type ProofOfSpace struct {
 	Challenge              Bytes32    `json:"challenge"`
 	PoolPublicKey          *G1Element `json:"pool_public_key"`
@@ -229,6 +232,8 @@ type UnfinishedBlock struct {
 
 // HeaderBlock is a block without its transactions generator, as sent to
 // light clients; it carries the transactions filter instead.
+//
+//streamgen:rust-bytes
 type HeaderBlock struct {
 	FinishedSubSlots             []EndOfSubSlotBundle     `json:"finished_sub_slots"`
 	RewardChainBlock             RewardChainBlock         `json:"reward_chain_block"`

@@ -92,10 +92,12 @@
 //	                             exclude_reorged?}                      (hex, no 0x)], heights [start, end)
 //	get_block_record_by_height  {height}                              block_record
 //
-// and each of the reference's 25 other full node routes (coins, mempool,
-// fees, block records by hash, network space, constants, …) with an error
-// saying chianet keeps no blockchain, coin store or mempool (NotServed),
-// never a made-up value. blockchain_state and block_record hold only what
+// get_aggsig_additional_data answers additional_data (hex, no 0x), the
+// network's AGG_SIG_ME_ADDITIONAL_DATA from config.yaml as the reference
+// reads it (NetworkInfo.AggSigMeAdditionalData). Each of the reference's
+// 24 other full node routes (coins, mempool, fees, block records by hash,
+// network space, constants, …) answers an error saying chianet keeps no
+// blockchain, coin store or mempool (NotServed), never a made-up value. blockchain_state and block_record hold only what
 // is known: see BlockchainState and BlockRecord. The ban list is a chianet
 // extension (BanRoutes): list_bans, ban {ip, seconds}, unban {ip}.
 //

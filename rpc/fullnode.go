@@ -31,7 +31,6 @@ var unservedFullNodeRoutes = []string{
 	"get_unfinished_block_headers",
 	"get_network_space",
 	"get_additions_and_removals",
-	"get_aggsig_additional_data",
 	"get_recent_signage_point_or_eos",
 	"get_constants",
 	"get_coin_records_by_puzzle_hash",
@@ -68,6 +67,7 @@ func NotServed(name string) Route {
 //   - the full node routes a node without a chain can answer from its
 //     peers: get_blockchain_state, get_block, get_blocks and
 //     get_block_record_by_height;
+//   - get_aggsig_additional_data, from fn's NetworkInfo;
 //   - the reference's other full node routes, each answering NotServed;
 //   - the ban list, a chianet extension: list_bans, ban {ip, seconds} and
 //     unban {ip};
@@ -96,6 +96,15 @@ func FullNodeRoutes(fn FullNode, opts Options) []Route {
 				return nil, err
 			}
 			return map[string]any{"block_record": r}, nil
+		}},
+		{"get_aggsig_additional_data", func(context.Context, Params) (any, error) {
+			d := fn.NetworkInfo().AggSigMeAdditionalData
+			if d == "" {
+				return nil, newError(CodeUnknown,
+					"get_aggsig_additional_data: the network's AGG_SIG_ME_ADDITIONAL_DATA is not known")
+			}
+			// The reference's .hex(): no "0x".
+			return map[string]any{"additional_data": d}, nil
 		}},
 	}
 	for _, name := range unservedFullNodeRoutes {

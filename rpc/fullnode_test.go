@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -260,4 +261,30 @@ func TestRecordOfRoundTrip(t *testing.T) {
 	if b, _ := json.Marshal(nilRecord); string(b) != "null" {
 		t.Errorf("nil record = %s", b)
 	}
+}
+
+// get_aggsig_additional_data answers the network's
+// AGG_SIG_ME_ADDITIONAL_DATA as hex without 0x (spec rpc-and-types §1.5),
+// and fails when the service was not told it.
+func TestAggSigAdditionalData(t *testing.T) {
+	s := startServer(t, nil)
+	m := s.call(t, "get_aggsig_additional_data", "{}")
+	wantSuccess(t, "get_aggsig_additional_data", m)
+	wantKeys(t, "get_aggsig_additional_data", m, "success", "additional_data")
+	if got, want := m["additional_data"], s.node.info.AggSigMeAdditionalData; got != want {
+		t.Errorf("additional_data = %v, want %s", got, want)
+	}
+
+	node := newFakeNode()
+	node.info.AggSigMeAdditionalData = ""
+	for _, r := range FullNodeRoutes(node, Options{}) {
+		if r.Name != "get_aggsig_additional_data" {
+			continue
+		}
+		if v, err := r.Handler(context.Background(), Params{}); err == nil {
+			t.Errorf("without the constant: answered %v", v)
+		}
+		return
+	}
+	t.Error("no get_aggsig_additional_data route")
 }

@@ -167,7 +167,8 @@ func newFakeNode() *fakeNode {
 	big, _ := streamable.ParseUint128("340282366920938463463374607431768211455") // 2^128-1
 	return &fakeNode{
 		info: NetworkInfo{NetworkName: "testnet11", NetworkPrefix: "txch",
-			GenesisChallenge: "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615"},
+			GenesisChallenge:       "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615",
+			AggSigMeAdditionalData: "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615"},
 		chain: makeChain(5),
 		conns: []Connection{
 			{

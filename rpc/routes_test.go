@@ -87,7 +87,7 @@ func TestSharedRouteShapes(t *testing.T) {
 	for _, r := range m["routes"].([]any) {
 		routes = append(routes, r.(string))
 	}
-	if len(routes) != 4+25+3+11 {
+	if len(routes) != 5+24+3+11 {
 		t.Errorf("%d routes: %v", len(routes), routes)
 	}
 	for _, r := range []string{"/get_blockchain_state", "/get_coin_record_by_name", "/list_bans", "/get_network_info",
@@ -225,7 +225,7 @@ func TestBanRoutes(t *testing.T) {
 
 func TestNotServedRoutes(t *testing.T) {
 	s := startServer(t, nil)
-	if len(unservedFullNodeRoutes) != 25 {
+	if len(unservedFullNodeRoutes) != 24 {
 		t.Fatalf("%d unserved routes", len(unservedFullNodeRoutes))
 	}
 	for _, r := range unservedFullNodeRoutes {

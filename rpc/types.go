@@ -24,6 +24,11 @@ type NetworkInfo struct {
 	// GenesisChallenge is "genesis_challenge": hex as config.yaml holds
 	// it (the reference passes it through unchanged, without "0x").
 	GenesisChallenge string `json:"genesis_challenge"`
+	// AggSigMeAdditionalData is not part of get_network_info's answer:
+	// it is the network's AGG_SIG_ME_ADDITIONAL_DATA in lowercase hex
+	// without "0x", which the full node's get_aggsig_additional_data
+	// answers. Empty when unknown; that route then fails.
+	AggSigMeAdditionalData string `json:"-"`
 }
 
 // Peak is the peak a peer announced (new_peak), as get_connections

@@ -112,9 +112,13 @@
 // The reference's choices that the spec lists as problems (§7, §8) are
 // decided so:
 //
-//   - The crawler announces server_port 0, so crawled nodes do not record
-//     its address as a full node to dial (the reference announces 8444 and
-//     refuses the connections that follow).
+//   - The crawler announces server_port 0, as a node without a listener
+//     does (the reference's crawler announces 8444 and refuses the
+//     connections that follow). chianet nodes do not record an inbound
+//     full node that announces port 0; reference nodes still record and
+//     relay it, as (crawler IP, 0): an address that fails at once when
+//     dialled and is terrible after three failures, as the reference
+//     crawler's (IP, 8444) is (spec transport.md §7, discovery.md §2.6).
 //   - The handshake has its own 5 s bound instead of the general 120 s.
 //   - Bootstrap peers are not stored under their host names (which the
 //     reference prunes after the first batch): a name is dialled and the

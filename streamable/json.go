@@ -13,9 +13,10 @@ import (
 )
 
 // The JSON form follows the reference to_json_dict: bytes of every kind as
-// "0x" + lowercase hex (empty bytes as "0x"), integers of every width as
-// bare JSON numbers, null for an absent optional, arrays for lists and
-// tuples, and object keys in field order.
+// "0x" + lowercase hex (empty bytes as "0x" from the reference's Python
+// types, "" from its chia_rs ones: AppendRustBytes), integers of every
+// width as bare JSON numbers, null for an absent optional, arrays for
+// lists and tuples, and object keys in field order.
 //
 // Parsing goes through encoding/json with UseNumber, so integers are never
 // rounded through float64; generated code then walks the decoded value.
@@ -27,6 +28,15 @@ func AppendHex(b []byte, v []byte) []byte {
 	b = append(b, '"', '0', 'x')
 	b = hex.AppendEncode(b, v)
 	return append(b, '"')
+}
+
+// AppendRustBytes appends variable-length bytes as chia_rs's Bytes writes
+// them: "0x…" in lowercase hex, but "" when empty.
+func AppendRustBytes(b []byte, v []byte) []byte {
+	if len(v) == 0 {
+		return append(b, '"', '"')
+	}
+	return AppendHex(b, v)
 }
 
 // AppendBool appends true or false.

@@ -19,7 +19,8 @@ func newInitCmd(stdout io.Writer) *cobra.Command {
 		Short: "Create CHIA_ROOT's config.yaml and certificate tree where missing",
 		Long: `Init prepares a CHIA_ROOT directory as the reference's "chia init" does:
 it writes config/config.yaml (the reference's layout and mainnet defaults,
-for the sections chianet reads) and the certificate tree under config/ssl
+for the sections chianet reads and the ui section its clients read) and
+the certificate tree under config/ssl
 (the private CA, the public chia CA, and each service's certificates).
 
 Nothing that exists is changed: an existing config.yaml, a reference one

@@ -385,7 +385,8 @@ func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile boo
 	cfg.PeerConnectTimeout = time.Duration(fn.PeerConnectTimeout) * time.Second
 
 	// The RPC and the daemon, on self_hostname.
-	cfg.NetworkInfo = rpc.NetworkInfo{NetworkName: nw.Name, NetworkPrefix: nw.AddressPrefix, GenesisChallenge: nw.GenesisChallenge}
+	cfg.NetworkInfo = rpc.NetworkInfo{NetworkName: nw.Name, NetworkPrefix: nw.AddressPrefix, GenesisChallenge: nw.GenesisChallenge,
+		AggSigMeAdditionalData: nw.AggSigMeAdditionalData}
 	rpcPort := fn.RPCPort
 	if fromFile && !fn.StartRPCServer {
 		rpcPort = -1

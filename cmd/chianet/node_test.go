@@ -155,7 +155,8 @@ func TestNodeRPCFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := rpc.NetworkInfo{NetworkName: "testnet11", NetworkPrefix: "txch",
-		GenesisChallenge: "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615"}
+		GenesisChallenge:       "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615",
+		AggSigMeAdditionalData: "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615"}
 	if s.node.RPCAddr != "127.0.0.1:8555" || s.node.DaemonAddr != "127.0.0.1:55400" || s.node.NetworkInfo != want ||
 		s.node.ResetLogLevel != "INFO" || s.node.MetricsAddr != "" {
 		t.Errorf("defaults: %+v", s.node)

@@ -25,6 +25,11 @@
 //	//streamgen:tuple                    JSON as an array (a Python tuple)
 //	//streamgen:custom-binary minsize=N  binary codec hand-written elsewhere
 //	//streamgen:manual minsize=N         a hand-written leaf type (outside types_*.go)
+//	//streamgen:rust-bytes               empty bytes fields in JSON as "", not "0x"
+//
+// rust-bytes marks the types the reference defines in chia_rs, whose
+// to_json_dict writes empty bytes as "" where the Python Streamable writes
+// "0x".
 //
 // Usage (from go:generate in the package directory):
 //

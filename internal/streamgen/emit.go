@@ -19,6 +19,9 @@ type emitter struct {
 	// slabField, when set, names the field of the decoder's optionals
 	// slab that the next optional value is decoded into.
 	slabField string
+	// rustBytes, while the JSON of a //streamgen:rust-bytes type is
+	// written, writes its empty bytes fields as "".
+	rustBytes bool
 }
 
 func (e *emitter) line(format string, args ...any) {
@@ -300,6 +303,8 @@ func emitAppendJSON(e *emitter, st *structType) {
 	e.seq = 0
 	e.line("// AppendJSON appends the reference JSON form of %s to b.", st.name)
 	e.open("func (x *%s) AppendJSON(b []byte) []byte {", st.name)
+	e.rustBytes = st.rustBytes
+	defer func() { e.rustBytes = false }()
 	if st.tuple {
 		e.line("b = append(b, '[')")
 	} else if len(st.fields) == 0 {
@@ -342,7 +347,11 @@ func appendJSONValue(e *emitter, t *typ, expr string) {
 	case kString:
 		e.line("b = streamable.AppendString(b, %s)", expr)
 	case kBytes:
-		e.line("b = streamable.AppendHex(b, %s)", expr)
+		if e.rustBytes {
+			e.line("b = streamable.AppendRustBytes(b, %s)", expr)
+		} else {
+			e.line("b = streamable.AppendHex(b, %s)", expr)
+		}
 	case kU128:
 		e.line("b = %s.AppendDecimal(b)", expr)
 	case kFixed:

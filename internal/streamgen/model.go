@@ -57,7 +57,8 @@ type structType struct {
 	fields       []field
 	tuple        bool
 	customBinary bool
-	minLen       int // from the directive for custom-binary types
+	rustBytes    bool // JSON of empty bytes fields as chia_rs writes it
+	minLen       int  // from the directive for custom-binary types
 	pos          token.Position
 }
 
@@ -76,9 +77,9 @@ type pkgModel struct {
 var directiveRE = regexp.MustCompile(`^//streamgen:([a-z-]+)(.*)$`)
 
 type directives struct {
-	tuple, customBinary, manual bool
-	minLen                      int
-	hasMin                      bool
+	tuple, customBinary, manual, rustBytes bool
+	minLen                                 int
+	hasMin                                 bool
 }
 
 func parseDirectives(groups ...*ast.CommentGroup) (directives, error) {
@@ -99,6 +100,8 @@ func parseDirectives(groups ...*ast.CommentGroup) (directives, error) {
 				d.customBinary = true
 			case "manual":
 				d.manual = true
+			case "rust-bytes":
+				d.rustBytes = true
 			default:
 				return d, fmt.Errorf("unknown directive //streamgen:%s", m[1])
 			}
@@ -217,7 +220,8 @@ func loadPackage(dir string) (*pkgModel, error) {
 				if d.tuple && d.customBinary {
 					return nil, fmt.Errorf("%s: %s: a tuple cannot be custom-binary", pos, ts.Name.Name)
 				}
-				st := &structType{name: ts.Name.Name, file: n, tuple: d.tuple, customBinary: d.customBinary, minLen: d.minLen, pos: pos}
+				st := &structType{name: ts.Name.Name, file: n, tuple: d.tuple, customBinary: d.customBinary,
+					rustBytes: d.rustBytes, minLen: d.minLen, pos: pos}
 				if _, dup := m.byName[st.name]; dup {
 					return nil, fmt.Errorf("%s: %s declared twice", pos, st.name)
 				}
