@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -96,14 +97,15 @@ func (c *Config) Path(p string) string {
 // relative root is made absolute against the working directory. Keys the
 // file does not have take the defaults of chianet's template (the
 // reference's); the field comments list them. When the file does not
-// exist the error wraps fs.ErrNotExist.
+// exist the error wraps fs.ErrNotExist; when it is over MaxFileSize,
+// ErrTooLarge.
 func Load(root string) (*Config, error) {
 	root, err := absRoot(root)
 	if err != nil {
 		return nil, err
 	}
 	path := FilePath(root)
-	raw, err := os.ReadFile(path)
+	raw, err := readLimited(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -132,6 +134,33 @@ func Default(root string) (*Config, error) {
 		return nil, fmt.Errorf("config: default template: %w", err)
 	}
 	return c, nil
+}
+
+// MaxFileSize bounds the config.yaml Load reads: the reference's is some
+// 30 kB. A larger file is refused before it is parsed, since its node
+// tree takes up to some 120 times its size (a flow list of one-digit
+// numbers), so that 1 MiB costs at most about 120 MB.
+const MaxFileSize = 1 << 20
+
+// ErrTooLarge is wrapped by Load's error for a file over MaxFileSize.
+var ErrTooLarge = errors.New("file too large")
+
+// readLimited reads the file at path, refusing one over limit bytes
+// without reading the rest of it.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(raw)) > limit {
+		return nil, fmt.Errorf("%s: over %d bytes: %w", path, limit, ErrTooLarge)
+	}
+	return raw, nil
 }
 
 func absRoot(root string) (string, error) {

@@ -596,3 +596,16 @@ func TestResolveRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadTooLarge: a config.yaml over MaxFileSize is refused unread.
+func TestLoadTooLarge(t *testing.T) {
+	big := make([]byte, MaxFileSize+1)
+	copy(big, "a: ")
+	for i := 3; i < len(big); i++ {
+		big[i] = 'x'
+	}
+	_, err := Load(newRoot(t, big))
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err %v, want ErrTooLarge", err)
+	}
+}

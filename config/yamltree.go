@@ -38,33 +38,41 @@ func isMergeKey(k *yaml.Node) bool {
 // a merge or there is none. val is the node as it sits in the tree, an
 // alias node included.
 func lookup(m *yaml.Node, key string) (val *yaml.Node, idx int) {
+	return lookupSeen(m, key, nil)
+}
+
+// lookupSeen is lookup that skips the merged mappings in seen (nil for
+// none yet) and adds those it searches: a mapping merged along several
+// paths (a file can merge the same anchor twice at every level) is
+// searched once, not once per path, which would take time exponential in
+// the depth.
+func lookupSeen(m *yaml.Node, key string, seen map[*yaml.Node]bool) (val *yaml.Node, idx int) {
 	idx = -1
+	hasMerge := false
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key && !isMergeKey(k) {
+		k := m.Content[i]
+		if isMergeKey(k) {
+			hasMerge = true
+		} else if k.Kind == yaml.ScalarNode && k.Value == key {
 			val, idx = m.Content[i+1], i
 		}
 	}
-	if val != nil {
+	if val != nil || !hasMerge {
 		return val, idx
+	}
+	if seen == nil {
+		seen = map[*yaml.Node]bool{m: true}
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if !isMergeKey(m.Content[i]) {
 			continue
 		}
-		src := deref(m.Content[i+1])
-		var from []*yaml.Node
-		switch src.Kind {
-		case yaml.MappingNode:
-			from = []*yaml.Node{src}
-		case yaml.SequenceNode:
-			for _, s := range src.Content {
-				if s = deref(s); s.Kind == yaml.MappingNode {
-					from = append(from, s)
-				}
+		for _, s := range mergeSources(m.Content[i+1]) {
+			if seen[s] {
+				continue
 			}
-		}
-		for _, s := range from {
-			if v, _ := lookup(s, key); v != nil {
+			seen[s] = true
+			if v, _ := lookupSeen(s, key, seen); v != nil {
 				return v, -1
 			}
 		}
@@ -72,34 +80,67 @@ func lookup(m *yaml.Node, key string) (val *yaml.Node, idx int) {
 	return nil, -1
 }
 
+// mergeSources returns the mappings a merge key's value names: the
+// mapping itself, or the mappings of a sequence, in order.
+func mergeSources(v *yaml.Node) []*yaml.Node {
+	switch src := deref(v); src.Kind {
+	case yaml.MappingNode:
+		return []*yaml.Node{src}
+	case yaml.SequenceNode:
+		var from []*yaml.Node
+		for _, s := range src.Content {
+			if s = deref(s); s.Kind == yaml.MappingNode {
+				from = append(from, s)
+			}
+		}
+		return from
+	}
+	return nil
+}
+
 // entries returns the keys of the mapping m in order, own keys and merged
-// ones, each once.
-func entries(m *yaml.Node) []string {
-	var keys []string
+// ones, each once, with the value lookup finds for each. It walks each
+// mapping once, however many paths merge it, so that a mapping of n keys
+// costs O(n) rather than n lookups.
+func entries(m *yaml.Node) (keys []string, vals map[string]*yaml.Node) {
+	vals = make(map[string]*yaml.Node)
+	seen := map[*yaml.Node]bool{m: true}
 	var add func(m *yaml.Node)
 	add = func(m *yaml.Node) {
+		// Own keys first, the last of duplicates winning; then the merged
+		// mappings in order, each only for keys not found before it.
+		var own map[string]*yaml.Node
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			k := m.Content[i]
-			if isMergeKey(k) {
-				src := deref(m.Content[i+1])
-				if src.Kind == yaml.MappingNode {
-					add(src)
-				} else if src.Kind == yaml.SequenceNode {
-					for _, s := range src.Content {
-						if s = deref(s); s.Kind == yaml.MappingNode {
-							add(s)
-						}
-					}
-				}
+			if k.Kind != yaml.ScalarNode || isMergeKey(k) {
 				continue
 			}
-			if k.Kind == yaml.ScalarNode && !slices.Contains(keys, k.Value) {
+			if _, ok := vals[k.Value]; ok && (own == nil || own[k.Value] == nil) {
+				continue // found before this mapping
+			}
+			if own == nil {
+				own = make(map[string]*yaml.Node)
+			}
+			if own[k.Value] == nil {
 				keys = append(keys, k.Value)
+			}
+			own[k.Value] = m.Content[i+1]
+			vals[k.Value] = m.Content[i+1]
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if !isMergeKey(m.Content[i]) {
+				continue
+			}
+			for _, s := range mergeSources(m.Content[i+1]) {
+				if !seen[s] {
+					seen[s] = true
+					add(s)
+				}
 			}
 		}
 	}
 	add(m)
-	return keys
+	return keys, vals
 }
 
 // yamlKey returns the file key of a struct field, or "" for a field that
@@ -176,8 +217,9 @@ func decodeValue(n *yaml.Node, path string, v reflect.Value) error {
 		}
 		mv := reflect.MakeMap(t)
 		var errs []error
-		for _, k := range entries(n) {
-			raw, _ := lookup(n, k)
+		keys, vals := entries(n)
+		for _, k := range keys {
+			raw := vals[k]
 			elem := reflect.New(t.Elem()).Elem()
 			if e := deref(raw); !isNull(e) {
 				if err := decodeValue(e, joinKey(path, k), elem); err != nil {

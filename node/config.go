@@ -145,8 +145,9 @@ type Config struct {
 	// enable_private_networks). It is always on for a private network.
 	AllowPrivate bool
 	// PeerConnectTimeout bounds the TCP, TLS and WebSocket setup of an
-	// outbound connection (the reference's peer_connect_timeout). Zero
-	// means peer.DefaultConnectTimeout (30 s).
+	// outbound connection and the handshake of an inbound one, as the
+	// reference's peer_connect_timeout does. Zero means 30 s for both
+	// (peer.DefaultConnectTimeout, peer.DefaultInboundHandshakeTimeout).
 	PeerConnectTimeout time.Duration
 	// RetryInterval is how long discovery leaves an address alone after
 	// trying it (discovery.Config.RetryInterval). Zero means the

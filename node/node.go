@@ -130,6 +130,7 @@ func New(cfg Config) (_ *Node, err error) {
 		NoEviction:              cfg.NoEviction,
 		MaxPendingInbound:       cfg.MaxPendingInbound,
 		MaxPendingPerIP:         cfg.MaxPendingPerIP,
+		InboundHandshakeTimeout: cfg.PeerConnectTimeout,
 		PeerConfig:              peer.Config{ConnectTimeout: cfg.PeerConnectTimeout},
 		Logger:                  log.With("component", "server"),
 	}

@@ -22,7 +22,8 @@ func (p *Peer) route(m protocol.Message) *CloseReason {
 // dispatch applies the checks of the reference's _api_call to an inbound
 // call, in its order, and starts its handler on a goroutine of its own:
 //
-//  1. an unsolicited Error (255) is logged and dropped;
+//  1. an unsolicited Error (255) is logged and dropped, or, if it does
+//     not decode, closes the connection (1002 "1", ban 10 s);
 //  2. a type without a handler, and
 //  3. a type the peer's node type may not send, close the connection
 //     (1002 "1", ban 10 s);
@@ -35,10 +36,13 @@ func (p *Peer) dispatch(m protocol.Message) *CloseReason {
 	if m.Type == protocol.MsgError {
 		var e protocol.Error
 		if err := streamable.Unmarshal(m.Data, &e); err != nil {
-			p.log.Warn("unsolicited undecodable error message", "err", err)
-		} else {
-			p.log.Warn("unsolicited error message", "code", e.Code, "message", e.Message)
+			// The reference decodes it inside its handler's checks, where
+			// any exception closes the connection.
+			p.log.Warn("unsolicited undecodable error message; closing connection", "err", err)
+			return ProtocolViolation(protocol.ErrCodeUnknown, protocol.APIExceptionBan,
+				joinErr(ErrHandlerFailed, errUnhandled(err, m.Type)))
 		}
+		p.log.Warn("unsolicited error message", "code", e.Code, "message", e.Message)
 		return nil
 	}
 	h := p.handler(m.Type)

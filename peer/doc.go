@@ -60,12 +60,14 @@
 //	handshake timeout, outbound (120 s)              1000  ""      —
 //	frame not a Message, unknown message type        1002  "-4"    10 s
 //	text (non-binary) frame                          1000  ""      —
-//	message over 50 MiB                              1009  ""      300 s
+//	message of 50 MiB or more                        1009  ""      300 s
 //	inbound v1/v2 rate limit or per-type max size    1000  ""      300 s
+//	  (handshake messages too: 10 KiB for a Handshake)
 //	inbound v3 window exceeded                       1000  ""      300 s
 //	no handler for the type (a second handshake, a   1002  "1"     10 s
 //	  late ConfigureWindowSizes), sender type not
-//	  allowed, handler returned an error
+//	  allowed, handler returned an error, an
+//	  unsolicited error (255) that does not decode
 //	reply type not valid for the request             1002  "-4"    10 s
 //	no pong within 30 s of a heartbeat ping          (no close frame; 1006)
 //	full-node peer silent for 1,800 s                1000  ""      —
@@ -136,17 +138,26 @@
 //     when Config.NodeID is set, instead of upgrading and dropping it.
 //   - The listener never negotiates permessage-deflate (the reference's
 //     server would accept it if offered; no Chia client offers it).
+//   - The reference sends every message as one frame. An accepted
+//     connection sends a message over 16 MiB (internal/ws MaxFrame) in
+//     frames of at most 16 MiB, because Rust light clients on tungstenite
+//     (chia-wallet-sdk) refuse larger frames; smaller messages go out as
+//     one frame. A dialled connection, which must mask what it sends,
+//     sends messages over 64 KiB in frames of 64 KiB (the WebSocket
+//     library's write buffer). Every receiver reassembles fragments.
 //   - Bans are not applied here: they are reported to the owner, who
 //     keeps the ban list.
-//   - Messages are judged by their headers before they are read. Until
-//     the handshake is over only the message it expects is read, within
-//     that message's size limit (10 KiB for a Handshake); anything else
-//     closes the connection at its header (1009 for a size, or the
-//     handshake's close for a wrong type, ban 10 s), where the reference
-//     reads up to 50 MiB first. After it, a WebSocket frame or a Message
-//     announcing more than 50 MiB is refused at its header (1009, ban
-//     300 s), as is an unknown type (1002 "-4") or a size over the type's
-//     limit (1000, ban 300 s, as the rate limiter would after reading it).
+//   - Messages are judged by their headers before they are read, with the
+//     close the reference makes once it has read them: an unknown type
+//     (1002 "-4"), a size over the type's limit (1000, ban 300 s, as its
+//     rate limiter does) and, during the handshake, any type but the one
+//     expected (1002 "-6"). Until the handshake is over a WebSocket frame
+//     over 10 KiB (a Handshake's limit) is refused at its frame header
+//     with 1009 and a 300 s ban, where the reference reads up to 50 MiB
+//     and closes with 1000; after it, a frame or a Message announcing
+//     50 MiB or more is refused at its header (1009, ban 300 s). Exempt
+//     peers, whom the reference does not rate limit, are still held to
+//     these sizes during the handshake (1009, no ban).
 //   - Config.ReceiveBudget bounds what the large messages being received
 //     hold across connections; the reference has no such bound.
 //   - The handshake timeout applies to exempt peers too (localhost and

@@ -21,8 +21,8 @@ const (
 	// that ended without a close frame (a dropped socket, or a heartbeat
 	// that got no pong).
 	StatusAbnormal = 1006
-	// StatusMessageTooBig (1009) closes after a message larger than
-	// protocol.MaxMessageSize.
+	// StatusMessageTooBig (1009) closes after a message of
+	// protocol.MaxMessageSize bytes or more.
 	StatusMessageTooBig = 1009
 	// StatusInternalError (1011) is the reference's close for a local
 	// error.
@@ -57,7 +57,7 @@ var (
 	// ErrTextFrame: the peer sent a non-binary WebSocket message (plain
 	// close, no ban).
 	ErrTextFrame = errors.New("peer: unexpected WebSocket message type")
-	// ErrMessageTooBig: a WebSocket message exceeded
+	// ErrMessageTooBig: a WebSocket message reached
 	// protocol.MaxMessageSize (close 1009, ban 300 s).
 	ErrMessageTooBig = errors.New("peer: message too big")
 	// ErrRateLimited: an inbound message broke the v1/v2 rate limits
@@ -73,8 +73,8 @@ var (
 	// ErrSenderNotAllowed: the peer's node type may not send this message
 	// type (close 1002 "1", ban 10 s).
 	ErrSenderNotAllowed = errors.New("peer: node type may not send message type")
-	// ErrHandlerFailed: a handler returned an error (close 1002 "1", ban
-	// 10 s).
+	// ErrHandlerFailed: a handler returned an error, or an unsolicited
+	// Error (255) did not decode (close 1002 "1", ban 10 s).
 	ErrHandlerFailed = errors.New("peer: handler failed")
 	// ErrWrongReply: a reply's type is not valid for its request (close
 	// 1002 "-4", ban 10 s). Request returns a *ReplyTypeError.
@@ -111,7 +111,8 @@ var (
 	// delayed (respond_peers).
 	ErrDropped = errors.New("peer: message dropped by outbound rate limit")
 	// ErrTooLarge: the message to send encodes to more than
-	// protocol.MaxMessageSize.
+	// protocol.MaxMessageLen (the reference refuses a message of
+	// protocol.MaxMessageSize bytes or more).
 	ErrTooLarge = errors.New("peer: message too large to send")
 	// ErrUnknownType: the message to send has a type the reference does
 	// not know.

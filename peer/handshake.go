@@ -130,7 +130,7 @@ func (p *Peer) handshake() *CloseReason {
 	p.setUpLimits(peerWindows)
 	// From here on any message may come, up to the largest size.
 	p.expect = 0
-	p.ws.SetReadLimit(protocol.MaxMessageSize)
+	p.ws.SetReadLimit(protocol.MaxMessageLen)
 	p.log.Debug("handshake complete", "node_type", p.info.NodeType, "protocol_version", hs.ProtocolVersion,
 		"software_version", p.info.SoftwareVersion, "capabilities", p.info.Capabilities, "v3", p.v3)
 	return nil

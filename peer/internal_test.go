@@ -155,6 +155,17 @@ func TestSendBuffers(t *testing.T) {
 	if _, _, err := encode(&big); err == nil {
 		t.Error("encode accepted a message over MaxMessageSize")
 	}
+	// The reference's aiohttp refuses a whole message of max_message_size
+	// bytes (and bans its sender), so the largest one sent is a byte less.
+	for _, c := range []struct {
+		encoded int
+		ok      bool
+	}{{protocol.MaxMessageSize, false}, {protocol.MaxMessageSize - 1, true}} {
+		m := protocol.Message{Type: protocol.MsgRespondBlocks, Data: make([]byte, c.encoded-6)}
+		if _, _, err := encode(&m); (err == nil) != c.ok {
+			t.Errorf("encode of a %d-byte message: %v", c.encoded, err)
+		}
+	}
 }
 
 // TestTimedOutIDs checks the request-id allocator: an id whose request

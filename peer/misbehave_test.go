@@ -103,6 +103,26 @@ var misbehaviours = []misbehaviour{
 		code: peer.StatusMessageTooBig, reason: "", ban: ban300, cause: peer.ErrMessageTooBig,
 	},
 	{
+		// aiohttp refuses a whole message of max_message_size bytes, not
+		// only larger ones.
+		name: "message of exactly 50 MiB",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.clientHandshake(handshakeMsg(protocol.NodeFullNode))
+			m := protocol.Message{Type: protocol.MsgRespondBlocks, Data: make([]byte, protocol.MaxMessageSize-6)}
+			b, err := m.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_ = r.c.Write(context.Background(), websocket.MessageBinary, b) // fails once the listener closes
+			}()
+			return func() { <-done }
+		},
+		code: peer.StatusMessageTooBig, reason: "", ban: ban300, cause: peer.ErrMessageTooBig,
+	},
+	{
 		name: "per-type max size exceeded",
 		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
 			// request_peers may carry at most 100 bytes of data.
@@ -165,6 +185,33 @@ var misbehaviours = []misbehaviour{
 		code: peer.StatusProtocolError, reason: "-6", ban: ban10, cause: peer.ErrInvalidHandshake,
 	},
 	{
+		// The reference reads the first message through its rate limiter
+		// (v1: a handshake carries at most 10 KiB) and closes as for any
+		// rate-limit violation.
+		name: "handshake over its size limit",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.writeBytes(append([]byte{byte(protocol.MsgHandshake), 0, 0, 0, 0x28, 0x01}, make([]byte, 10*1024+1)...))
+			return nil
+		},
+		code: peer.StatusNormal, reason: "", ban: ban300, cause: peer.ErrRateLimited,
+	},
+	{
+		name: "first message over its type's size limit",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.writeBytes(append([]byte{byte(protocol.MsgRequestPeers), 0, 0, 0, 0, 101}, make([]byte, 101)...))
+			return nil
+		},
+		code: peer.StatusNormal, reason: "", ban: ban300, cause: peer.ErrRateLimited,
+	},
+	{
+		name: "first message of an unknown type",
+		act: func(t *testing.T, e *env, r *rawConn) func() {
+			r.writeBytes([]byte{2, 0, 0, 0, 0, 0})
+			return nil
+		},
+		code: peer.StatusProtocolError, reason: "-4", ban: ban10, cause: peer.ErrInvalidMessage,
+	},
+	{
 		name: "empty ConfigureWindowSizes",
 		act: func(t *testing.T, e *env, r *rawConn) func() {
 			r.writeMsg(protocol.MsgHandshake, false, 0, handshakeMsg(protocol.NodeFullNode, protocol.CapRateLimitsV3))
@@ -221,6 +268,16 @@ var misbehaviours = []misbehaviour{
 			r.writeMsg(protocol.MsgConfigureWindowSizes, false, 0, protocol.LocalConfigureWindowSizes())
 		}),
 		code: peer.StatusProtocolError, reason: "1", ban: ban10, cause: peer.ErrNoHandler,
+	},
+	{
+		// The reference decodes an unsolicited error inside the checks of
+		// _api_call, so a payload that does not decode is an exception
+		// there (transport spec §4.5, step 7).
+		name: "undecodable unsolicited error",
+		act: afterHandshake(func(t *testing.T, e *env, r *rawConn) {
+			r.writeBytes([]byte{byte(protocol.MsgError), 0, 0, 0, 0, 1, 0xff}) // one byte of an int16 code
+		}),
+		code: peer.StatusProtocolError, reason: "1", ban: ban10, cause: peer.ErrHandlerFailed,
 	},
 	{
 		name: "unhandled message type",
@@ -343,5 +400,19 @@ func TestExemptPeer(t *testing.T) {
 	}
 	if lr := e.nextClose(t); lr.Ban != 0 || !errors.Is(lr, peer.ErrInvalidMessage) {
 		t.Fatalf("exempt peer closed with %v", lr)
+	}
+}
+
+// TestUnsolicitedError checks that a well-formed error (255) that answers
+// none of our requests is only logged: the connection stays up and is
+// served (transport spec §4.4).
+func TestUnsolicitedError(t *testing.T) {
+	e := startLoopback(t, matrixListener())
+	r := e.dialRaw(t)
+	r.clientHandshake(handshakeMsg(protocol.NodeFullNode))
+	r.writeMsg(protocol.MsgError, false, 0, &protocol.Error{Code: 1, Message: "unknown"})
+	r.writeMsg(protocol.MsgRequestPeers, true, 3, &protocol.RequestPeers{})
+	if m := r.readMsg(); m.Type != protocol.MsgRespondPeers || !m.HasID || m.ID != 3 {
+		t.Fatalf("after an unsolicited error the listener answered %v (id %v/%d)", m.Type, m.HasID, m.ID)
 	}
 }

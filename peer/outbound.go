@@ -150,12 +150,13 @@ func (q *outQueue) next() (it outItem, ok bool) {
 }
 
 // checkSendable reports a message we must not send: an unknown type, or
-// one over protocol.MaxMessageSize.
+// one longer than protocol.MaxMessageLen, which the peer would refuse
+// and ban us for.
 func checkSendable(m *protocol.Message) error {
 	if !m.Type.Known() {
 		return errUnknownType(m.Type)
 	}
-	if m.EncodedLen() > protocol.MaxMessageSize {
+	if m.EncodedLen() > protocol.MaxMessageLen {
 		return fmt.Errorf("%w: %v of %d bytes", ErrTooLarge, m.Type, m.EncodedLen())
 	}
 	return nil

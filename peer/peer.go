@@ -197,20 +197,29 @@ func (p *Peer) wsOptions() ws.Options {
 var handshakeReadLimit = protocol.MaxPayloadSize(protocol.MsgHandshake, false) + 8
 
 // checkHeader decides on a message from its header alone, before anything
-// is allocated for it. Until the handshake is over only the message the
-// handshake expects (p.expect) is read, within its own size limit; after
-// it, an unknown type or a size over the type's limit closes the
-// connection as reading the message would have (the reference reads it
-// first, then closes).
+// is allocated for it. An unknown type, or a size over the type's limit,
+// closes the connection as reading the message would have (the reference
+// reads it first, then closes); until the handshake is over, so does any
+// message but the one the handshake expects (p.expect).
 func (p *Peer) checkHeader(typ uint8, size int) error {
 	t := protocol.MessageType(typ)
 	if p.expect != 0 {
-		if t != p.expect {
+		// The reference reads the handshake's messages like any other:
+		// type check, then the v1 rate limiter (the v1 and v2 sizes of
+		// these types are the same), and only then looks at the type.
+		limit := protocol.MaxPayloadSize(t, false)
+		switch {
+		case !t.Known():
+			return ProtocolViolation(protocol.ErrCodeInvalidProtocolMessage, protocol.InternalProtocolErrorBan,
+				joinErr(ErrInvalidMessage, errUnknownType(t)))
+		case size > limit && !p.info.Exempt:
+			return BanClose(protocol.RateLimiterBan, joinErr(ErrRateLimited, &ratelimit.Violation{
+				Type: t, Reason: ratelimit.ReasonMaxSize, Limit: int64(limit), Observed: int64(size)}))
+		case t != p.expect:
 			return invalidHandshake("expected %v, got %v", p.expect, t)
-		}
-		if limit := protocol.MaxPayloadSize(t, false); size > limit {
-			return &CloseReason{Code: StatusMessageTooBig, Ban: protocol.InvalidProtocolBan,
-				Err: fmt.Errorf("%w: %v of %d bytes", ErrMessageTooBig, t, size)}
+		case size > limit:
+			// An exempt peer's, which the reference would read whole.
+			return &CloseReason{Code: StatusMessageTooBig, Err: fmt.Errorf("%w: %v of %d bytes", ErrMessageTooBig, t, size)}
 		}
 		return nil
 	}
@@ -497,7 +506,7 @@ func (p *Peer) readError(err error) *CloseReason {
 		p.log.Debug("peer closed the connection", "code", ce.Code, "reason", ce.Reason)
 		return &CloseReason{Code: ce.Code, Reason: ce.Reason, Remote: true, Err: ErrConnection}
 	case err == ws.ErrTooBig:
-		p.log.Warn("peer sent a message over the size limit", "limit", protocol.MaxMessageSize)
+		p.log.Warn("peer sent a message over the size limit", "limit", protocol.MaxMessageLen)
 		return &CloseReason{Code: StatusMessageTooBig, Ban: protocol.RateLimiterBan, Err: ErrMessageTooBig}
 	default:
 		p.log.Debug("reading from peer failed", "err", err)

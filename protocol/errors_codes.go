@@ -16,8 +16,10 @@ const (
 	// in a message handler.
 	ErrCodeUnknown ErrCode = 1
 	// ErrCodeInvalidProtocolMessage (-4) is the reason for an unparsable
-	// message, an unknown type, a wrong reply type or a message from a node
-	// type that may not send it.
+	// message, an unknown type or a wrong reply type. (The reference also
+	// raises it for a message without a handler or from a node type that
+	// may not send it, but closes those with ErrCodeUnknown, like every
+	// failure while dispatching a message.)
 	ErrCodeInvalidProtocolMessage ErrCode = -4
 	// ErrCodeSelfConnection (-5) is never raised by the reference.
 	ErrCodeSelfConnection ErrCode = -5

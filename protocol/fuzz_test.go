@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/chianet/chianet/protocol"
@@ -97,9 +99,28 @@ func FuzzPayload(f *testing.F) {
 	})
 }
 
+// maxAllocPerByte and allocSlack bound what decoding a payload may
+// allocate: maxAllocPerByte bytes per byte of input, plus allocSlack.
+const (
+	maxAllocPerByte = 16
+	allocSlack      = 64 << 10
+)
+
 func checkPayload(t *testing.T, v protocol.Value, data []byte) {
 	t.Helper()
-	if err := streamable.Unmarshal(data, v); err != nil {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := streamable.Unmarshal(data, v)
+	runtime.ReadMemStats(&after)
+	// Every list or byte string is checked against the bytes left before
+	// it is made, so what a payload makes is bounded by a multiple of its
+	// size: the largest Go value per encoded byte (a pointer per absent
+	// Optional, a slice header per empty list), and some slack for
+	// the maps and small buffers of the decoder itself.
+	if a := after.TotalAlloc - before.TotalAlloc; a > uint64(maxAllocPerByte*len(data)+allocSlack) {
+		t.Fatalf("%s: decoding %d bytes allocated %d", v.TypeName(), len(data), a)
+	}
+	if err != nil {
 		if _, ok := err.(*streamable.Error); !ok {
 			t.Fatalf("%s: untyped error %T %v", v.TypeName(), err, err)
 		}
@@ -120,4 +141,87 @@ func checkPayload(t *testing.T, v protocol.Value, data []byte) {
 	if b, err := streamable.Marshal(back); err != nil || !bytes.Equal(b, data) {
 		t.Fatalf("%s: JSON round trip changed the bytes (%v)", v.TypeName(), err)
 	}
+}
+
+// FuzzPayloadJSON feeds arbitrary JSON to the decoder of every registered
+// type (the first two bytes pick the type, as in FuzzPayload): it must
+// fail only with the streamable errors, and a value it accepts must
+// encode, decode back from its bytes, and write the same JSON again.
+func FuzzPayloadJSON(f *testing.F) {
+	names := protocol.TypeNames()
+	for _, rec := range corpusSeeds() {
+		payload, _ := hex.DecodeString(rec.Hex)
+		i := typeIndex(rec.Type)
+		v, ok := protocol.NewValue(rec.Type)
+		if i < 0 || !ok || streamable.Unmarshal(payload, v) != nil {
+			continue
+		}
+		f.Add(append([]byte{byte(i >> 8), byte(i)}, v.AppendJSON(nil)...))
+	}
+	for i := range names {
+		f.Add([]byte{byte(i >> 8), byte(i), '{', '}'})
+		f.Add(append([]byte{byte(i >> 8), byte(i)}, `{"x": [1e400, -0, "0x", null, {"a": [[[]]]}]}`...))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 2 {
+			return
+		}
+		name := names[(int(data[0])<<8|int(data[1]))%len(names)]
+		v, _ := protocol.NewValue(name)
+		if err := streamable.UnmarshalJSON(data[2:], v); err != nil {
+			for _, e := range []error{streamable.ErrInvalidJSON, streamable.ErrMissingField, streamable.ErrInvalidValue,
+				streamable.ErrInvalidUTF8} {
+				if errors.Is(err, e) {
+					return
+				}
+			}
+			t.Fatalf("%s: untyped error %T %v", name, err, err)
+		}
+		b, err := streamable.Marshal(v)
+		if err != nil {
+			t.Fatalf("%s: value from JSON does not encode: %v", name, err)
+		}
+		back, _ := protocol.NewValue(name)
+		if err := streamable.Unmarshal(b, back); err != nil {
+			t.Fatalf("%s: value from JSON encodes to bytes that do not decode: %v", name, err)
+		}
+		if j1, j2 := v.AppendJSON(nil), back.AppendJSON(nil); !bytes.Equal(j1, j2) {
+			t.Fatalf("%s: JSON changed through the bytes\n%s\n%s", name, j1, j2)
+		}
+	})
+}
+
+// FuzzMessageJSON feeds arbitrary JSON to the Message JSON form the decode
+// and encode commands read: a typed error, or a message whose JSON reads
+// back to the same message.
+func FuzzMessageJSON(f *testing.F) {
+	f.Add([]byte(`{"type":"request_peers","id":5,"data":{}}`))
+	f.Add([]byte(`{"type":44,"id":null,"data":{"peer_list":[{"host":"1.2.3.4","port":8444,"timestamp":1}]}}`))
+	f.Add([]byte(`{"type":"respond_peers","data":{"peer_list":[{"host":"1.2.3.4","port":70000,"timestamp":1}]}}`))
+	f.Add([]byte(`{"type":2,"data":{}}`))
+	f.Add([]byte(`{"type":"handshake","id":65536,"data":{}}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var m protocol.Message
+		if err := m.UnmarshalJSON(data); err != nil {
+			for _, e := range []error{streamable.ErrInvalidJSON, streamable.ErrMissingField, streamable.ErrInvalidValue,
+				streamable.ErrInvalidUTF8} {
+				if errors.Is(err, e) {
+					return
+				}
+			}
+			t.Fatalf("untyped error %T %v", err, err)
+		}
+		j, err := m.MarshalJSON()
+		if err != nil {
+			t.Fatalf("decoded message does not write JSON: %v", err)
+		}
+		var back protocol.Message
+		if err := back.UnmarshalJSON(j); err != nil {
+			t.Fatalf("own JSON %s does not read back: %v", j, err)
+		}
+		if back.Type != m.Type || back.HasID != m.HasID || back.ID != m.ID || !bytes.Equal(back.Data, m.Data) {
+			t.Fatalf("JSON round trip changed the message: %s", j)
+		}
+	})
 }

@@ -15,10 +15,15 @@ const (
 	mib = 1024 * 1024
 )
 
-// MaxMessageSize is the largest WebSocket message the reference accepts or
-// sends: the whole encoded Message, header included. A larger frame makes
-// the reference close with 1009 and ban the sender for 300 s.
+// MaxMessageSize is the reference's max_message_size, its bound on a whole
+// WebSocket message (the encoded Message, header included). Its aiohttp
+// refuses a message of this size or more, closing with 1009 and banning
+// the sender for 300 s; MaxMessageLen is the largest it accepts.
 const MaxMessageSize = 50 * mib
+
+// MaxMessageLen is the largest whole WebSocket message the reference
+// accepts: one byte less than MaxMessageSize.
+const MaxMessageLen = MaxMessageSize - 1
 
 // MaxVersionStringBytes is the longest Handshake.software_version the
 // reference accepts, in UTF-8 bytes.

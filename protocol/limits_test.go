@@ -241,8 +241,8 @@ func TestLocalConfigureWindowSizes(t *testing.T) {
 }
 
 func TestLimitConstants(t *testing.T) {
-	if MaxMessageSize != 52428800 {
-		t.Errorf("MaxMessageSize = %d", MaxMessageSize)
+	if MaxMessageSize != 52428800 || MaxMessageLen != 52428799 {
+		t.Errorf("MaxMessageSize = %d, MaxMessageLen = %d", MaxMessageSize, MaxMessageLen)
 	}
 	if AggregateMaxMessages != 1000 || AggregateMaxTotalSize != 104857600 {
 		t.Errorf("aggregate limit = %d msgs, %d bytes", AggregateMaxMessages, AggregateMaxTotalSize)

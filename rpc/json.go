@@ -441,7 +441,8 @@ func (t unixTime) appendJSON(b []byte) []byte {
 	return b
 }
 
-// UnmarshalJSON reads seconds; 0 and null are the zero Time.
+// UnmarshalJSON reads seconds; 0 and null are the zero Time, and a time
+// out of the range of UnixNano is an error.
 func (t *unixTime) UnmarshalJSON(b []byte) error {
 	if string(bytes.TrimSpace(b)) == "null" {
 		*t = unixTime{}
@@ -454,6 +455,12 @@ func (t *unixTime) UnmarshalJSON(b []byte) error {
 	if f == 0 {
 		*t = unixTime{}
 		return nil
+	}
+	// Beyond what a time in nanoseconds holds (years 1678 to 2262) the
+	// conversions below overflow into another time: such a time is an
+	// error, not a wrong date.
+	if math.Abs(f) >= math.MaxInt64/1e9 {
+		return fmt.Errorf("time %v is out of range", f)
 	}
 	sec, frac := math.Modf(f)
 	*t = unixTime(time.Unix(int64(sec), int64(math.Round(frac*1e9))))

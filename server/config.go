@@ -137,6 +137,13 @@ type Config struct {
 	// DefaultMaxPendingPerIP (4); negative means no bound.
 	MaxPendingPerIP int
 
+	// InboundHandshakeTimeout bounds the handshake of accepted peers (the
+	// reference's peer_connect_timeout, which it uses for that as well as
+	// for dialling), in place of PeerConfig.HandshakeTimeout, which then
+	// bounds dialled peers' only. Zero means PeerConfig.HandshakeTimeout;
+	// negative means none.
+	InboundHandshakeTimeout time.Duration
+
 	// PeerConfig is the template of every connection's peer.Config:
 	// timeouts, capabilities, software version, rate-limit percentages,
 	// handlers. Its NetworkID, NodeType, ServerPort, TLS, NodeID and

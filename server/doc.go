@@ -124,10 +124,11 @@
 //   - Close is bounded by a context, also ends accepted connections still
 //     in their handshake, and reports every connection's Disconnected
 //     event before it returns.
-//   - The handshake timeout (PeerConfig.HandshakeTimeout) applies to
-//     every peer, localhost and ExemptNetworks included; the reference
-//     gives those none, so a local process holding connections open
-//     without a handshake could pin them for ever.
+//   - The handshake timeout (InboundHandshakeTimeout for accepted peers,
+//     PeerConfig.HandshakeTimeout) applies to every peer, localhost and
+//     ExemptNetworks included; the reference gives those none, so a local
+//     process holding connections open without a handshake could pin
+//     them for ever.
 //
 // # Running many servers in one process
 //

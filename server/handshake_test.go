@@ -98,3 +98,36 @@ func TestHandshakeTimeoutLocalhost(t *testing.T) {
 		})
 	}
 }
+
+// TestInboundHandshakeTimeout: InboundHandshakeTimeout (the reference's
+// peer_connect_timeout, which bounds accepted peers' handshakes) applies
+// to accepted peers without changing PeerConfig's, which dialled ones
+// keep.
+func TestInboundHandshakeTimeout(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	k := testPKI(t)
+	n := startNode(t, k, k.issue(t), "127.0.0.1:0", func(cfg *Config) {
+		cfg.InboundHandshakeTimeout = timeout
+	})
+	start := time.Now()
+	tc := silentPeer(t, n.addr(), k.clientTLS(k.issue(t)))
+	if err := tc.SetReadDeadline(time.Now().Add(failsafe)); err != nil {
+		t.Fatal(err)
+	}
+	var hdr [2]byte
+	if _, err := io.ReadFull(tc, hdr[:]); err != nil {
+		t.Fatalf("no close frame within %v of a %v handshake timeout: %v", failsafe, timeout, err)
+	}
+	if d := time.Since(start); d < timeout {
+		t.Errorf("closed after %v, before the %v timeout", d, timeout)
+	}
+	if _, err := tc.Write([]byte{0x88, 0x80, 0, 0, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if r := n.nextClose(); !errors.Is(r, peer.ErrHandshakeTimeout) || r.Reason != "-6" {
+		t.Errorf("closed with %v, want the inbound handshake timeout", r)
+	}
+	if got := n.peerCfg.HandshakeTimeout; got != 0 {
+		t.Errorf("the dialled peers' handshake timeout became %v", got)
+	}
+}

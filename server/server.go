@@ -196,6 +196,9 @@ func (s *Server) Start(ctx context.Context) error {
 
 	if s.ln != nil {
 		in := s.peerCfg
+		if s.cfg.InboundHandshakeTimeout != 0 {
+			in.HandshakeTimeout = s.cfg.InboundHandshakeTimeout
+		}
 		in.OnClose = func(p *peer.Peer, r *peer.CloseReason) { s.connClosed(nil, p, r) }
 		s.handler = &peer.Handler{
 			Config: in,

@@ -80,7 +80,23 @@ func (w *coderConn) Read() (bool, []byte, error) {
 }
 
 func (w *coderConn) Write(data []byte) error {
-	return coderErr(w.c.Write(context.Background(), websocket.MessageBinary, data))
+	if len(data) <= MaxFrame {
+		return coderErr(w.c.Write(context.Background(), websocket.MessageBinary, data))
+	}
+	// The library sends each Write of a message as a frame of its own.
+	mw, err := w.c.Writer(context.Background(), websocket.MessageBinary)
+	if err != nil {
+		return coderErr(err)
+	}
+	for len(data) > 0 {
+		n := min(len(data), MaxFrame)
+		if _, err := mw.Write(data[:n]); err != nil {
+			_ = mw.Close()
+			return coderErr(err)
+		}
+		data = data[n:]
+	}
+	return coderErr(mw.Close())
 }
 
 func (w *coderConn) Ping(ctx context.Context) error { return w.c.Ping(ctx) }

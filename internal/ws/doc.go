@@ -8,6 +8,9 @@
 // that the benchmarks of package peer compare the two under the same
 // peer code (BENCHMARKS.md records the choice).
 //
+// Both send a message as one frame, or, over MaxFrame (16 MiB), in frames
+// of MaxFrame, which Rust clients on tungstenite also accept.
+//
 // Both read a Chia message into one buffer of the size its own header
 // announces (ReadMessage), so a well-formed message costs one allocation,
 // and a length announced but not sent costs little. Frames over the read

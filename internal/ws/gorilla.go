@@ -137,7 +137,25 @@ func (w *gorillaConn) Read() (bool, []byte, error) {
 func (w *gorillaConn) Write(data []byte) error {
 	w.writeMu.Lock()
 	defer w.writeMu.Unlock()
-	return gorillaErr(w.c.WriteMessage(websocket.BinaryMessage, data))
+	if len(data) <= MaxFrame {
+		return gorillaErr(w.c.WriteMessage(websocket.BinaryMessage, data))
+	}
+	// The library sends each Write of a large message on an accepted
+	// connection as a frame of its own (and a dialled connection's in
+	// frames of its write buffer's size).
+	mw, err := w.c.NextWriter(websocket.BinaryMessage)
+	if err != nil {
+		return gorillaErr(err)
+	}
+	for len(data) > 0 {
+		n := min(len(data), MaxFrame)
+		if _, err := mw.Write(data[:n]); err != nil {
+			_ = mw.Close()
+			return gorillaErr(err)
+		}
+		data = data[n:]
+	}
+	return gorillaErr(mw.Close())
 }
 
 func (w *gorillaConn) Ping(ctx context.Context) error {

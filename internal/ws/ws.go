@@ -21,7 +21,8 @@ type Conn interface {
 	// caller closes with 1009; the library may have sent it already), anything else when the
 	// connection broke. One goroutine at a time may call it.
 	Read() (binary bool, data []byte, err error)
-	// Write sends data as one binary message.
+	// Write sends data as one binary message, in frames of at most
+	// MaxFrame bytes.
 	Write(data []byte) error
 	// Ping sends a ping and waits for its pong or the end of ctx.
 	Ping(ctx context.Context) error
@@ -82,6 +83,15 @@ const CloseAbnormal = 1006
 
 // CloseWait bounds how long Close waits for the peer's close frame.
 const CloseWait = 5 * time.Second
+
+// MaxFrame is the largest WebSocket frame Write sends. A message up to
+// this size goes out as one frame, as the reference sends every message;
+// a larger one is split into frames of this size. Light clients built on
+// Rust's tungstenite (chia-wallet-sdk) refuse frames over 16 MiB by
+// default, although they accept whole messages of up to 64 MiB (transport
+// spec §8), so a reference node's single-frame respond_blocks of 20 MiB
+// ends their connection; every receiver reassembles fragments.
+const MaxFrame = 16 << 20
 
 // CloseError reports a close frame received from the peer.
 type CloseError struct {
