@@ -15,6 +15,14 @@
 // an interface (Service, BanList, FullNode), which package node
 // implements over its server and peers.
 //
+// Both listen on the reference's self_hostname, localhost by default,
+// which its servers accept on every loopback address. chianet does not
+// look localhost up: a Server or Daemon on localhost listens on 127.0.0.1
+// and, when the machine has an IPv6 loopback, on ::1 with the same port,
+// so that clients resolving localhost to ::1 alone (chia-agent on Node.js
+// before 20) reach it too; Addr is the 127.0.0.1 one, Addrs lists both.
+// Any other host is listened on as given.
+//
 // # HTTPS
 //
 // Every route is POST https://host:port/<route> with a JSON object as the
