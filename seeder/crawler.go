@@ -3,6 +3,7 @@ package seeder
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -45,6 +46,9 @@ type Crawler struct {
 	dirty        map[string]struct{}  // hosts changed since the last save
 	deleted      map[string]struct{}  // hosts pruned since the last save
 	last         BatchInfo            // the latest saved batch
+	// unreadable are the hosts of the rows Load skipped: the crawler
+	// records nothing under them, so no save writes over those rows.
+	unreadable map[string]struct{}
 }
 
 // NewCrawler checks cfg and returns a Crawler that has loaded nothing yet.
@@ -91,11 +95,20 @@ func (c *Crawler) Load(ctx context.Context) error {
 
 func (c *Crawler) load(ctx context.Context) error {
 	recs, last, err := c.cfg.Store.Load(ctx)
-	if err != nil {
+	var skipped *SkippedRowsError
+	if errors.As(err, &skipped) {
+		c.log.Warn("store rows that cannot be read are skipped and left as they are", "rows", skipped.Count, "err", err)
+	} else if err != nil {
 		return err
 	}
 	c.mu.Lock()
 	c.records = make(map[string]*Record, len(recs))
+	c.unreadable = map[string]struct{}{}
+	if skipped != nil {
+		for _, h := range skipped.Hosts {
+			c.unreadable[h] = struct{}{}
+		}
+	}
 	dropped := 0
 	for i := range recs {
 		r := &recs[i]
@@ -384,6 +397,10 @@ func (c *Crawler) bootstrapTarget(hostport string, now time.Time) (target, bool)
 		return target{host: host, port: uint16(port)}, true
 	}
 	h := canonicalHost(a)
+	if _, bad := c.unreadable[h]; bad {
+		c.log.Warn("bootstrap peer's stored row cannot be read; skipped", "peer", hostport)
+		return target{}, false
+	}
 	if _, ok := c.records[h]; !ok {
 		c.records[h] = &Record{Host: h, Port: uint16(port), FirstSeen: now}
 		c.dirty[h] = struct{}{}
@@ -432,6 +449,13 @@ func (c *Crawler) apply(res crawlResult) outcome {
 	if _, err := netip.ParseAddr(host); err != nil && res.handshake && res.info.RemoteAddr.IsValid() {
 		// A bootstrap host name is recorded under the address reached.
 		host = canonicalHost(res.info.RemoteAddr.Addr())
+	}
+	if _, bad := c.unreadable[host]; bad {
+		// Recording the crawl would write over the stored row.
+		c.log.Warn("crawled peer's stored row cannot be read; crawl not recorded", "peer", res.target)
+		out.reachable = c.reachable(res)
+		out.added = c.ingest(res.peers, now)
+		return out
 	}
 	r, ok := c.records[host]
 	if !ok {
@@ -499,6 +523,9 @@ func (c *Crawler) ingest(list []protocol.TimestampedPeerInfo, now time.Time) int
 			}
 		}
 		host := canonicalHost(a)
+		if _, bad := c.unreadable[host]; bad {
+			continue
+		}
 		r, ok := c.records[host]
 		if !ok {
 			if ts.IsZero() || now.Sub(ts) > c.cfg.FreshWindow {

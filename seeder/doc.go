@@ -80,7 +80,12 @@
 // hosts. A batch is one transaction, so a crawler killed at any point
 // loses at most the batch in flight, and readers see whole batches only.
 // The reliable flag is stored with each record, which is all a DNS server
-// reads.
+// reads. A row that cannot be read (a value out of range or of the wrong
+// type, as a damaged or hand-edited store can hold) is skipped, not
+// fatal: Load returns the other records with a *SkippedRowsError, which
+// the crawler logs once at Warn; the crawler then records nothing under
+// that row's host, so no save writes over it or deletes it, and the DNS
+// server's read skips it too.
 //
 // # DNS server
 //
