@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/discovery"
 	"github.com/chianet/chianet/internal/pep440"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
@@ -503,8 +504,15 @@ func (c *Crawler) reachable(res crawlResult) bool {
 }
 
 // ingest records the addresses a peer gave us and returns how many were
-// new. c.mu is held.
+// new. A list longer than a node takes in one respond_peers
+// (discovery.MaxPeersPerReply) is ignored whole, as a node ignores it: an
+// honest node sends no more, and one peer must not grow the store by a
+// whole message's worth of addresses at each crawl. c.mu is held.
 func (c *Crawler) ingest(list []protocol.TimestampedPeerInfo, now time.Time) int {
+	if len(list) > discovery.MaxPeersPerReply {
+		c.log.Debug("respond_peers over the per-message limit ignored", "addresses", len(list))
+		return 0
+	}
 	added := 0
 	for _, tp := range list {
 		a, err := netip.ParseAddr(tp.Host)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chianet/chianet/discovery"
 	"github.com/chianet/chianet/protocol"
 )
 
@@ -590,5 +592,35 @@ func TestCrawlerSkipsUnreadableRow(t *testing.T) {
 	var skipped *SkippedRowsError
 	if len(recs) != 0 || !errors.As(err, &skipped) || skipped.Count != 1 {
 		t.Fatalf("store after the prune: %+v, %v", recs, err)
+	}
+}
+
+// TestIngestCap checks that the addresses of one crawled peer's
+// respond_peers are taken only up to the node's per-message limit: a
+// reply of exactly that many is taken whole, a longer one ignored whole,
+// as a node ignores it.
+func TestIngestCap(t *testing.T) {
+	fresh := uint64(t0.Unix() - 60)
+	list := func(n int) []protocol.TimestampedPeerInfo {
+		out := make([]protocol.TimestampedPeerInfo, n)
+		for k := range out {
+			out[k] = protocol.TimestampedPeerInfo{Host: fmt.Sprintf("10.0.%d.%d", k/250, k%250+1), Port: 8444, Timestamp: fresh}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		n, want int
+	}{{discovery.MaxPeersPerReply, discovery.MaxPeersPerReply}, {discovery.MaxPeersPerReply + 1, 0}, {5000, 0}} {
+		c := newTestCrawler(t, CrawlerConfig{NetworkID: "mainnet", TLS: clientTLS(t), Store: nopStore{},
+			AllowPrivate: true, Clock: newFakeClock(t0)})
+		out := c.apply(crawlResult{
+			target:    target{host: "192.0.2.1", port: 8444},
+			handshake: true,
+			gotPeers:  true,
+			peers:     list(tc.n),
+		})
+		if out.added != 1+tc.want || len(c.records) != 1+tc.want {
+			t.Errorf("a reply of %d addresses added %d (%d records), want %d", tc.n, out.added-1, len(c.records)-1, tc.want)
+		}
 	}
 }

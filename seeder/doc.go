@@ -137,6 +137,11 @@
 //     every record and the good_peers table after each batch, then runs
 //     VACUUM); the schema is chianet's own, without the reference's
 //     missing-comma quirk.
+//   - A respond_peers of more than 1000 addresses (discovery.
+//     MaxPeersPerReply) is ignored whole, as a node ignores it; the
+//     reference crawler takes every address of a reply up to the 1 MiB
+//     message limit (some 17,000), so one peer could grow the store
+//     without bound over crawls.
 //   - A batch cut short by shutdown saves the attempts that finished and
 //     records nothing about those it interrupted.
 //   - An empty batch is not logged at info (§7 item 10: log spam with 0
