@@ -78,6 +78,7 @@ type SkippedRowsError struct {
 // should not fill the log.
 const maxSkippedErrs = 5
 
+// Error gives the count and the first rows' errors.
 func (e *SkippedRowsError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "unreadable rows skipped: %d", e.Count)
