@@ -40,6 +40,12 @@ type Tree struct {
 	// only warns too; see CheckPermissions) and an info record for each
 	// file created. Nil discards.
 	Logger *slog.Logger
+	// Files places the CAs and certificates config.yaml names elsewhere
+	// than the default layout (the reference reads every path from
+	// config.yaml). Nil means the default layout. A pair it places
+	// outside the default layout is never created: it must exist, or the
+	// Tree fails with a *MissingError naming the config.yaml key.
+	Files *Files
 
 	// now is the clock for new certificates (for tests); nil = time.Now.
 	now func() time.Time
@@ -70,22 +76,19 @@ func (e *IncompleteError) Error() string {
 func (t Tree) SSLDir() string { return filepath.Join(t.Root, "config", "ssl") }
 
 // CAPaths returns the certificate and key paths of the CA of kind k:
-// ca/private_ca.{crt,key} or ca/chia_ca.{crt,key}.
+// those Files names, else ca/private_ca.{crt,key} or ca/chia_ca.{crt,key}.
 func (t Tree) CAPaths(k Kind) (crt, key string) {
-	base := "private_ca"
-	if k == Public {
-		base = "chia_ca"
-	}
-	p := filepath.Join(t.SSLDir(), "ca", base)
-	return p + ".crt", p + ".key"
+	p := t.caPair(k)
+	return p.crt.path, p.key.path
 }
 
 // CertPaths returns the certificate and key paths of service s's
-// certificate of kind k: <s>/<k>_<s>.{crt,key}. It does not check that the
-// reference layout has that certificate (see Service.HasCert).
+// certificate of kind k: those Files names, else <s>/<k>_<s>.{crt,key}.
+// It does not check that the reference layout has that certificate (see
+// Service.HasCert).
 func (t Tree) CertPaths(s Service, k Kind) (crt, key string) {
-	p := filepath.Join(t.SSLDir(), string(s), k.String()+"_"+string(s))
-	return p + ".crt", p + ".key"
+	p := t.certPair(s, k)
+	return p.crt.path, p.key.path
 }
 
 func (t Tree) logger() *slog.Logger {
@@ -113,7 +116,13 @@ func (t Tree) clock() time.Time {
 // *IncompleteError, before creating anything, if one has only one file.
 func (t Tree) Init() error {
 	for _, p := range t.layout() {
-		if _, err := pairExists(p.crt, p.key); err != nil {
+		if !p.creatable {
+			if err := p.mustExist(); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := pairExists(p.crt.path, p.key.path); err != nil {
 			return err
 		}
 	}
@@ -139,14 +148,21 @@ func (t Tree) Init() error {
 // neither exists: a new private CA, or the bundled public chia CA written
 // byte for byte. If exactly one of the two files exists it fails with an
 // *IncompleteError.
+//
+// A CA that Files places outside the default layout is only loaded: if
+// one of its files is missing, EnsureCA fails with a *MissingError.
 func (t Tree) EnsureCA(k Kind) (*KeyPair, error) {
-	crt, key := t.CAPaths(k)
+	p := t.caPair(k)
+	if !p.creatable {
+		return t.loadPair(p)
+	}
+	crt, key := p.crt.path, p.key.path
 	both, err := pairExists(crt, key)
 	if err != nil {
 		return nil, err
 	}
 	if both {
-		return t.loadPair(crt, key)
+		return t.loadPair(p)
 	}
 	var crtPEM, keyPEM []byte
 	switch k {
@@ -173,7 +189,9 @@ func (t Tree) EnsureCA(k Kind) (*KeyPair, error) {
 // public, or both, as the reference layout has them) are missing, each
 // signed by the tree's CA of its kind, creating that CA first if it is
 // missing. Existing certificates are left alone. It fails with
-// ErrUnknownService if the layout has no certificate for s.
+// ErrUnknownService if the layout has no certificate for s, and with a
+// *MissingError if Files places one of its certificates, or the CA a
+// missing one needs, outside the default layout and a file is missing.
 func (t Tree) EnsureService(s Service) error {
 	if !s.HasCert(Private) && !s.HasCert(Public) {
 		return fmt.Errorf("%w: %q", ErrUnknownService, s)
@@ -182,8 +200,14 @@ func (t Tree) EnsureService(s Service) error {
 		if !s.HasCert(k) {
 			continue
 		}
-		crt, key := t.CertPaths(s, k)
-		both, err := pairExists(crt, key)
+		p := t.certPair(s, k)
+		if !p.creatable {
+			if err := p.mustExist(); err != nil {
+				return err
+			}
+			continue
+		}
+		both, err := pairExists(p.crt.path, p.key.path)
 		if err != nil {
 			return err
 		}
@@ -204,7 +228,11 @@ func (t Tree) EnsureService(s Service) error {
 // ensureCert creates s's certificate of kind k, signed by ca, unless both
 // its files exist.
 func (t Tree) ensureCert(s Service, k Kind, ca *KeyPair) error {
-	crt, key := t.CertPaths(s, k)
+	pp := t.certPair(s, k)
+	if !pp.creatable {
+		return pp.mustExist()
+	}
+	crt, key := pp.crt.path, pp.key.path
 	both, err := pairExists(crt, key)
 	if err != nil || both {
 		return err
@@ -272,11 +300,12 @@ func exists(path string) (bool, error) {
 // LoadCA returns the tree's CA of kind k with its key. For Public, an
 // existing ca/chia_ca.{crt,key} pair is used; if neither file exists the
 // bundled public chia CA is returned (nothing is written). For Private,
-// ca/private_ca.{crt,key} must exist.
+// ca/private_ca.{crt,key} must exist. A CA that Files places outside the
+// default layout must exist, whatever its kind.
 func (t Tree) LoadCA(k Kind) (*KeyPair, error) {
-	crt, key := t.CAPaths(k)
-	if k == Public {
-		both, err := pairExists(crt, key)
+	p := t.caPair(k)
+	if k == Public && p.creatable {
+		both, err := pairExists(p.crt.path, p.key.path)
 		if err != nil {
 			return nil, err
 		}
@@ -284,18 +313,19 @@ func (t Tree) LoadCA(k Kind) (*KeyPair, error) {
 			return PublicCA()
 		}
 	}
-	return t.loadPair(crt, key)
+	return t.loadPair(p)
 }
 
 // CertPool returns a pool holding the certificates of the tree's CA of
 // kind k, for verifying peers: every certificate in ca/private_ca.crt, or
 // in ca/chia_ca.crt (the bundled public chia CA certificate if that file
-// does not exist). Only the certificate file is read.
+// does not exist and Files does not place it elsewhere). Only the
+// certificate file is read.
 func (t Tree) CertPool(k Kind) (*x509.CertPool, error) {
-	crt, _ := t.CAPaths(k)
+	p := t.caPair(k)
 	var data []byte
-	if k == Public {
-		ok, err := exists(crt)
+	if k == Public && p.creatable {
+		ok, err := exists(p.crt.path)
 		if err != nil {
 			return nil, err
 		}
@@ -304,8 +334,8 @@ func (t Tree) CertPool(k Kind) (*x509.CertPool, error) {
 		}
 	}
 	if data == nil {
-		// crt already includes Root: it must not be resolved again.
-		return t.certPoolAt(crt)
+		// The path already includes Root: it must not be resolved again.
+		return t.certPoolAt(p.crt)
 	}
 	return poolFromPEM(data)
 }
@@ -314,18 +344,18 @@ func (t Tree) CertPool(k Kind) (*x509.CertPool, error) {
 // at path, for verifying peers. A relative path is taken relative to Root,
 // as config.yaml's paths are (e.g. "config/ssl/ca/private_ca.crt").
 func (t Tree) CertPoolFile(path string) (*x509.CertPool, error) {
-	return t.certPoolAt(t.resolve(path))
+	return t.certPoolAt(loc{path: t.resolve(path)})
 }
 
 // certPoolAt is CertPoolFile for a path already resolved against Root.
-func (t Tree) certPoolAt(path string) (*x509.CertPool, error) {
-	data, err := t.readFile(path, certFileMode)
+func (t Tree) certPoolAt(l loc) (*x509.CertPool, error) {
+	data, err := t.readFile(l, certFileMode)
 	if err != nil {
 		return nil, err
 	}
 	pool, err := poolFromPEM(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", l.path, err)
 	}
 	return pool, nil
 }
@@ -347,14 +377,14 @@ func poolFromPEM(data []byte) (*x509.CertPool, error) {
 // relative to Root, as config.yaml's are (e.g.
 // "config/ssl/full_node/public_full_node.crt").
 func (t Tree) LoadFiles(crt, key string) (*KeyPair, error) {
-	return t.loadPair(t.resolve(crt), t.resolve(key))
+	return t.loadPair(pair{crt: loc{path: t.resolve(crt)}, key: loc{path: t.resolve(key)}})
 }
 
 // resolve returns a path given relative to Root (as config.yaml's are) as
 // a path usable from the working directory. Only paths from outside the
-// Tree go through it: the Tree's own paths (SSLDir, CAPaths, CertPaths)
-// already start with Root, and resolving them again would join a relative
-// Root twice.
+// Tree go through it, once (Files's are resolved by CAPaths and
+// CertPaths): the Tree's own paths already start with Root, and resolving
+// them again would join a relative Root twice.
 func (t Tree) resolve(path string) string {
 	if filepath.IsAbs(path) {
 		return path
@@ -367,8 +397,7 @@ func (t Tree) resolve(path string) string {
 // "CERTIFICATE" blocks, and a "PRIVATE KEY" (PKCS#8) or "RSA PRIVATE KEY"
 // (PKCS#1) key. Loose permissions are logged, never refused.
 func (t Tree) LoadCertificate(s Service, k Kind) (*KeyPair, error) {
-	crt, key := t.CertPaths(s, k)
-	return t.loadPair(crt, key)
+	return t.loadPair(t.certPair(s, k))
 }
 
 // Credentials returns what a TLS endpoint of service s using family k
@@ -432,42 +461,43 @@ func (t Tree) NodeID(s Service) ([32]byte, error) {
 	default:
 		return [32]byte{}, fmt.Errorf("%w: %q", ErrUnknownService, s)
 	}
-	crt, _ := t.CertPaths(s, k)
+	crt := t.certPair(s, k).crt
 	data, err := t.readFile(crt, certFileMode)
 	if err != nil {
 		return [32]byte{}, err
 	}
 	certs, err := ParseCertificatesPEM(data)
 	if err != nil {
-		return [32]byte{}, fmt.Errorf("%s: %w", crt, err)
+		return [32]byte{}, fmt.Errorf("%s: %w", crt.path, err)
 	}
 	return NodeID(certs[0]), nil
 }
 
-func (t Tree) loadPair(crt, key string) (*KeyPair, error) {
-	crtPEM, err := t.readFile(crt, certFileMode)
+func (t Tree) loadPair(p pair) (*KeyPair, error) {
+	crtPEM, err := t.readFile(p.crt, certFileMode)
 	if err != nil {
 		return nil, err
 	}
-	keyPEM, err := t.readFile(key, keyFileMode)
+	keyPEM, err := t.readFile(p.key, keyFileMode)
 	if err != nil {
 		return nil, err
 	}
-	p, err := ParseKeyPair(crtPEM, keyPEM)
+	kp, err := ParseKeyPair(crtPEM, keyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("%s, %s: %w", crt, key, err)
+		return nil, fmt.Errorf("%s, %s: %w", p.crt.path, p.key.path, err)
 	}
-	return p, nil
+	return kp, nil
 }
 
 // readFile reads a certificate or key file of at most maxPEMFileLength
 // bytes, logging a warning if its permissions are looser than the
 // reference allows for that kind of file (want is certFileMode or
-// keyFileMode).
-func (t Tree) readFile(path string, want fs.FileMode) ([]byte, error) {
+// keyFileMode). A missing file that config.yaml names is a *MissingError.
+func (t Tree) readFile(l loc, want fs.FileMode) ([]byte, error) {
+	path := l.path
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("chiatls: %w", err)
+		return nil, l.missing(fmt.Errorf("chiatls: %w", err))
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil {
@@ -534,7 +564,7 @@ func (t Tree) CheckPermissions() ([]PermissionProblem, error) {
 		for _, f := range []struct {
 			path string
 			want fs.FileMode
-		}{{p.crt, certFileMode}, {p.key, keyFileMode}} {
+		}{{p.crt.path, certFileMode}, {p.key.path, keyFileMode}} {
 			fi, err := os.Stat(f.path)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
@@ -550,23 +580,18 @@ func (t Tree) CheckPermissions() ([]PermissionProblem, error) {
 	return problems, nil
 }
 
-type pathPair struct{ crt, key string }
-
-// layout returns the paths of every pair of the reference layout: the two
-// CAs, then the private and the public certificates.
-func (t Tree) layout() []pathPair {
-	var pairs []pathPair
+// layout returns every pair of the reference layout, where Files places
+// them: the two CAs, then the private and the public certificates.
+func (t Tree) layout() []pair {
+	var pairs []pair
 	for _, k := range []Kind{Private, Public} {
-		c, key := t.CAPaths(k)
-		pairs = append(pairs, pathPair{c, key})
+		pairs = append(pairs, t.caPair(k))
 	}
 	for _, s := range privateServices {
-		c, key := t.CertPaths(s, Private)
-		pairs = append(pairs, pathPair{c, key})
+		pairs = append(pairs, t.certPair(s, Private))
 	}
 	for _, s := range publicServices {
-		c, key := t.CertPaths(s, Public)
-		pairs = append(pairs, pathPair{c, key})
+		pairs = append(pairs, t.certPair(s, Public))
 	}
 	return pairs
 }
