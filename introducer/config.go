@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chianet/chianet/chiatls"
 	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/server"
 )
@@ -83,6 +84,11 @@ type Config struct {
 	// certificate is Root/config/ssl/introducer/public_introducer.{crt,key}
 	// in the reference's layout, created if missing. Required.
 	Root string
+	// CertFiles places the certificates and CAs config.yaml names
+	// elsewhere than the default layout (introducer.ssl, chia_ssl_ca);
+	// see chiatls.Tree.Files. Those must exist. Nil means the default
+	// layout.
+	CertFiles *chiatls.Files
 	// ListenAddr is the "host:port" to accept peers on. An empty host
 	// listens on every interface, IPv4 and IPv6; port 0 takes any free
 	// port (see Introducer.Addr). Empty means every interface on

@@ -62,7 +62,7 @@ func New(cfg Config) (*Introducer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	tree := &chiatls.Tree{Root: cfg.Root, Logger: cfg.Logger.With("component", "chiatls")}
+	tree := &chiatls.Tree{Root: cfg.Root, Logger: cfg.Logger.With("component", "chiatls"), Files: cfg.CertFiles}
 	if err := tree.EnsureService(chiatls.Introducer); err != nil {
 		return nil, fmt.Errorf("introducer: certificates: %w", err)
 	}

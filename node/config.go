@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/chianet/chianet/chiatls"
 	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/discovery"
 	"github.com/chianet/chianet/rpc"
@@ -57,6 +58,11 @@ type Config struct {
 	// Root/config/ssl in the reference's layout (package chiatls), and
 	// the full node's are created there if missing. Required.
 	Root string
+	// CertFiles places the certificates and CAs config.yaml names
+	// elsewhere than the default layout (full_node.ssl, daemon_ssl,
+	// private_ssl_ca, chia_ssl_ca); see chiatls.Tree.Files. Those must
+	// exist. Nil means the default layout.
+	CertFiles *chiatls.Files
 	// ListenAddr is the "host:port" to accept peers on. An empty host
 	// listens on every interface, IPv4 and IPv6; port 0 takes any free
 	// port (see Node.Addr). Empty means every interface on DefaultPort

@@ -99,7 +99,7 @@ func New(cfg Config) (_ *Node, err error) {
 
 	// The credentials are read once, so that a file's permission warning
 	// is logged once.
-	tree := &chiatls.Tree{Root: cfg.Root, Logger: log.With("component", "chiatls")}
+	tree := &chiatls.Tree{Root: cfg.Root, Logger: log.With("component", "chiatls"), Files: cfg.CertFiles}
 	if err := tree.EnsureService(chiatls.FullNode); err != nil {
 		return nil, fmt.Errorf("node: certificates: %w", err)
 	}

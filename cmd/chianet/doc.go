@@ -43,8 +43,9 @@
 // and the full_node section's port, full_node_peers, target_peer_count,
 // target_outbound_peer_count, max_inbound_wallet, max_inbound_farmer,
 // exempt_peer_networks, dns_servers, introducer_peer and
-// peer_connect_timeout; flags override the file, and without a file the
-// reference's defaults apply. mainnet and testnet11 are built in;
+// peer_connect_timeout, and the certificates' places: private_ssl_ca,
+// chia_ssl_ca, daemon_ssl (the RPC's) and full_node.ssl; flags override
+// the file, and without a file the reference's defaults apply. mainnet and testnet11 are built in;
 // network_overrides may declare more; any other --network is an error
 // listing the known ones unless --private runs it as a network of one's
 // own (no default port, DNS introducers or introducer; private addresses
@@ -53,6 +54,11 @@
 // The node keeps its outbound connections with discovery
 // (persisted peers, DNS introducers, the introducer), stays connected to
 // every --peer, answers request_peers and records each peer's new_peak.
+// Certificate paths are relative to the root unless absolute, as the
+// reference reads them. Where config.yaml names the default layout
+// (its template's values), missing certificates are created there; a
+// file it names elsewhere must exist, or the command fails naming the
+// key and the path, and nothing is created.
 // Its certificates and peers file (db/chianet-peers.dat,
 // db/chianet-peers-NETWORK.dat off mainnet; the reference node's
 // db/peers.dat is only ever read, to import it once) live under the
@@ -69,7 +75,8 @@
 // root (--root, else $CHIA_ROOT, else ~/.chia/mainnet) gives
 // self_hostname and full_node.rpc_port (--rpc-port overrides it), the
 // private CA and the daemon's private certificate (else the full
-// node's); nothing is written. A node that does not answer is reported
+// node's), where its config.yaml places them (private_ssl_ca,
+// daemon_ssl, full_node.ssl); nothing is written. A node that does not answer is reported
 // with the address tried.
 //
 // introducer listens on port 8445 (--port, --listen-host; vetting
@@ -78,8 +85,11 @@
 // them and answers request_peers_introducer (package introducer;
 // --max-peers-to-send, --recent-peer-threshold, --allow-private).
 // mainnet and testnet11 are built in; any other --network needs
-// --private. Its certificate (introducer/public_introducer) comes from
-// the root, resolved as for node, and is created if missing. It logs like
+// --private. Its certificate comes from the root, resolved as for node:
+// where the root's config.yaml places it (introducer.ssl, which the
+// reference's template points at the full node's public certificate,
+// and chia_ssl_ca), else introducer/public_introducer; it is created if
+// missing, as for node. It logs like
 // node and on SIGINT, SIGTERM or SIGHUP closes every connection normally
 // and exits 0.
 //
@@ -90,7 +100,10 @@
 // crawler_db_path for that network only, where the file has them;
 // peer_connect_timeout, minimum_version_count, dns_port, domain_name,
 // nameserver, ttl, static_peers, soa and crawler's start_rpc_server,
-// rpc_port and prune_peer_days), flags overriding the file; an unknown
+// rpc_port and prune_peer_days), and the certificates' places as node
+// does (the crawler dials with full_node.ssl, as the reference's crawler
+// runs as a full node; seeder.crawler.ssl is read but, as in the
+// reference, unused), flags overriding the file; an unknown
 // --network is an error unless --private runs it as one's own. The store
 // is an SQLite file (default crawler_db_path, else
 // ROOT/db/seeder-NETWORK.sqlite) or a PostgreSQL database (a postgres://

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -71,7 +72,7 @@ func (f *introducerFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.network, "network", config.Mainnet, "network name sent in handshakes: mainnet, testnet11, or with --private one of your own")
 	fl.BoolVar(&f.private, "private", false, "run --network as a private network of your own: private and loopback addresses recorded")
-	fl.StringVar(&f.root, "root", "", "CHIA_ROOT directory holding config/ssl (default $CHIA_ROOT, else ~/.chia/mainnet; the introducer's certificate is created if missing)")
+	fl.StringVar(&f.root, "root", "", "CHIA_ROOT directory holding config/ssl, and config/config.yaml if its introducer.ssl and chia_ssl_ca place the certificates elsewhere (default $CHIA_ROOT, else ~/.chia/mainnet; the introducer's certificate is created if missing)")
 	fl.Uint16Var(&f.port, "port", introducer.DefaultPort, "port to accept peers on; 0 takes any free port")
 	fl.StringVar(&f.listenHost, "listen-host", "", `address to accept peers on; "" is every interface, IPv4 and IPv6`)
 	fl.StringVar(&f.dialFrom, "dial-from", "", `local address vetting connections leave from; "0.0.0.0" or "::" lets the system choose (default --listen-host when it is one IP address)`)
@@ -144,6 +145,14 @@ func (f *introducerFlags) config(cmd *cobra.Command) (introducer.Config, error) 
 		return cfg, err
 	}
 	cfg.Root = root
+	// Only the certificates' places are read from config.yaml; without
+	// one, the default layout.
+	switch file, err := config.Load(root); {
+	case err == nil:
+		cfg.CertFiles = certFiles(file)
+	case !errors.Is(err, fs.ErrNotExist):
+		return cfg, err
+	}
 	if f.dialFrom != "" {
 		a, err := netip.ParseAddr(f.dialFrom)
 		if err != nil {

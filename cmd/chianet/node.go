@@ -230,7 +230,7 @@ func (f *nodeFlags) settings(cmd *cobra.Command) (nodeSettings, error) {
 func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile bool) (node.Config, error) {
 	changed := cmd.Flags().Changed
 	fn := &file.FullNode
-	cfg := node.Config{Root: file.Root, NoDefaultBootstrap: true}
+	cfg := node.Config{Root: file.Root, CertFiles: certFiles(file), NoDefaultBootstrap: true}
 
 	// The network.
 	name := file.SelectedNetworkName()

@@ -48,7 +48,8 @@ type rpcTarget struct {
 // dial returns a client of the RPC of the node on the root: its
 // self_hostname and rpc_port (unless --rpc-port), the private CA and the
 // daemon's private certificate (else the full node's), as the
-// reference's CLI uses. Nothing is created or written.
+// reference's CLI uses, where config.yaml places them. Nothing is created
+// or written.
 func (f *rpcFlags) dial(cmd *cobra.Command) (*rpcTarget, error) {
 	if cmd.Flags().Changed("root") && f.root == "" {
 		return nil, errors.New("--root must not be empty")
@@ -74,9 +75,14 @@ func (f *rpcFlags) dial(cmd *cobra.Command) (*rpcTarget, error) {
 		}
 		port = f.rpcPort
 	}
-	tree := chiatls.Tree{Root: root}
+	tree := chiatls.Tree{Root: root, Files: certFiles(file)}
 	svc := chiatls.Daemon
-	if crt, key := tree.CertPaths(svc, chiatls.Private); !fileExists(crt) || !fileExists(key) {
+	crt, key := tree.CertPaths(svc, chiatls.Private)
+	dCrt, dKey := chiatls.Tree{Root: root}.CertPaths(svc, chiatls.Private)
+	moved := crt != dCrt || key != dKey
+	// A daemon certificate config.yaml places elsewhere is the one meant:
+	// if it is missing, the error names the key.
+	if !moved && (!fileExists(crt) || !fileExists(key)) {
 		svc = chiatls.FullNode
 	}
 	tc, err := rpc.ClientTLS(tree, svc)

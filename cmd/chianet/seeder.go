@@ -272,7 +272,7 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 		return err
 	}
 	if s.rpcAddr != "" || s.daemonAddr != "" {
-		tree := chiatls.Tree{Root: s.root, Logger: logger.With("component", "chiatls")}
+		tree := chiatls.Tree{Root: s.root, Logger: logger.With("component", "chiatls"), Files: s.certFiles}
 		if err := tree.EnsureService(chiatls.Daemon); err != nil {
 			return fmt.Errorf("RPC certificates: %w", err)
 		}
@@ -349,7 +349,7 @@ func reloadOnHangup(ctx context.Context, s *seeder.DNSServer, logger *slog.Logge
 // state change also goes to notify.
 func (f *seederFlags) crawler(cmd *cobra.Command, s seederSettings, store seeder.Store, logger *slog.Logger,
 	dnsSrv *seeder.DNSServer, notify func(seeder.Event)) (*seeder.Crawler, *progress, error) {
-	tree := &chiatls.Tree{Root: s.root, Logger: logger.With("component", "chiatls")}
+	tree := &chiatls.Tree{Root: s.root, Logger: logger.With("component", "chiatls"), Files: s.certFiles}
 	if err := tree.EnsureService(chiatls.FullNode); err != nil {
 		return nil, nil, fmt.Errorf("certificates: %w", err)
 	}

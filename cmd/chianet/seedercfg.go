@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chianet/chianet/chiatls"
 	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/node"
 	"github.com/chianet/chianet/rpc"
@@ -36,6 +37,8 @@ type seederSettings struct {
 	info                rpc.NetworkInfo
 	level               slog.Level
 	resetLevel          string
+	// certFiles is where config.yaml places the certificates.
+	certFiles *chiatls.Files
 }
 
 // settings resolves the root, reads its config.yaml (or takes the
@@ -73,6 +76,7 @@ func (f *seederFlags) settings(cmd *cobra.Command, crawl, serve bool) (seederSet
 	}
 	fromFile := s.file != ""
 	sec := &file.Seeder
+	s.certFiles = certFiles(file)
 
 	// The log level, as chianet node reads it.
 	s.level, s.resetLevel = slog.LevelInfo, "INFO"
