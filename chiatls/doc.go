@@ -27,6 +27,11 @@
 //     whatever is missing, atomically and never overwriting a file; the
 //     Load methods accept the reference's files (PKCS#8 or PKCS#1 keys) and
 //     only warn about loose permissions, as the reference does.
+//     Tree.Files moves any CA or certificate to where config.yaml names it
+//     (private_ssl_ca, chia_ssl_ca, daemon_ssl, <service>.ssl), relative
+//     to the root unless absolute, as the reference reads them; every
+//     method then uses that file. One named outside the default layout is
+//     never created: a missing one is a *MissingError naming the key.
 //   - ServerConfig and ClientConfig give the tls.Config of each side: TLS
 //     1.3, a client certificate required and verified against the CA on
 //     the server, the server's chain verified on the client, no hostname
@@ -37,8 +42,7 @@
 //
 // What it does not do: it does not decide who may connect (bans, trusted
 // peers, self-connection and duplicate checks by node id belong to the
-// server package), it does not read config.yaml (a configured certificate
-// path that differs from the default layout is loaded with Tree.LoadFiles),
-// it does not renew or replace certificates, and it never fixes file
-// permissions by itself.
+// server package), it does not read config.yaml (its caller fills
+// Tree.Files from it), it does not renew or replace certificates, and it
+// never fixes file permissions by itself.
 package chiatls

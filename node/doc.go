@@ -10,8 +10,10 @@
 //
 // New checks the Config, takes the root's lock, loads the peers file,
 // creates the full node's certificates under Config.Root if they are
-// missing (the reference's CHIA_ROOT layout, package chiatls) and
-// registers the handlers. Run binds the listener, starts the HTTPS RPC
+// missing (the reference's CHIA_ROOT layout, package chiatls; those
+// Config.CertFiles places elsewhere, as config.yaml's full_node.ssl,
+// daemon_ssl and CA keys may, must exist instead) and registers the
+// handlers. Run binds the listener, starts the HTTPS RPC
 // (Config.RPCAddr), the daemon's WebSocket (Config.DaemonAddr) and the
 // Prometheus metrics (Config.MetricsAddr, package metrics) when they are
 // configured, starts discovery (which also saves the peers file
