@@ -178,3 +178,28 @@ daemon_ssl:
 		}
 	}
 }
+
+// TestIntroducerCertFiles checks that the introducer takes its
+// certificate from config.yaml's introducer.ssl: one placed where there is
+// none stops it with an error naming the key, and nothing is created.
+func TestIntroducerCertFiles(t *testing.T) {
+	root := t.TempDir()
+	gone := filepath.Join(t.TempDir(), "gone")
+	crt, _ := json.Marshal(filepath.Join(gone, "public_introducer.crt"))
+	key, _ := json.Marshal(filepath.Join(gone, "public_introducer.key"))
+	writeConfig(t, root, "introducer:\n  ssl:\n    public_crt: "+string(crt)+"\n    public_key: "+string(key)+"\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var errBuf bytes.Buffer
+	code := runContext(ctx, []string{"introducer", "--network", "devnet", "--private", "--listen-host", "127.0.0.1", "--port", "0",
+		"--root", root}, strings.NewReader(""), io.Discard, &errBuf)
+	if errOut := errBuf.String(); code == 0 || !strings.Contains(errOut, "introducer.ssl.public_crt") ||
+		!strings.Contains(errOut, filepath.Join(gone, "public_introducer.crt")) {
+		t.Errorf("exit %d, stderr:\n%s\nwant an error naming introducer.ssl.public_crt", code, errOut)
+	}
+	for _, p := range []string{gone, filepath.Join(root, "config", "ssl")} {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s was created: %v", p, err)
+		}
+	}
+}
