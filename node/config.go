@@ -184,16 +184,17 @@ type Config struct {
 
 	// RPCAddr is the "host:port" of the full node's HTTPS JSON RPC (package
 	// rpc), the reference's self_hostname and full_node.rpc_port, e.g.
-	// "localhost:8555". Port 0 takes any free port (see Node.RPCAddr).
-	// Empty means no RPC. The server presents the daemon's private
+	// "localhost:8555"; localhost means 127.0.0.1 and ::1 (see
+	// rpc.Config.ListenAddr). Port 0 takes any free port (see
+	// Node.RPCAddr). Empty means no RPC. The server presents the daemon's private
 	// certificate and accepts clients with a certificate of the private
 	// CA; both are created under Root if missing.
 	RPCAddr string
 	// DaemonAddr is the "host:port" of the daemon's WebSocket (package
 	// rpc), the reference's self_hostname and daemon_port, e.g.
 	// "localhost:55400", with the full node's routes as chia_full_node
-	// and its notifications. Port 0 takes any free port (see
-	// Node.DaemonAddr). Empty means no daemon. Its exit command stops the
+	// and its notifications; localhost means 127.0.0.1 and ::1. Port 0
+	// takes any free port (see Node.DaemonAddr). Empty means no daemon. Its exit command stops the
 	// node, as stop_node does.
 	DaemonAddr string
 	// NetworkInfo is what get_network_info answers, and

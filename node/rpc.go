@@ -43,11 +43,13 @@ const knownHashes = 4096
 // The node keeps no chain, so it answers from its peers:
 //
 //   - get_connections: server.Snapshot, with each peer's latest new_peak.
-//   - get_blockchain_state: the heaviest peak announced by a connected
-//     peer (its header_hash, height and weight only), sync_mode and
-//     synced false (the node does not sync), sync_tip_height that peak's
-//     height, sync_progress_height 0; difficulty, space and the other
-//     values that need the chain are left out.
+//   - get_blockchain_state: the reference's answer for a full node
+//     without a chain loaded (peak null, genesis_challenge_initialized
+//     false, every number 0, average_block_time null), so reference
+//     clients and chia show -s read it; sync_tip_height is the height of
+//     the heaviest peak a connected peer announced, the peak a syncing
+//     node would sync to. That peak's hash and weight are in
+//     get_connections.
 //   - get_block_record_by_height, get_blocks: blocks fetched with
 //     request_block(s) from the connected peers with the heaviest peaks
 //     at or above the heights asked (at most 3 peers are tried), each
@@ -196,9 +198,10 @@ func (r *rpcNode) Ban(ip netip.Addr, d time.Duration) bool {
 func (r *rpcNode) Unban(ip netip.Addr) bool { return r.n.srv.Unban(ip) }
 
 func (r *rpcNode) BlockchainState(context.Context) (rpc.BlockchainState, error) {
-	s := rpc.BlockchainState{GenesisChallengeInitialized: true, NodeID: r.n.NodeID()}
+	// The reference's answer for a node without a chain (the zero
+	// state), which reference clients and chia show -s read.
+	s := rpc.BlockchainState{NodeID: r.n.NodeID()}
 	if best, ok := r.heaviest(); ok {
-		s.Peak = rpc.PeakRecord(rpc.Peak{Height: best.Height, Weight: best.Weight, HeaderHash: best.HeaderHash})
 		s.Sync.SyncTipHeight = best.Height
 	}
 	return s, nil

@@ -1,10 +1,15 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/netip"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -172,8 +177,8 @@ func TestRPCAdapter(t *testing.T) {
 
 	// Before any peer: no peak, no blocks.
 	s, err := fn.BlockchainState(ctx)
-	if err != nil || s.Peak != nil || s.NodeID != a.NodeID() || !s.GenesisChallengeInitialized || s.Sync.Synced {
-		t.Errorf("BlockchainState = %+v, %v", s, err)
+	if want := (rpc.BlockchainState{NodeID: a.NodeID()}); err != nil || !reflect.DeepEqual(s, want) {
+		t.Errorf("BlockchainState = %+v, %v; want %+v", s, err, want)
 	}
 	var re *rpc.Error
 	if _, err := fn.BlockRecordByHeight(ctx, 0); !errors.As(err, &re) || re.Code != rpc.CodeBlockHeightNotFound {
@@ -196,12 +201,10 @@ func TestRPCAdapter(t *testing.T) {
 		conns[0].Peak.HeaderHash != mustHeaderHash(&chain[65]) || conns[0].NodeType != protocol.NodeFullNode {
 		t.Fatalf("Connections = %+v", conns)
 	}
+	// A node without a chain's state; the announced peak is the sync tip.
 	s, _ = fn.BlockchainState(ctx)
-	if h, _ := s.Peak.Height(); h != 65 || s.Sync.SyncTipHeight != 65 || s.Sync.SyncMode || s.Difficulty != nil {
-		t.Errorf("BlockchainState = %+v", s)
-	}
-	if w, _ := s.Peak.Weight(); w != chain[65].RewardChainBlock.Weight {
-		t.Errorf("peak weight %v", w)
+	if want := (rpc.BlockchainState{NodeID: a.NodeID(), Sync: rpc.SyncState{SyncTipHeight: 65}}); !reflect.DeepEqual(s, want) {
+		t.Errorf("BlockchainState = %+v, want %+v", s, want)
 	}
 
 	rec, err := fn.BlockRecordByHeight(ctx, 10)
@@ -317,6 +320,84 @@ func waitChange(t *testing.T, ch <-chan rpc.Change, want rpc.Change) {
 	}
 }
 
+// checkNoChainState checks that get_blockchain_state's blockchain_state
+// (decoded with UseNumber) is the reference's answer for a full node
+// without a chain (spec rpc-and-types §1.5), key for key, with node id id
+// and sync_tip_height tip.
+func checkNoChainState(t *testing.T, bs map[string]any, id protocol.Bytes32, tip uint32) {
+	t.Helper()
+	want := map[string]any{
+		"peak":                          nil,
+		"genesis_challenge_initialized": false,
+		"sync": map[string]any{"sync_mode": false, "synced": false, "sync_tip_height": json.Number(strconv.FormatUint(uint64(tip), 10)),
+			"sync_progress_height": json.Number("0")},
+		"difficulty":             json.Number("0"),
+		"sub_slot_iters":         json.Number("0"),
+		"space":                  json.Number("0"),
+		"average_block_time":     nil,
+		"mempool_size":           json.Number("0"),
+		"mempool_cost":           json.Number("0"),
+		"mempool_min_fees":       map[string]any{"cost_5000000": json.Number("0")},
+		"mempool_max_total_cost": json.Number("0"),
+		"block_max_cost":         json.Number("0"),
+		"node_id":                hex.EncodeToString(id[:]),
+	}
+	if !reflect.DeepEqual(bs, want) {
+		t.Errorf("blockchain_state = %v\nwant %v", bs, want)
+	}
+}
+
+// checkChiaShowReads reads blockchain_state as the reference's RPC client
+// and chia show -s do: a non-null peak must be a complete BlockRecord,
+// and the keys show reads must be there with their types.
+func checkChiaShowReads(t *testing.T, bs map[string]any) {
+	t.Helper()
+	if p, ok := bs["peak"]; !ok {
+		t.Error("no peak")
+	} else if p != nil {
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec rpc.BlockRecord
+		if err := json.Unmarshal(b, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rec.Decode(); err != nil {
+			t.Errorf("peak is no complete BlockRecord: %v", err)
+		}
+	}
+	if id, ok := bs["node_id"].(string); !ok || id == "" {
+		t.Errorf("node_id %v", bs["node_id"])
+	}
+	for _, k := range []string{"difficulty", "sub_slot_iters", "space"} {
+		if !isInt(bs[k]) {
+			t.Errorf("%s: %v (%T), want an integer", k, bs[k], bs[k])
+		}
+	}
+	sync, ok := bs["sync"].(map[string]any)
+	if !ok {
+		t.Fatalf("sync: %v", bs["sync"])
+	}
+	for _, k := range []string{"synced", "sync_mode"} {
+		if _, ok := sync[k].(bool); !ok {
+			t.Errorf("sync.%s: %v (%T), want a bool", k, sync[k], sync[k])
+		}
+	}
+	for _, k := range []string{"sync_tip_height", "sync_progress_height"} {
+		if !isInt(sync[k]) {
+			t.Errorf("sync.%s: %v (%T), want an integer", k, sync[k], sync[k])
+		}
+	}
+}
+
+// isInt reports whether v, decoded with UseNumber, is a JSON integer of
+// any size.
+func isInt(v any) bool {
+	n, ok := v.(json.Number)
+	return ok && !strings.ContainsAny(string(n), ".eE")
+}
+
 // The node's RPC served over HTTPS with the CHIA_ROOT tree's certificates,
 // as a daemon-less chia CLI would reach it.
 func TestRPCOverHTTPS(t *testing.T) {
@@ -356,9 +437,24 @@ func TestRPCOverHTTPS(t *testing.T) {
 		t.Fatalf("Connections = %+v, %v", conns, err)
 	}
 	s, err := c.BlockchainState(ctx)
-	if h, _ := s.Peak.Height(); err != nil || h != 4 || s.NodeID != a.NodeID() {
+	if err != nil || s.Peak != nil || s.NodeID != a.NodeID() || s.Sync.SyncTipHeight != 4 {
 		t.Errorf("BlockchainState = %+v, %v", s, err)
 	}
+	var raw struct {
+		State json.RawMessage `json:"blockchain_state"`
+	}
+	if err := c.Call(ctx, "get_blockchain_state", nil, &raw); err != nil {
+		t.Fatal(err)
+	}
+	// Numbers as written, as Python's json reads them.
+	d := json.NewDecoder(bytes.NewReader(raw.State))
+	d.UseNumber()
+	var bs map[string]any
+	if err := d.Decode(&bs); err != nil {
+		t.Fatal(err)
+	}
+	checkNoChainState(t, bs, a.NodeID(), 4)
+	checkChiaShowReads(t, bs)
 	blocks, err := c.Blocks(ctx, 0, 5)
 	if err != nil || len(blocks) != 5 || mustHeaderHash(blocks[4]) != mustHeaderHash(&chain[4]) {
 		t.Fatalf("Blocks = %d, %v", len(blocks), err)

@@ -104,9 +104,11 @@ func (n *Node) startRPC(ctx context.Context, stop func()) (closeRPC func(context
 }
 
 // RPCAddr returns the address the HTTPS RPC listens on once Run has
-// started (see Ready); empty when it is off.
+// started (see Ready), 127.0.0.1's for localhost, which also listens on
+// ::1 with the same port; empty when it is off.
 func (n *Node) RPCAddr() string { return n.rpcAddr }
 
 // DaemonAddr returns the address the daemon's WebSocket listens on once
-// Run has started (see Ready); empty when it is off.
+// Run has started (see Ready), 127.0.0.1's for localhost as RPCAddr;
+// empty when it is off.
 func (n *Node) DaemonAddr() string { return n.daemonAddr }

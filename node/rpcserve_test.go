@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 
@@ -136,5 +137,69 @@ func TestRPCAddrInUse(t *testing.T) {
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal(err)
+	}
+}
+
+// A node whose RPC and daemon are on localhost answers over 127.0.0.1
+// and ::1 with the same port, as the reference's bound to localhost
+// does, and releases every port when it stops.
+func TestRPCOnLocalhost(t *testing.T) {
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skipf("this machine has no IPv6 loopback (listening on [::1]:0: %v)", err)
+	} else {
+		ln.Close()
+	}
+	a := startNode(t, "a", func(c *Config) {
+		c.RPCAddr = "localhost:0"
+		c.DaemonAddr = "localhost:0"
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
+	defer cancel()
+	var released []string
+	for _, hp := range []string{a.RPCAddr(), a.DaemonAddr()} {
+		host, port, err := net.SplitHostPort(hp)
+		if err != nil || host != "127.0.0.1" {
+			t.Fatalf("listening on %q, want 127.0.0.1", hp)
+		}
+		released = append(released, hp, net.JoinHostPort("::1", port))
+	}
+	rpcTLS, err := rpc.ClientTLS(chiatls.Tree{Root: a.cfg.Root}, chiatls.FullNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	daemonTLS, err := rpc.ClientTLS(chiatls.Tree{Root: a.cfg.Root}, chiatls.Daemon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hp := range released[:2] {
+		c := rpc.NewClient("https://"+hp, rpcTLS)
+		info, err := c.NetworkInfo(ctx)
+		c.Close()
+		if err != nil || info.NetworkName != "devnet" {
+			t.Errorf("RPC on %s: NetworkInfo = %+v, %v", hp, info, err)
+		}
+	}
+	for _, hp := range released[2:] {
+		d, err := rpc.DialDaemon(ctx, "wss://"+hp, daemonTLS, "test_client")
+		if err != nil {
+			t.Errorf("daemon on %s: %v", hp, err)
+			continue
+		}
+		info, err := d.Service(rpc.FullNodeService).NetworkInfo(ctx)
+		d.Close()
+		if err != nil || info.NetworkName != "devnet" {
+			t.Errorf("daemon on %s: NetworkInfo = %+v, %v", hp, info, err)
+		}
+	}
+	if err := a.shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	for _, hp := range released {
+		ln, err := net.Listen("tcp", hp)
+		if err != nil {
+			t.Errorf("after the node stopped: %v", err)
+			continue
+		}
+		ln.Close()
 	}
 }

@@ -12,9 +12,9 @@ import (
 // get_block_record_by_height and get_blockchain_state's peak give it,
 // holding only the fields its maker knows: a service that validates the
 // chain gives every field (RecordOf), a service without a chain gives the
-// fields a block states by itself (RecordFromBlock) or a peer announced
-// (PeakRecord). A field that is missing is unknown; a field that is null
-// is known to be None. A nil BlockRecord is JSON null.
+// fields a block states by itself (RecordFromBlock). A field that is
+// missing is unknown; a field that is null is known to be None. A nil
+// BlockRecord is JSON null.
 //
 // Decode gives the complete record when every field is there.
 type BlockRecord map[string]json.RawMessage
@@ -26,16 +26,6 @@ func RecordOf(r *protocol.BlockRecord) BlockRecord {
 	if err := json.Unmarshal(r.AppendJSON(nil), &out); err != nil {
 		panic("rpc: BlockRecord JSON is not an object: " + err.Error())
 	}
-	return out
-}
-
-// PeakRecord returns the record fields a new_peak announces: header_hash,
-// height and weight.
-func PeakRecord(p Peak) BlockRecord {
-	out := BlockRecord{}
-	out.set("header_hash", streamable.AppendHex(nil, p.HeaderHash[:]))
-	out.set("height", streamable.AppendUint(nil, uint64(p.Height)))
-	out.set("weight", p.Weight.AppendDecimal(nil))
 	return out
 }
 

@@ -44,7 +44,8 @@ const (
 // DaemonConfig configures a Daemon. ListenAddr and TLS are required.
 type DaemonConfig struct {
 	// ListenAddr is the "host:port" to listen on, the reference's
-	// self_hostname and daemon_port, e.g. "localhost:55400". Required.
+	// self_hostname and daemon_port, e.g. "localhost:55400". A host of
+	// localhost means 127.0.0.1 and ::1, as Config.ListenAddr. Required.
 	ListenAddr string
 	// TLS is the daemon's TLS config; it must require and verify client
 	// certificates (see ServerTLS with chiatls.Daemon). Required.
@@ -136,7 +137,7 @@ type Daemon struct {
 	conns    map[*wsConn]struct{}
 	names    map[string]map[*wsConn]struct{} // register_service
 	srv      *http.Server
-	ln       net.Listener
+	lns      []net.Listener
 	served   chan struct{}
 	started  bool
 	closed   bool
@@ -185,15 +186,14 @@ func (d *Daemon) AddService(name string, routes []Route) error {
 	return nil
 }
 
-// Start binds the listener and serves in the background until Close.
+// Start binds the listeners and serves in the background until Close.
 func (d *Daemon) Start(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.started || d.closed {
 		return errors.New("rpc: Start called twice or after Close")
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", d.cfg.ListenAddr)
+	lns, err := listen(ctx, d.cfg.ListenAddr, d.log)
 	if err != nil {
 		return fmt.Errorf("rpc: daemon: %w", err)
 	}
@@ -204,31 +204,33 @@ func (d *Daemon) Start(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
 	}
-	d.ln = ln
+	d.lns = lns
 	d.started = true
-	d.served = make(chan struct{})
 	// The cap is enforced at the upgrade (503); this bounds the sockets
 	// still in their TLS handshake or HTTP request besides.
-	limited := &limitListener{Listener: ln, max: int64(d.cfg.MaxConnections) + 64, log: d.log, onAccept: d.cfg.onAccept}
-	go func() {
-		defer close(d.served)
-		err := d.srv.Serve(tls.NewListener(limited, d.tls))
-		if !errors.Is(err, http.ErrServerClosed) {
-			d.log.Error("daemon stopped", "err", err)
-		}
-	}()
-	d.log.Info("daemon listening", "addr", ln.Addr().String())
+	limited := limitListeners(lns, int64(d.cfg.MaxConnections)+64, d.log, d.cfg.onAccept)
+	d.served = serve(d.srv, limited, d.tls, d.log, "daemon stopped")
+	d.log.Info("daemon listening", "addr", lns[0].Addr().String(), "addrs", addrStrings(lns))
 	return nil
 }
 
-// Addr returns the address the daemon listens on; nil before Start.
+// Addr returns the first address the daemon listens on (127.0.0.1 for
+// localhost); nil before Start.
 func (d *Daemon) Addr() net.Addr {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.ln == nil {
+	if d.lns == nil {
 		return nil
 	}
-	return d.ln.Addr()
+	return d.lns[0].Addr()
+}
+
+// Addrs returns every address the daemon listens on: 127.0.0.1 and ::1
+// for localhost; nil before Start.
+func (d *Daemon) Addrs() []net.Addr {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return listenerAddrs(d.lns)
 }
 
 // Close stops listening and closes every connection, after writing what

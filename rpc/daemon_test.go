@@ -289,8 +289,8 @@ func TestNotifyFullNode(t *testing.T) {
 		t.Errorf("connections %v", data)
 	}
 	data = expect(ui, WalletUI, "get_blockchain_state")
-	if data["blockchain_state"].(map[string]any)["peak"] == nil {
-		t.Errorf("blockchain_state %v", data)
+	if want := noChainState("4"); !reflect.DeepEqual(data["blockchain_state"], want) {
+		t.Errorf("blockchain_state %v, want %v", data["blockchain_state"], want)
 	}
 	expect(metrics, Metrics, "get_blockchain_state")
 

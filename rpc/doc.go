@@ -15,6 +15,14 @@
 // an interface (Service, BanList, FullNode), which package node
 // implements over its server and peers.
 //
+// Both listen on the reference's self_hostname, localhost by default,
+// which its servers accept on every loopback address. chianet does not
+// look localhost up: a Server or Daemon on localhost listens on 127.0.0.1
+// and, when the machine has an IPv6 loopback, on ::1 with the same port,
+// so that clients resolving localhost to ::1 alone (chia-agent on Node.js
+// before 20) reach it too; Addr is the 127.0.0.1 one, Addrs lists both.
+// Any other host is listened on as given.
+//
 // # HTTPS
 //
 // Every route is POST https://host:port/<route> with a JSON object as the
@@ -97,9 +105,12 @@
 // reads it (NetworkInfo.AggSigMeAdditionalData). Each of the reference's
 // 24 other full node routes (coins, mempool, fees, block records by hash,
 // network space, constants, …) answers an error saying chianet keeps no
-// blockchain, coin store or mempool (NotServed), never a made-up value. blockchain_state and block_record hold only what
-// is known: see BlockchainState and BlockRecord. The ban list is a chianet
-// extension (BanRoutes): list_bans, ban {ip, seconds}, unban {ip}.
+// blockchain, coin store or mempool (NotServed), never a made-up value.
+// blockchain_state is the reference's answer for a full node without a
+// chain loaded (see BlockchainState), so reference clients and chia show
+// -s read it; block_record holds only what is known (see BlockRecord).
+// The ban list is a chianet extension (BanRoutes): list_bans, ban {ip,
+// seconds}, unban {ip}.
 //
 // # Daemon WebSocket
 //
@@ -156,8 +167,13 @@
 //   - set_log_level with an unknown level also sets "error"; level names
 //     are accepted in any case.
 //   - The routes chianet cannot answer truthfully fail with a clear error
-//     instead of existing with made-up values; blockchain_state and block
-//     records leave out the fields a node without a chain does not know.
+//     instead of existing with made-up values; block records leave out
+//     the fields a node without a chain does not know.
+//   - blockchain_state is the reference's answer for a node without a
+//     chain (peak null, zeros), except that sync.sync_tip_height is the
+//     height of the heaviest peak a connected full node announced (0 when
+//     none): the peak the node would sync to, as the field means in the
+//     reference. That peak's hash and weight are in get_connections.
 //
 // # Clients
 //

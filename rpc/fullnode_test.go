@@ -11,31 +11,21 @@ import (
 	"testing"
 
 	"github.com/chianet/chianet/protocol"
+	"github.com/chianet/chianet/streamable"
 )
 
 func TestFullNodeRouteShapes(t *testing.T) {
 	s := startServer(t, nil)
 	chain := s.node.chain
 
+	// get_blockchain_state is the reference's answer for a node without
+	// a chain, key for key, with the heaviest announced peak's height as
+	// sync_tip_height.
 	m := s.call(t, "get_blockchain_state", "{}")
 	wantKeys(t, "get_blockchain_state", m, "success", "blockchain_state")
-	bs := m["blockchain_state"].(map[string]any)
-	wantKeys(t, "blockchain_state", bs, "peak", "genesis_challenge_initialized", "sync", "node_id")
-	want := map[string]any{
-		"header_hash": "0x" + strings.Repeat("44", 32),
-		"height":      json.Number("4"),
-		"weight":      json.Number("340282366920938463463374607431768211455"),
-	}
-	if !reflect.DeepEqual(bs["peak"], want) {
-		t.Errorf("peak = %v, want %v", bs["peak"], want)
-	}
-	wantSync := map[string]any{"sync_mode": false, "synced": false, "sync_tip_height": json.Number("4"),
-		"sync_progress_height": json.Number("0")}
-	if !reflect.DeepEqual(bs["sync"], wantSync) {
-		t.Errorf("sync = %v", bs["sync"])
-	}
-	if bs["node_id"] != strings.Repeat("11", 32) {
-		t.Errorf("node_id %v, want hex without 0x", bs["node_id"])
+	want := noChainState("4")
+	if !reflect.DeepEqual(m["blockchain_state"], want) {
+		t.Errorf("blockchain_state = %v\nwant %v", m["blockchain_state"], want)
 	}
 
 	for h, b := range chain {
@@ -127,9 +117,15 @@ func TestSortedKeysAndBigIntegers(t *testing.T) {
 	if !bytes.Contains(body, []byte(`"peak_weight":340282366920938463463374607431768211455`)) {
 		t.Errorf("peak_weight is not a bare integer: %s", body)
 	}
-	_, body = s.post(t, "get_blockchain_state", "{}")
-	if !bytes.Contains(body, []byte(`"weight":340282366920938463463374607431768211455`)) {
-		t.Errorf("peak weight is not a bare integer: %s", body)
+	// chianet's blockchain_state has space 0; a reference node's is large.
+	big, _ := streamable.ParseUint128("340282366920938463463374607431768211455")
+	body, err := marshalSorted(map[string]any{"blockchain_state": BlockchainState{Space: big}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSorted(t, "blockchain_state", body)
+	if !bytes.Contains(body, []byte(`"space":340282366920938463463374607431768211455`)) {
+		t.Errorf("space is not a bare integer: %s", body)
 	}
 }
 
@@ -253,13 +249,80 @@ func TestRecordOfRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(back.AppendJSON(nil), full.AppendJSON(nil)) {
 		t.Errorf("round trip: %s != %s", back.AppendJSON(nil), full.AppendJSON(nil))
 	}
-	p := PeakRecord(Peak{Height: 7, HeaderHash: fill32(1)})
-	if w, ok := p.Weight(); !ok || w.Lo != 0 {
-		t.Errorf("peak weight %v %v", w, ok)
-	}
 	var nilRecord BlockRecord
 	if b, _ := json.Marshal(nilRecord); string(b) != "null" {
 		t.Errorf("nil record = %s", b)
+	}
+}
+
+// noChainState is the reference's blockchain_state of a full node
+// without a chain (spec rpc-and-types §1.5), as decoded with UseNumber,
+// with fakeNode's node id and sync_tip_height tip.
+func noChainState(tip string) map[string]any {
+	return map[string]any{
+		"peak":                          nil,
+		"genesis_challenge_initialized": false,
+		"sync": map[string]any{"sync_mode": false, "synced": false, "sync_tip_height": json.Number(tip),
+			"sync_progress_height": json.Number("0")},
+		"difficulty":             json.Number("0"),
+		"sub_slot_iters":         json.Number("0"),
+		"space":                  json.Number("0"),
+		"average_block_time":     nil,
+		"mempool_size":           json.Number("0"),
+		"mempool_cost":           json.Number("0"),
+		"mempool_min_fees":       map[string]any{"cost_5000000": json.Number("0")},
+		"mempool_max_total_cost": json.Number("0"),
+		"block_max_cost":         json.Number("0"),
+		"node_id":                strings.Repeat("11", 32),
+	}
+}
+
+// A client decoding a reference node that has a chain gets its peak
+// record and every number, and writes the same JSON back.
+func TestBlockchainStateOfAReferenceNode(t *testing.T) {
+	full := &protocol.BlockRecord{Height: 9, HeaderHash: fill32(3), SubSlotIters: 1 << 27}
+	peak, err := json.Marshal(RecordOf(full))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := `{"average_block_time": 18, "block_max_cost": 11000000000, "difficulty": 1024,
+		"genesis_challenge_initialized": true, "mempool_cost": 100, "mempool_fees": 50,
+		"mempool_max_total_cost": 550000000000000, "mempool_min_fees": {"cost_5000000": 2.5},
+		"mempool_size": 3, "node_id": "` + strings.Repeat("22", 32) + `", "peak": ` + string(peak) + `,
+		"space": 36893488147419103232, "sub_slot_iters": 134217728,
+		"sync": {"sync_mode": false, "sync_progress_height": 0, "sync_tip_height": 0, "synced": true}}`
+	var bs BlockchainState
+	if err := json.Unmarshal([]byte(in), &bs); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := bs.Peak.Decode()
+	if err != nil || rec.Height != 9 || rec.HeaderHash != fill32(3) {
+		t.Errorf("peak = %+v, %v", rec, err)
+	}
+	if bs.AverageBlockTime == nil || *bs.AverageBlockTime != 18 || bs.MempoolFees == nil || *bs.MempoolFees != 50 ||
+		bs.BlockMaxCost != 11000000000 || bs.Difficulty != 1024 || !bs.GenesisChallengeInitialized ||
+		bs.MempoolCost != 100 || bs.MempoolMaxTotalCost != 550000000000000 || bs.MempoolMinFees.Cost5000000 != 2.5 ||
+		bs.MempoolSize != 3 || bs.NodeID != fill32(0x22) || bs.Space.String() != "36893488147419103232" ||
+		bs.SubSlotIters != 134217728 || !bs.Sync.Synced {
+		t.Errorf("decoded %+v", bs)
+	}
+	out, err := json.Marshal(bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	for _, x := range []struct {
+		s string
+		v *any
+	}{{in, &a}, {string(out), &b}} {
+		d := json.NewDecoder(strings.NewReader(x.s))
+		d.UseNumber()
+		if err := d.Decode(x.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("written back as %s\nread %s", out, in)
 	}
 }
 

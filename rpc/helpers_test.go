@@ -269,9 +269,10 @@ func (f *fakeNode) BlockchainState(ctx context.Context) (BlockchainState, error)
 			return BlockchainState{}, ctx.Err()
 		}
 	}
-	s := BlockchainState{GenesisChallengeInitialized: true, NodeID: fill32(0x11)}
+	// As chianet's node answers: the state of a node without a chain,
+	// with the heaviest announced peak's height as the sync tip.
+	s := BlockchainState{NodeID: fill32(0x11)}
 	if p := f.peak(); p != nil {
-		s.Peak = PeakRecord(*p)
 		s.Sync.SyncTipHeight = p.Height
 	}
 	return s, nil

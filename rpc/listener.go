@@ -12,11 +12,12 @@ import (
 // limitListener accepts at most max connections at once; a connection
 // over the cap is closed as soon as it is accepted, so that a client
 // gets a prompt failure instead of a hang, and the clients already
-// connected are not held up.
+// connected are not held up. The listeners of one server share active,
+// so that the cap holds across its addresses.
 type limitListener struct {
 	net.Listener
 	max    int64
-	active atomic.Int64
+	active *atomic.Int64
 	log    *slog.Logger
 
 	onAccept func(net.Conn) // for tests; may be nil
@@ -39,6 +40,16 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		}
 		return &limitConn{Conn: c, l: l}, nil
 	}
+}
+
+// limitListeners wraps lns, sharing one count of open connections.
+func limitListeners(lns []net.Listener, limit int64, log *slog.Logger, onAccept func(net.Conn)) []*limitListener {
+	active := new(atomic.Int64)
+	out := make([]*limitListener, len(lns))
+	for i, ln := range lns {
+		out[i] = &limitListener{Listener: ln, max: limit, active: active, log: log, onAccept: onAccept}
+	}
+	return out
 }
 
 type limitConn struct {

@@ -53,8 +53,10 @@ type Config struct {
 	// Routes are the routes served, e.g. FullNodeRoutes(...). Required.
 	Routes []Route
 	// ListenAddr is the "host:port" to listen on, the reference's
-	// self_hostname and rpc_port, e.g. "localhost:8555". Port 0 takes any
-	// free port (see Server.Addr). Required.
+	// self_hostname and rpc_port, e.g. "localhost:8555". A host of
+	// localhost is not looked up: the server listens on 127.0.0.1 and,
+	// when the machine has an IPv6 loopback, on ::1 with the same port.
+	// Port 0 takes any free port (see Server.Addr). Required.
 	ListenAddr string
 	// TLS is the server's TLS config; it must require and verify client
 	// certificates (see ServerTLS). TLS 1.3 is the minimum whatever it
@@ -122,8 +124,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	srv     *http.Server
-	ln      net.Listener
-	served  chan struct{} // closed when Serve returns
+	lns     []net.Listener
+	served  chan struct{} // closed when every Serve has returned
 	started bool
 	closed  bool
 	cancel  context.CancelFunc // ends the contexts of running routes
@@ -155,15 +157,14 @@ func NewServer(cfg Config) (*Server, error) {
 	return &Server{cfg: cfg, log: cfg.Logger, routes: routes, tls: tc}, nil
 }
 
-// Start binds the listener and serves in the background until Close.
+// Start binds the listeners and serves in the background until Close.
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started || s.closed {
 		return errors.New("rpc: Start called twice or after Close")
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", s.cfg.ListenAddr)
+	lns, err := listen(ctx, s.cfg.ListenAddr, s.log)
 	if err != nil {
 		return fmt.Errorf("rpc: %w", err)
 	}
@@ -177,31 +178,32 @@ func (s *Server) Start(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	s.ln = ln
+	s.lns = lns
 	s.cancel = cancel
 	s.started = true
-	s.served = make(chan struct{})
-	limited := &limitListener{Listener: ln, max: int64(s.cfg.MaxConnections), log: s.log}
-	go func() {
-		defer close(s.served)
-		err := s.srv.Serve(tls.NewListener(limited, s.tls))
-		if !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("rpc server stopped", "err", err)
-		}
-	}()
-	s.log.Info("rpc server listening", "service", s.cfg.Name, "addr", ln.Addr().String())
+	s.served = serve(s.srv, limitListeners(lns, int64(s.cfg.MaxConnections), s.log, nil), s.tls, s.log, "rpc server stopped")
+	s.log.Info("rpc server listening", "service", s.cfg.Name, "addr", lns[0].Addr().String(), "addrs", addrStrings(lns))
 	return nil
 }
 
-// Addr returns the address the server listens on, with the real port
-// when ListenAddr asked for port 0; nil before Start.
+// Addr returns the first address the server listens on (127.0.0.1 for
+// localhost), with the real port when ListenAddr asked for port 0; nil
+// before Start.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ln == nil {
+	if s.lns == nil {
 		return nil
 	}
-	return s.ln.Addr()
+	return s.lns[0].Addr()
+}
+
+// Addrs returns every address the server listens on: 127.0.0.1 and ::1
+// for localhost; nil before Start.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return listenerAddrs(s.lns)
 }
 
 // Close stops listening, waits for the calls under way until ctx ends,

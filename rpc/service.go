@@ -45,9 +45,10 @@ type BanList interface {
 
 // FullNode is what the full node's routes need of the node. A node that
 // keeps no chain answers from what its peers announce and send; it must
-// never make up a value it does not have (see BlockchainState and
-// BlockRecord), and it returns an *Error (e.g. HeightNotFound,
-// BlockNotFound) when it knows which reference error applies.
+// never make up a value it does not have (it answers the BlockchainState
+// of a node without a chain; see also BlockRecord), and it returns an
+// *Error (e.g. HeightNotFound, BlockNotFound) when it knows which
+// reference error applies.
 type FullNode interface {
 	Service
 	BanList

@@ -187,68 +187,101 @@ type SyncState struct {
 	// has a full-node peer.
 	Synced bool `json:"synced"`
 	// SyncTipHeight is "sync_tip_height": the height being synced to.
+	// chianet gives the height of the heaviest peak a connected full
+	// node announced (0 when none), the peak a syncing node would sync
+	// to.
 	SyncTipHeight uint32 `json:"sync_tip_height"`
 	// SyncProgressHeight is "sync_progress_height": the height reached.
 	SyncProgressHeight uint32 `json:"sync_progress_height"`
 }
 
-// BlockchainState is get_blockchain_state's "blockchain_state". The
-// fields a service does not know are nil and left out of the JSON rather
-// than given a made-up value; a client reading a reference node gets them
-// all. The mempool fields of the reference are not modelled (chianet keeps
-// no mempool; a client ignores them).
+// BlockchainState is get_blockchain_state's "blockchain_state", with
+// every field of the reference's answer. Its zero value with NodeID set is
+// the reference's answer for a full node that has no chain loaded: peak
+// null, genesis_challenge_initialized false, every number 0,
+// average_block_time null, mempool_min_fees {cost_5000000: 0} and no
+// mempool_fees key. chianet keeps no chain, so it answers that, with
+// Sync.SyncTipHeight the heaviest peak a peer announced; a client reading
+// a reference node that has a chain gets every field.
 type BlockchainState struct {
 	// Peak is "peak": the peak block's record, null when there is none.
-	// A service without a chain gives only the fields it knows (see
-	// BlockRecord).
 	Peak BlockRecord
-	// GenesisChallengeInitialized is "genesis_challenge_initialized".
+	// GenesisChallengeInitialized is "genesis_challenge_initialized":
+	// the node has its chain loaded.
 	GenesisChallengeInitialized bool
 	// Sync is "sync".
 	Sync SyncState
-	// Difficulty is "difficulty"; nil when unknown.
-	Difficulty *uint64
-	// SubSlotIters is "sub_slot_iters"; nil when unknown.
-	SubSlotIters *uint64
-	// Space is "space", the estimated network space in bytes; nil when
-	// unknown.
-	Space *streamable.Uint128
+	// Difficulty is "difficulty", the peak's difficulty.
+	Difficulty uint64
+	// SubSlotIters is "sub_slot_iters", the peak's sub-slot iterations.
+	SubSlotIters uint64
+	// Space is "space", the estimated network space in bytes.
+	Space streamable.Uint128
+	// AverageBlockTime is "average_block_time" in seconds; nil (null)
+	// when the node cannot tell.
+	AverageBlockTime *uint32
+	// MempoolSize is "mempool_size", the number of mempool items.
+	MempoolSize uint64
+	// MempoolCost is "mempool_cost", the mempool items' total cost.
+	MempoolCost uint64
+	// MempoolFees is "mempool_fees", the mempool items' total fees; nil
+	// when the key is absent, as in a node without a chain's answer.
+	MempoolFees *uint64
+	// MempoolMinFees is "mempool_min_fees".
+	MempoolMinFees MempoolMinFees
+	// MempoolMaxTotalCost is "mempool_max_total_cost".
+	MempoolMaxTotalCost uint64
 	// BlockMaxCost is "block_max_cost", the network's
-	// MAX_BLOCK_COST_CLVM; nil when unknown.
-	BlockMaxCost *uint64
+	// MAX_BLOCK_COST_CLVM (0 without a chain).
+	BlockMaxCost uint64
 	// NodeID is "node_id": our node id, hex without "0x" as the
 	// reference writes it.
 	NodeID protocol.Bytes32
 }
 
-type blockchainStateJSON struct {
-	Peak                        BlockRecord `json:"peak"`
-	GenesisChallengeInitialized bool        `json:"genesis_challenge_initialized"`
-	Sync                        SyncState   `json:"sync"`
-	Difficulty                  *uint64     `json:"difficulty,omitempty"`
-	SubSlotIters                *uint64     `json:"sub_slot_iters,omitempty"`
-	Space                       *uint128    `json:"space,omitempty"`
-	BlockMaxCost                *uint64     `json:"block_max_cost,omitempty"`
-	NodeID                      bareHash32  `json:"node_id"`
+// MempoolMinFees is blockchain_state.mempool_min_fees.
+type MempoolMinFees struct {
+	// Cost5000000 is "cost_5000000": the minimum fee rate (mojos per
+	// cost) for an item of cost 5,000,000 to enter the mempool.
+	Cost5000000 float64 `json:"cost_5000000"`
 }
 
-// MarshalJSON writes the reference's field names, leaving out the nil
-// ones.
+type blockchainStateJSON struct {
+	Peak                        BlockRecord    `json:"peak"`
+	GenesisChallengeInitialized bool           `json:"genesis_challenge_initialized"`
+	Sync                        SyncState      `json:"sync"`
+	Difficulty                  uint64         `json:"difficulty"`
+	SubSlotIters                uint64         `json:"sub_slot_iters"`
+	Space                       uint128        `json:"space"`
+	AverageBlockTime            *uint32        `json:"average_block_time"`
+	MempoolSize                 uint64         `json:"mempool_size"`
+	MempoolCost                 uint64         `json:"mempool_cost"`
+	MempoolFees                 *uint64        `json:"mempool_fees,omitempty"`
+	MempoolMinFees              MempoolMinFees `json:"mempool_min_fees"`
+	MempoolMaxTotalCost         uint64         `json:"mempool_max_total_cost"`
+	BlockMaxCost                uint64         `json:"block_max_cost"`
+	NodeID                      bareHash32     `json:"node_id"`
+}
+
+// MarshalJSON writes the reference's field names; mempool_fees only when
+// MempoolFees is set.
 func (s BlockchainState) MarshalJSON() ([]byte, error) {
-	j := blockchainStateJSON{
+	return json.Marshal(blockchainStateJSON{
 		Peak:                        s.Peak,
 		GenesisChallengeInitialized: s.GenesisChallengeInitialized,
 		Sync:                        s.Sync,
 		Difficulty:                  s.Difficulty,
 		SubSlotIters:                s.SubSlotIters,
+		Space:                       uint128(s.Space),
+		AverageBlockTime:            s.AverageBlockTime,
+		MempoolSize:                 s.MempoolSize,
+		MempoolCost:                 s.MempoolCost,
+		MempoolFees:                 s.MempoolFees,
+		MempoolMinFees:              s.MempoolMinFees,
+		MempoolMaxTotalCost:         s.MempoolMaxTotalCost,
 		BlockMaxCost:                s.BlockMaxCost,
 		NodeID:                      bareHash32(s.NodeID),
-	}
-	if s.Space != nil {
-		u := uint128(*s.Space)
-		j.Space = &u
-	}
-	return json.Marshal(j)
+	})
 }
 
 // UnmarshalJSON reads the reference's field names.
@@ -263,12 +296,15 @@ func (s *BlockchainState) UnmarshalJSON(b []byte) error {
 		Sync:                        j.Sync,
 		Difficulty:                  j.Difficulty,
 		SubSlotIters:                j.SubSlotIters,
+		Space:                       streamable.Uint128(j.Space),
+		AverageBlockTime:            j.AverageBlockTime,
+		MempoolSize:                 j.MempoolSize,
+		MempoolCost:                 j.MempoolCost,
+		MempoolFees:                 j.MempoolFees,
+		MempoolMinFees:              j.MempoolMinFees,
+		MempoolMaxTotalCost:         j.MempoolMaxTotalCost,
 		BlockMaxCost:                j.BlockMaxCost,
 		NodeID:                      protocol.Bytes32(j.NodeID),
-	}
-	if j.Space != nil {
-		u := streamable.Uint128(*j.Space)
-		s.Space = &u
 	}
 	return nil
 }
@@ -317,7 +353,8 @@ const (
 	// get_connections' peak fields (the reference's peer_changed_peak).
 	PeerPeakChanged
 	// PeakChanged: the peak get_blockchain_state reports changed (the
-	// reference's new_peak).
+	// reference's new_peak); for chianet, the heaviest peak a peer
+	// announced, whose height is sync_tip_height.
 	PeakChanged
 )
 

@@ -3,6 +3,7 @@ package seeder
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/discovery"
 	"github.com/chianet/chianet/internal/pep440"
 	"github.com/chianet/chianet/peer"
 	"github.com/chianet/chianet/protocol"
@@ -45,6 +47,9 @@ type Crawler struct {
 	dirty        map[string]struct{}  // hosts changed since the last save
 	deleted      map[string]struct{}  // hosts pruned since the last save
 	last         BatchInfo            // the latest saved batch
+	// unreadable are the hosts of the rows Load skipped: the crawler
+	// records nothing under them, so no save writes over those rows.
+	unreadable map[string]struct{}
 }
 
 // NewCrawler checks cfg and returns a Crawler that has loaded nothing yet.
@@ -91,11 +96,20 @@ func (c *Crawler) Load(ctx context.Context) error {
 
 func (c *Crawler) load(ctx context.Context) error {
 	recs, last, err := c.cfg.Store.Load(ctx)
-	if err != nil {
+	var skipped *SkippedRowsError
+	if errors.As(err, &skipped) {
+		c.log.Warn("store rows that cannot be read are skipped and left as they are", "rows", skipped.Count, "err", err)
+	} else if err != nil {
 		return err
 	}
 	c.mu.Lock()
 	c.records = make(map[string]*Record, len(recs))
+	c.unreadable = map[string]struct{}{}
+	if skipped != nil {
+		for _, h := range skipped.Hosts {
+			c.unreadable[h] = struct{}{}
+		}
+	}
 	dropped := 0
 	for i := range recs {
 		r := &recs[i]
@@ -384,6 +398,10 @@ func (c *Crawler) bootstrapTarget(hostport string, now time.Time) (target, bool)
 		return target{host: host, port: uint16(port)}, true
 	}
 	h := canonicalHost(a)
+	if _, bad := c.unreadable[h]; bad {
+		c.log.Warn("bootstrap peer's stored row cannot be read; skipped", "peer", hostport)
+		return target{}, false
+	}
 	if _, ok := c.records[h]; !ok {
 		c.records[h] = &Record{Host: h, Port: uint16(port), FirstSeen: now}
 		c.dirty[h] = struct{}{}
@@ -433,6 +451,13 @@ func (c *Crawler) apply(res crawlResult) outcome {
 		// A bootstrap host name is recorded under the address reached.
 		host = canonicalHost(res.info.RemoteAddr.Addr())
 	}
+	if _, bad := c.unreadable[host]; bad {
+		// Recording the crawl would write over the stored row.
+		c.log.Warn("crawled peer's stored row cannot be read; crawl not recorded", "peer", res.target)
+		out.reachable = c.reachable(res)
+		out.added = c.ingest(res.peers, now)
+		return out
+	}
 	r, ok := c.records[host]
 	if !ok {
 		if _, err := netip.ParseAddr(host); err != nil {
@@ -479,8 +504,15 @@ func (c *Crawler) reachable(res crawlResult) bool {
 }
 
 // ingest records the addresses a peer gave us and returns how many were
-// new. c.mu is held.
+// new. A list longer than a node takes in one respond_peers
+// (discovery.MaxPeersPerReply) is ignored whole, as a node ignores it: an
+// honest node sends no more, and one peer must not grow the store by a
+// whole message's worth of addresses at each crawl. c.mu is held.
 func (c *Crawler) ingest(list []protocol.TimestampedPeerInfo, now time.Time) int {
+	if len(list) > discovery.MaxPeersPerReply {
+		c.log.Debug("respond_peers over the per-message limit ignored", "addresses", len(list))
+		return 0
+	}
 	added := 0
 	for _, tp := range list {
 		a, err := netip.ParseAddr(tp.Host)
@@ -499,6 +531,9 @@ func (c *Crawler) ingest(list []protocol.TimestampedPeerInfo, now time.Time) int
 			}
 		}
 		host := canonicalHost(a)
+		if _, bad := c.unreadable[host]; bad {
+			continue
+		}
 		r, ok := c.records[host]
 		if !ok {
 			if ts.IsZero() || now.Sub(ts) > c.cfg.FreshWindow {

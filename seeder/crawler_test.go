@@ -1,8 +1,11 @@
 package seeder
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -10,10 +13,12 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chianet/chianet/discovery"
 	"github.com/chianet/chianet/protocol"
 )
 
@@ -521,3 +526,101 @@ func (nopStore) Save(context.Context, *Batch) error                  { return ni
 func (nopStore) ReliablePeers(context.Context) ([]netip.Addr, error) { return nil, nil }
 func (nopStore) LastBatch(context.Context) (BatchInfo, error)        { return BatchInfo{}, nil }
 func (nopStore) Close() error                                        { return nil }
+
+// TestCrawlerSkipsUnreadableRow checks that a store row Load cannot read
+// does not keep the crawler from loading the others, is logged once at
+// Warn, and is neither written over nor deleted by the saves that follow:
+// not when gossip names its host, not when its host is crawled, not when
+// the records around it are pruned.
+func TestCrawlerSkipsUnreadableRow(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock(t0)
+	cfg := testCrawlerConfig(t, clock)
+	var logs bytes.Buffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	good := Record{Host: "192.0.2.1", Port: 8444, FirstSeen: t0, LastSeen: t0}
+	if err := cfg.Store.Save(ctx, &Batch{BatchInfo: BatchInfo{Seq: 1, Time: t0}, Records: []Record{good}}); err != nil {
+		t.Fatal(err)
+	}
+	bad := Record{Host: "192.0.2.2", Port: 8444, FirstSeen: t0, LastSeen: t0}
+	args := recordArgs(nil, &bad)
+	args[1] = int64(65536) // port
+	insertRow(t, cfg.Store, args)
+
+	c := newTestCrawler(t, cfg)
+	if err := c.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Records(); len(got) != 1 || got[0] != good {
+		t.Fatalf("loaded %+v", got)
+	}
+	if n := strings.Count(logs.String(), "level=WARN"); n != 1 || !strings.Contains(logs.String(), "rows=1") {
+		t.Fatalf("want one warning of one row, logged:\n%s", logs.String())
+	}
+
+	fresh := uint64(t0.Unix())
+	c.apply(crawlResult{
+		target:    target{host: good.Host, port: good.Port},
+		handshake: true,
+		gotPeers:  true,
+		peers: []protocol.TimestampedPeerInfo{
+			{Host: bad.Host, Port: 8444, Timestamp: fresh},
+			{Host: "192.0.2.3", Port: 8444, Timestamp: fresh},
+		},
+	})
+	c.apply(crawlResult{target: target{host: bad.Host, port: 8444}})
+	var st BatchStats
+	c.save(ctx, &st)
+	if st.SaveErr != nil || st.Saved != 2 {
+		t.Fatalf("save: %+v", st)
+	}
+	clock.Advance(DefaultPruneAge + time.Hour)
+	if n := c.prune(c.now()); n != 2 {
+		t.Fatalf("pruned %d, want 2", n)
+	}
+	c.save(ctx, &st)
+	if st.SaveErr != nil {
+		t.Fatal(st.SaveErr)
+	}
+
+	var port int64
+	err := cfg.Store.(*sqlStore).db.QueryRowContext(ctx, `SELECT port FROM peers WHERE host = ?`, bad.Host).Scan(&port)
+	if err != nil || port != 65536 {
+		t.Fatalf("the unreadable row: port %d, %v", port, err)
+	}
+	recs, _, err := cfg.Store.Load(ctx)
+	var skipped *SkippedRowsError
+	if len(recs) != 0 || !errors.As(err, &skipped) || skipped.Count != 1 {
+		t.Fatalf("store after the prune: %+v, %v", recs, err)
+	}
+}
+
+// TestIngestCap checks that the addresses of one crawled peer's
+// respond_peers are taken only up to the node's per-message limit: a
+// reply of exactly that many is taken whole, a longer one ignored whole,
+// as a node ignores it.
+func TestIngestCap(t *testing.T) {
+	fresh := uint64(t0.Unix() - 60)
+	list := func(n int) []protocol.TimestampedPeerInfo {
+		out := make([]protocol.TimestampedPeerInfo, n)
+		for k := range out {
+			out[k] = protocol.TimestampedPeerInfo{Host: fmt.Sprintf("10.0.%d.%d", k/250, k%250+1), Port: 8444, Timestamp: fresh}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		n, want int
+	}{{discovery.MaxPeersPerReply, discovery.MaxPeersPerReply}, {discovery.MaxPeersPerReply + 1, 0}, {5000, 0}} {
+		c := newTestCrawler(t, CrawlerConfig{NetworkID: "mainnet", TLS: clientTLS(t), Store: nopStore{},
+			AllowPrivate: true, Clock: newFakeClock(t0)})
+		out := c.apply(crawlResult{
+			target:    target{host: "192.0.2.1", port: 8444},
+			handshake: true,
+			gotPeers:  true,
+			peers:     list(tc.n),
+		})
+		if out.added != 1+tc.want || len(c.records) != 1+tc.want {
+			t.Errorf("a reply of %d addresses added %d (%d records), want %d", tc.n, out.added-1, len(c.records)-1, tc.want)
+		}
+	}
+}

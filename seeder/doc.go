@@ -80,7 +80,12 @@
 // hosts. A batch is one transaction, so a crawler killed at any point
 // loses at most the batch in flight, and readers see whole batches only.
 // The reliable flag is stored with each record, which is all a DNS server
-// reads.
+// reads. A row that cannot be read (a value out of range or of the wrong
+// type, as a damaged or hand-edited store can hold) is skipped, not
+// fatal: Load returns the other records with a *SkippedRowsError, which
+// the crawler logs once at Warn; the crawler then records nothing under
+// that row's host, so no save writes over it or deletes it, and the DNS
+// server's read skips it too.
 //
 // # DNS server
 //
@@ -132,6 +137,11 @@
 //     every record and the good_peers table after each batch, then runs
 //     VACUUM); the schema is chianet's own, without the reference's
 //     missing-comma quirk.
+//   - A respond_peers of more than 1000 addresses (discovery.
+//     MaxPeersPerReply) is ignored whole, as a node ignores it; the
+//     reference crawler takes every address of a reply up to the 1 MiB
+//     message limit (some 17,000), so one peer could grow the store
+//     without bound over crawls.
 //   - A batch cut short by shutdown saves the attempts that finished and
 //     records nothing about those it interrupted.
 //   - An empty batch is not logged at info (§7 item 10: log spam with 0

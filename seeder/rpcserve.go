@@ -14,7 +14,8 @@ import (
 // RPCAddr and DaemonAddr.
 type RPCConfig struct {
 	// RPCAddr is the "host:port" of the HTTPS RPC (the reference's
-	// self_hostname and seeder.crawler.rpc_port, 8561); port 0 takes any
+	// self_hostname and seeder.crawler.rpc_port, 8561); localhost means
+	// 127.0.0.1 and ::1 (see rpc.Config.ListenAddr); port 0 takes any
 	// free port. Empty means none.
 	RPCAddr string
 	// DaemonAddr is the "host:port" of a daemon WebSocket of the

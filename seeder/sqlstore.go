@@ -192,8 +192,9 @@ func (s *sqlStore) inTxOpts(ctx context.Context, opts *sql.TxOptions, fn func(*s
 // Load implements Store.
 func (s *sqlStore) Load(ctx context.Context) ([]Record, BatchInfo, error) {
 	var (
-		out  []Record
-		info BatchInfo
+		out     []Record
+		info    BatchInfo
+		skipped *SkippedRowsError
 	)
 	// One read transaction, so the records and the batch agree.
 	err := s.inTxOpts(ctx, &sql.TxOptions{ReadOnly: true}, func(tx *sql.Tx) error {
@@ -205,7 +206,11 @@ func (s *sqlStore) Load(ctx context.Context) ([]Record, BatchInfo, error) {
 		for rows.Next() {
 			r, err := scanRecord(rows)
 			if err != nil {
-				return err
+				if skipped == nil {
+					skipped = &SkippedRowsError{}
+				}
+				skipped.add(rows, err)
+				continue
 			}
 			out = append(out, r)
 		}
@@ -218,7 +223,29 @@ func (s *sqlStore) Load(ctx context.Context) ([]Record, BatchInfo, error) {
 	if err != nil {
 		return nil, BatchInfo{}, s.wrap("load", err)
 	}
+	if skipped != nil {
+		return out, info, s.wrap("load", skipped)
+	}
 	return out, info, nil
+}
+
+// add counts the row rows is on, which scanRecord refused with err.
+func (e *SkippedRowsError) add(rows *sql.Rows, err error) {
+	e.Count++
+	if len(e.Errs) < maxSkippedErrs {
+		e.Errs = append(e.Errs, err)
+	}
+	// The first scan may have failed at the host itself: scanning again,
+	// into values that take anything, reads the host alone.
+	var host sql.NullString
+	dest := make([]any, len(peerColumns))
+	dest[0] = &host
+	for i := 1; i < len(dest); i++ {
+		dest[i] = new(any)
+	}
+	if rows.Scan(dest...) == nil && host.Valid {
+		e.Hosts = append(e.Hosts, host.String)
+	}
 }
 
 type queryer interface {
@@ -362,11 +389,13 @@ func (s *sqlStore) ReliablePeers(ctx context.Context) ([]netip.Addr, error) {
 	defer rows.Close()
 	var out []netip.Addr
 	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, s.wrap("reliable peers", err)
+		// A row whose host cannot be read (NULL, which SQLite lets a
+		// damaged store hold) is skipped, as Load skips it.
+		var h sql.NullString
+		if err := rows.Scan(&h); err != nil || !h.Valid {
+			continue
 		}
-		if a, err := netip.ParseAddr(h); err == nil {
+		if a, err := netip.ParseAddr(h.String); err == nil {
 			out = append(out, a)
 		}
 	}

@@ -3,6 +3,7 @@ package seeder
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
@@ -19,7 +20,9 @@ import (
 // crawler and DNS servers may have the same store open at once.
 type Store interface {
 	// Load returns every record and the latest saved batch (the zero
-	// BatchInfo if none was saved).
+	// BatchInfo if none was saved). Rows it cannot read are skipped and
+	// left in the store: it then returns the records it could read, the
+	// batch, and a *SkippedRowsError describing the rest.
 	Load(ctx context.Context) ([]Record, BatchInfo, error)
 	// Save writes one batch in one transaction: its records are inserted
 	// or replaced whole, its deleted hosts removed, and the latest batch
@@ -55,6 +58,44 @@ type Batch struct {
 	// beforeCommit, if set, is called inside the transaction after every
 	// write and before the commit (for the crash tests).
 	beforeCommit func()
+}
+
+// SkippedRowsError is what Load returns, along with the records it could
+// read, when some rows could not be read (a value out of range or of the
+// wrong type, as a damaged or hand-edited store can hold): one such row
+// must not keep the crawler from starting.
+type SkippedRowsError struct {
+	// Count is how many rows were skipped.
+	Count int
+	// Hosts are the hosts of the skipped rows whose host could be read,
+	// so that a crawler does not write over them.
+	Hosts []string
+	// Errs are the errors of the first rows skipped, at most 5.
+	Errs []error
+}
+
+// maxSkippedErrs bounds SkippedRowsError.Errs: a store damaged throughout
+// should not fill the log.
+const maxSkippedErrs = 5
+
+// Error gives the count and the first rows' errors.
+func (e *SkippedRowsError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "unreadable rows skipped: %d", e.Count)
+	if len(e.Errs) > 0 {
+		b.WriteString(" (")
+		for i, err := range e.Errs {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(err.Error())
+		}
+		if e.Count > len(e.Errs) {
+			b.WriteString("; …")
+		}
+		b.WriteString(")")
+	}
+	return b.String()
 }
 
 // ErrSchemaTooNew is returned by Open when the store was migrated by a

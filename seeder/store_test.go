@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -359,5 +360,100 @@ func TestIsPostgresDSN(t *testing.T) {
 		if got := IsPostgresDSN(dsn); got != want {
 			t.Errorf("IsPostgresDSN(%q) = %v, want %v", dsn, got, want)
 		}
+	}
+}
+
+// insertRow writes one peers row with the values of peerColumns straight
+// into s's table, as a damaged or hand-edited store could hold them.
+func insertRow(t *testing.T, s Store, args []any) {
+	t.Helper()
+	ss := s.(*sqlStore)
+	ph := make([]string, len(args))
+	for i := range ph {
+		ph[i] = ss.d.ph(i + 1)
+	}
+	q := `INSERT INTO peers (` + strings.Join(peerColumns, ", ") + `) VALUES (` + strings.Join(ph, ", ") + `)`
+	if _, err := ss.db.ExecContext(context.Background(), q, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStoreLoadSkipsDamagedRow checks that a row with a value out of range
+// is skipped and reported by Load, which still returns the other records
+// and the batch, and that the row stays in the store.
+func TestStoreLoadSkipsDamagedRow(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s, _ := b.open(t)
+		defer closeStore(t, s)
+		r := rand.New(rand.NewPCG(9, 10))
+		good := testRecord(0, r)
+		batch := &Batch{BatchInfo: BatchInfo{Seq: 1, Time: t0}, Records: []Record{good}}
+		if err := s.Save(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		bad := testRecord(1, r)
+		args := recordArgs(nil, &bad)
+		args[1] = int64(65536) // port
+		insertRow(t, s, args)
+
+		got, info, err := s.Load(ctx)
+		var skipped *SkippedRowsError
+		if !errors.As(err, &skipped) {
+			t.Fatalf("Load: %v, want a *SkippedRowsError", err)
+		}
+		if skipped.Count != 1 || !slices.Equal(skipped.Hosts, []string{bad.Host}) || len(skipped.Errs) != 1 {
+			t.Fatalf("skipped %+v", skipped)
+		}
+		if !strings.Contains(err.Error(), bad.Host) {
+			t.Errorf("error %q does not name the row", err)
+		}
+		if len(got) != 1 || !reflect.DeepEqual(got[0], good) || info != batch.BatchInfo {
+			t.Fatalf("Load returned %+v, %+v", got, info)
+		}
+		var n int
+		if err := s.(*sqlStore).db.QueryRowContext(ctx, `SELECT COUNT(*) FROM peers`).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("%d rows in the store (%v), want 2", n, err)
+		}
+	})
+}
+
+// TestSQLiteSkipsUnscannableRows checks rows that SQLite's loose types let
+// hold what cannot be read at all: text in an integer column, and a NULL
+// host. Load and ReliablePeers skip them instead of failing.
+func TestSQLiteSkipsUnscannableRows(t *testing.T) {
+	ctx := context.Background()
+	s, _ := sqliteBackend().open(t)
+	defer closeStore(t, s)
+	good := Record{Host: "192.0.2.1", Port: 8444, FirstSeen: t0}
+	good.Reliability.Update(true, time.Hour, t0)
+	if !good.Reliable() {
+		t.Fatal("test record should be reliable")
+	}
+	if err := s.Save(ctx, &Batch{BatchInfo: BatchInfo{Seq: 1, Time: t0}, Records: []Record{good}}); err != nil {
+		t.Fatal(err)
+	}
+	textPort := good
+	textPort.Host = "192.0.2.2"
+	args := recordArgs(nil, &textPort)
+	args[1] = "not a port"
+	insertRow(t, s, args)
+	args = recordArgs(nil, &good)
+	args[0] = nil // host
+	insertRow(t, s, args)
+
+	got, _, err := s.Load(ctx)
+	var skipped *SkippedRowsError
+	if !errors.As(err, &skipped) || skipped.Count != 2 || !slices.Equal(skipped.Hosts, []string{"192.0.2.2"}) {
+		t.Fatalf("Load: %v (%+v)", err, skipped)
+	}
+	if len(got) != 1 || !reflect.DeepEqual(got[0], good) {
+		t.Fatalf("Load returned %+v", got)
+	}
+	peers, err := s.ReliablePeers(ctx)
+	slices.SortFunc(peers, netip.Addr.Compare)
+	want := []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")}
+	if err != nil || !slices.Equal(peers, want) {
+		t.Fatalf("ReliablePeers: %v, %v; want %v", peers, err, want)
 	}
 }

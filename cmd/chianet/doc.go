@@ -65,8 +65,8 @@
 // connection normally and exits 0; stop_node and the daemon's exit do the
 // same. It serves the HTTPS RPC on self_hostname:rpc_port (--rpc-port) and
 // the daemon's WebSocket on self_hostname:daemon_port (--daemon-port), 0
-// for any free port and -1 for none, and Prometheus metrics on
-// --metrics-addr. A bad flag value exits 1 with one line naming the flag.
+// for any free port and -1 for none (localhost: 127.0.0.1 and ::1), and
+// Prometheus metrics on --metrics-addr. A bad flag value exits 1 with one line naming the flag.
 //
 // show, peer add, peer remove and stop call a running node's RPC: the
 // root (--root, else $CHIA_ROOT, else ~/.chia/mainnet) gives

@@ -87,7 +87,8 @@ it is given, and private addresses are admitted.
 The node serves the reference's HTTPS RPC on self_hostname:rpc_port (8555)
 and the daemon's WebSocket on self_hostname:daemon_port (55400), with the
 daemon's certificate and the private CA of the root (created if missing);
-localhost is taken as 127.0.0.1. stop_node and the daemon's exit stop it as
+localhost is not looked up but means 127.0.0.1 and, when the machine has an
+IPv6 loopback, ::1 on the same port. stop_node and the daemon's exit stop it as
 SIGTERM does. See chianet show, chianet peer add, chianet stop.
 
 The node's peers file is its own (db/chianet-peers.dat, or
@@ -434,7 +435,7 @@ func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile boo
 			p.port = p.v
 		}
 		if p.port >= 0 {
-			*p.dst = net.JoinHostPort(localHost(file.SelfHostname), strconv.Itoa(p.port))
+			*p.dst = net.JoinHostPort(file.SelfHostname, strconv.Itoa(p.port)) // localhost: see rpc.Config.ListenAddr
 		}
 	}
 	if changed("metrics-addr") {
@@ -446,8 +447,9 @@ func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile boo
 	return cfg, nil
 }
 
-// localHost is the address to listen on or dial for self_hostname:
-// localhost is taken as 127.0.0.1 rather than looked up.
+// localHost is the address to dial for self_hostname: localhost is
+// taken as 127.0.0.1 rather than looked up, which the RPC and the daemon
+// listen on whether or not they also listen on ::1.
 func localHost(selfHostname string) string {
 	if strings.EqualFold(selfHostname, "localhost") {
 		return "127.0.0.1"

@@ -162,7 +162,7 @@ func TestNodeRPCFlags(t *testing.T) {
 	want := rpc.NetworkInfo{NetworkName: "testnet11", NetworkPrefix: "txch",
 		GenesisChallenge:       "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615",
 		AggSigMeAdditionalData: "37a90eb5185a9c4439a91ddc98bbadce7b4feba060d50116a067de66bf236615"}
-	if s.node.RPCAddr != "127.0.0.1:8555" || s.node.DaemonAddr != "127.0.0.1:55400" || s.node.NetworkInfo != want ||
+	if s.node.RPCAddr != "localhost:8555" || s.node.DaemonAddr != "localhost:55400" || s.node.NetworkInfo != want ||
 		s.node.ResetLogLevel != "INFO" || s.node.MetricsAddr != "" {
 		t.Errorf("defaults: %+v", s.node)
 	}
@@ -170,7 +170,7 @@ func TestNodeRPCFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.node.RPCAddr != "127.0.0.1:0" || s.node.DaemonAddr != "" || s.node.MetricsAddr != "127.0.0.1:9914" {
+	if s.node.RPCAddr != "localhost:0" || s.node.DaemonAddr != "" || s.node.MetricsAddr != "127.0.0.1:9914" {
 		t.Errorf("flags: %+v", s.node)
 	}
 

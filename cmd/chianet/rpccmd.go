@@ -146,10 +146,10 @@ func show(ctx context.Context, w io.Writer, c *rpc.Client) error {
 	}
 	fmt.Fprintf(w, "Network: %s\n", info.NetworkName)
 	fmt.Fprintf(w, "Node ID: %v\n", state.NodeID)
-	if h, ok := state.Peak.Height(); ok {
-		hash, _ := state.Peak.HeaderHash()
-		weight, _ := state.Peak.Weight()
-		fmt.Fprintf(w, "Peak: height %d, weight %s, hash %v (the heaviest a peer announced)\n", h, weight.AppendDecimal(nil), hash)
+	// get_blockchain_state's peak is the node's own chain's (null for
+	// chianet), so the heaviest announced peak comes from the peers.
+	if p := heaviestPeak(conns); p != nil {
+		fmt.Fprintf(w, "Peak: height %d, weight %s, hash %v (the heaviest a peer announced)\n", p.Height, p.Weight.AppendDecimal(nil), p.HeaderHash)
 	} else {
 		fmt.Fprintln(w, "Peak: none (no connected peer has announced one)")
 	}
@@ -178,6 +178,26 @@ func show(ctx context.Context, w io.Writer, c *rpc.Client) error {
 			c.CreationTime.UTC().Format(time.DateTime), height, hash)
 	}
 	return tw.Flush()
+}
+
+// heaviestPeak returns the heaviest peak (by weight, then height) that a
+// connection announced, or nil.
+func heaviestPeak(conns []rpc.Connection) *rpc.Peak {
+	var best *rpc.Peak
+	for _, c := range conns {
+		p := c.Peak
+		if p == nil {
+			continue
+		}
+		if best == nil {
+			best = p
+			continue
+		}
+		if w := p.Weight.Cmp(best.Weight); w > 0 || (w == 0 && p.Height > best.Height) {
+			best = p
+		}
+	}
+	return best
 }
 
 // byteCount formats n bytes as B, KiB, MiB or GiB.

@@ -210,6 +210,28 @@ func TestShowPeerStop(t *testing.T) {
 	}
 }
 
+// show's peak line is the heaviest peak in get_connections: by weight,
+// then height; a connection without a peak does not count.
+func TestHeaviestPeak(t *testing.T) {
+	peak := func(h uint32, w uint64) *rpc.Peak {
+		return &rpc.Peak{Height: h, Weight: streamable.U128From64(w), HeaderHash: protocol.Bytes32{byte(h)}}
+	}
+	for _, tc := range []struct {
+		conns []rpc.Connection
+		want  *rpc.Peak
+	}{
+		{nil, nil},
+		{[]rpc.Connection{{}}, nil},
+		{[]rpc.Connection{{Peak: peak(9, 10)}, {}, {Peak: peak(7, 20)}, {Peak: peak(8, 15)}}, peak(7, 20)},
+		{[]rpc.Connection{{Peak: peak(5, 20)}, {Peak: peak(6, 20)}, {Peak: peak(4, 20)}}, peak(6, 20)},
+	} {
+		got := heaviestPeak(tc.conns)
+		if (got == nil) != (tc.want == nil) || (got != nil && *got != *tc.want) {
+			t.Errorf("heaviestPeak(%d connections) = %+v, want %+v", len(tc.conns), got, tc.want)
+		}
+	}
+}
+
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		out, _, code := chianetOut(t, args...)

@@ -246,7 +246,7 @@ func (f *seederFlags) crawlSettings(cmd *cobra.Command, s *seederSettings, file 
 			p.port = p.v
 		}
 		if p.port >= 0 {
-			*p.dst = net.JoinHostPort(localHost(file.SelfHostname), strconv.Itoa(p.port))
+			*p.dst = net.JoinHostPort(file.SelfHostname, strconv.Itoa(p.port)) // localhost: see rpc.Config.ListenAddr
 		}
 	}
 	return nil

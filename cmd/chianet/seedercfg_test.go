@@ -59,7 +59,7 @@ func TestSeederSettingsDefaults(t *testing.T) {
 	c := s.crawler
 	if s.file != "" || s.network.Name != "mainnet" || c.Port != 8444 || c.MinHeight != 240_000 ||
 		!reflect.DeepEqual(c.Bootstrap, []string{"node.chia.net:8444"}) || c.AllowPrivate ||
-		s.store != filepath.Join(root, "db", "seeder-mainnet.sqlite") || s.rpcAddr != "127.0.0.1:8561" || s.daemonAddr != "" ||
+		s.store != filepath.Join(root, "db", "seeder-mainnet.sqlite") || s.rpcAddr != "localhost:8561" || s.daemonAddr != "" ||
 		!reflect.DeepEqual(s.dns.Listen, []string{":53"}) || s.dns.TTL != 300 || s.info.NetworkPrefix != "xch" {
 		t.Errorf("defaults: %+v", s)
 	}
@@ -68,7 +68,7 @@ func TestSeederSettingsDefaults(t *testing.T) {
 		t.Errorf("--once: rpc %q, %v", s.rpcAddr, err)
 	}
 	if s, err := seederSettingsOf(t, "--root", root, "--domain", "d.", "--nameserver", "n.", "--once", "--rpc-port", "0",
-		"--daemon-port", "0"); err != nil || s.rpcAddr != "127.0.0.1:0" || s.daemonAddr != "127.0.0.1:0" {
+		"--daemon-port", "0"); err != nil || s.rpcAddr != "localhost:0" || s.daemonAddr != "localhost:0" {
 		t.Errorf("--once --rpc-port 0 --daemon-port 0: %q %q, %v", s.rpcAddr, s.daemonAddr, err)
 	}
 }
@@ -187,7 +187,7 @@ func TestSeederSettingsFromConfig(t *testing.T) {
 		t.Errorf("start_rpc_server false: %q, %v", s.rpcAddr, err)
 	}
 	if s, err := seederSettingsOf(t, "--root", root, "--static-peer", "192.0.2.1", "--rpc-port", "8562"); err != nil ||
-		s.rpcAddr != "127.0.0.1:8562" {
+		s.rpcAddr != "localhost:8562" {
 		t.Errorf("--rpc-port over start_rpc_server false: %q, %v", s.rpcAddr, err)
 	}
 }
