@@ -144,6 +144,13 @@ type FullNode struct {
 	// ExemptPeerNetworks is exempt_peer_networks: addresses and CIDR
 	// blocks whose peers are never banned or limited. Default none.
 	ExemptPeerNetworks []string `yaml:"exempt_peer_networks"`
+	// TrustedPeers is trusted_peers: a mapping whose keys are the node
+	// ids, in hex, of peers never banned; its values are ignored. See
+	// Config.TrustedNodeIDs. Default none.
+	TrustedPeers map[string]any `yaml:"trusted_peers"`
+	// TrustedCIDRs is trusted_cidrs: addresses and CIDR blocks whose
+	// peers are never banned. See Config.TrustedNetworks. Default none.
+	TrustedCIDRs []string `yaml:"trusted_cidrs"`
 	// DNSServers is dns_servers: the DNS introducers. Nil (the key is
 	// absent) means the selected network's defaults; empty means none.
 	DNSServers []string `yaml:"dns_servers"`

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -214,6 +216,47 @@ func (c *Config) ExemptNetworks() ([]netip.Prefix, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// exampleTrustedPeer is the key of the reference template's
+// full_node.trusted_peers entry: a placeholder, not a node id.
+const exampleTrustedPeer = "0ThisisanexampleNodeID7ff9d60f1c3fa270c213c0ad0cb89c01274634a7c3cb7"
+
+// TrustedNodeIDs returns the node ids that are keys of
+// full_node.trusted_peers, in the keys' sorted order, and the keys that
+// are not a node id (64 hex digits, either case). The reference compares
+// each key with a peer's node id in hex, so such a key trusts nobody;
+// Load does not refuse them. The reference template's placeholder key is
+// in neither list.
+func (c *Config) TrustedNodeIDs() (ids [][32]byte, invalid []string) {
+	for _, k := range slices.Sorted(maps.Keys(c.FullNode.TrustedPeers)) {
+		var id [32]byte
+		if len(k) == hex.EncodedLen(len(id)) {
+			if _, err := hex.Decode(id[:], []byte(k)); err == nil {
+				ids = append(ids, id)
+				continue
+			}
+		}
+		if k != exampleTrustedPeer {
+			invalid = append(invalid, k)
+		}
+	}
+	return ids, invalid
+}
+
+// TrustedNetworks returns full_node.trusted_cidrs parsed, each address as
+// a one-address prefix, and the entries that are neither an address nor
+// a CIDR block. Load does not refuse those: the reference fails on one
+// only when it checks a peer against it.
+func (c *Config) TrustedNetworks() (nets []netip.Prefix, invalid []string) {
+	for _, s := range c.FullNode.TrustedCIDRs {
+		if p, err := parseNetwork(s); err == nil {
+			nets = append(nets, p)
+		} else {
+			invalid = append(invalid, s)
+		}
+	}
+	return nets, invalid
 }
 
 // SlogLevel maps log_level, a Python logging level name (any case), to a

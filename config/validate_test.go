@@ -125,3 +125,41 @@ func TestSlogLevel(t *testing.T) {
 		t.Error("empty level accepted")
 	}
 }
+
+// TestTrusted reads full_node.trusted_peers and trusted_cidrs: valid
+// entries are returned, invalid ones listed, and the reference
+// template's placeholder node id is in neither list.
+func TestTrusted(t *testing.T) {
+	root := newRoot(t, []byte(`full_node:
+  trusted_peers:
+    0ThisisanexampleNodeID7ff9d60f1c3fa270c213c0ad0cb89c01274634a7c3cb7: Does_not_matter
+    b000000000000000000000000000000000000000000000000000000000000001: x
+    A000000000000000000000000000000000000000000000000000000000000002:
+    0xa000000000000000000000000000000000000000000000000000000000000003: x
+    abcd: x
+  trusted_cidrs: ["10.0.0.0/8", "192.0.2.7", "fe80::/10", "nope", "10.0.0.0/33"]
+`))
+	c := mustLoad(t, root)
+	ids, bad := c.TrustedNodeIDs()
+	want := [][32]byte{{0: 0xa0, 31: 2}, {0: 0xb0, 31: 1}}
+	if !slices.Equal(ids, want) || !slices.Equal(bad, []string{"0xa000000000000000000000000000000000000000000000000000000000000003", "abcd"}) {
+		t.Errorf("TrustedNodeIDs() = %x, %q", ids, bad)
+	}
+	nets, bad := c.TrustedNetworks()
+	wantNets := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("fe80::/10")}
+	if !slices.Equal(nets, wantNets) || !slices.Equal(bad, []string{"nope", "10.0.0.0/33"}) {
+		t.Errorf("TrustedNetworks() = %v, %q", nets, bad)
+	}
+
+	// The reference's own file: the placeholder alone, no trusted_cidrs.
+	c = mustLoad(t, newRoot(t, readTestdata(t, "reference-initial.yaml")))
+	if len(c.FullNode.TrustedPeers) != 1 {
+		t.Errorf("reference file: trusted_peers %v", c.FullNode.TrustedPeers)
+	}
+	if ids, bad := c.TrustedNodeIDs(); ids != nil || bad != nil {
+		t.Errorf("reference file: TrustedNodeIDs() = %x, %q", ids, bad)
+	}
+	if nets, bad := c.TrustedNetworks(); nets != nil || bad != nil {
+		t.Errorf("reference file: TrustedNetworks() = %v, %q", nets, bad)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/chianet/chianet/chiatls"
 	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/discovery"
+	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/rpc"
 	"github.com/chianet/chianet/server"
 )
@@ -136,6 +137,14 @@ type Config struct {
 	// bypass the inbound limits (the handshake timeout applies to them).
 	// Nil means none.
 	ExemptNetworks []netip.Prefix
+	// TrustedNodeIDs are the reference's trusted_peers: peers with these
+	// node ids are never banned (server.Config.TrustedNodeIDs). Nil means
+	// none.
+	TrustedNodeIDs []protocol.Bytes32
+	// TrustedNetworks are the reference's trusted_cidrs: peers from these
+	// networks are never banned (server.Config.TrustedNetworks). Nil
+	// means none.
+	TrustedNetworks []netip.Prefix
 	// NoEviction keeps the reference's refusal of every newcomer when
 	// the inbound full-node slots are taken, instead of evicting a peer
 	// of the most-represented address group (server.Config.NoEviction).
@@ -263,6 +272,8 @@ func (c Config) withDefaults() Config {
 	c.DNSIntroducers = slices.Clone(c.DNSIntroducers)
 	c.StaticPeers = slices.Clone(c.StaticPeers)
 	c.ExemptNetworks = slices.Clone(c.ExemptNetworks)
+	c.TrustedNodeIDs = slices.Clone(c.TrustedNodeIDs)
+	c.TrustedNetworks = slices.Clone(c.TrustedNetworks)
 	if c.Private {
 		c.AllowPrivate = true
 	}

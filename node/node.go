@@ -127,6 +127,8 @@ func New(cfg Config) (_ *Node, err error) {
 		MaxInboundWallet:        cfg.MaxInboundWallet,
 		MaxInboundFarmer:        cfg.MaxInboundFarmer,
 		ExemptNetworks:          cfg.ExemptNetworks,
+		TrustedNodeIDs:          cfg.TrustedNodeIDs,
+		TrustedNetworks:         cfg.TrustedNetworks,
 		NoEviction:              cfg.NoEviction,
 		MaxPendingInbound:       cfg.MaxPendingInbound,
 		MaxPendingPerIP:         cfg.MaxPendingPerIP,

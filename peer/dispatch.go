@@ -152,6 +152,10 @@ func (p *Peer) runHandler(h HandlerFunc, m protocol.Message, windowed bool) bool
 		p.log.Error("handler returned an invalid reply type; not sent", "request", m.Type, "reply", reply.Type)
 		return false
 	}
+	if err := p.checkSender(reply.Type); err != nil {
+		p.log.Error("handler returned a reply our node type may not send; not sent", "request", m.Type, "err", err)
+		return false
+	}
 	out := protocol.Message{Type: reply.Type, HasID: m.HasID, ID: m.ID, Data: reply.Data}
 	if out.Data == nil {
 		out.Data = []byte{}

@@ -43,6 +43,11 @@
 // our pending requests goes to its caller, a late reply to a timed-out one
 // is dropped, anything else is a new inbound call for its handler.
 //
+// A message whose type our node type may not send (protocol.SenderAllowed),
+// which the peer would answer with a close and a 10 s ban, is refused
+// before it is queued: Send and Request return a *NotAllowedSenderError,
+// and such a handler reply is logged and not sent.
+//
 // # Close actions
 //
 // Each failure closes the connection as the reference does (transport

@@ -117,7 +117,30 @@ var (
 	// ErrUnknownType: the message to send has a type the reference does
 	// not know.
 	ErrUnknownType = errors.New("peer: unknown message type")
+	// ErrNotAllowedSender: our node type may not send the message's type
+	// (protocol.SenderAllowed), which the peer would answer with a close
+	// and a 10 s ban. Nothing is sent and the connection stays open. The
+	// error returned is a *NotAllowedSenderError.
+	ErrNotAllowedSender = errors.New("peer: our node type may not send message type")
 )
+
+// NotAllowedSenderError is returned by Send, SendMessage, Request and the
+// request helpers for a message type our node type (Config.NodeType) may
+// not send. It wraps ErrNotAllowedSender.
+type NotAllowedSenderError struct {
+	// Type is the message type refused.
+	Type protocol.MessageType
+	// NodeType is our node type.
+	NodeType protocol.NodeType
+}
+
+// Error returns e.g. "peer: node type WALLET may not send new_peak".
+func (e *NotAllowedSenderError) Error() string {
+	return fmt.Sprintf("peer: node type %v may not send %v", e.NodeType, e.Type)
+}
+
+// Unwrap returns ErrNotAllowedSender.
+func (e *NotAllowedSenderError) Unwrap() error { return ErrNotAllowedSender }
 
 // CloseReason says why a connection ended: what went over the wire, what
 // the owner should do about the peer, and what caused it. It is the error

@@ -162,6 +162,15 @@ func checkSendable(m *protocol.Message) error {
 	return nil
 }
 
+// checkSender refuses a message type our node type may not send: the
+// peer would close the connection and ban us for it.
+func (p *Peer) checkSender(t protocol.MessageType) error {
+	if !protocol.SenderAllowed(t, p.cfg.NodeType) {
+		return &NotAllowedSenderError{Type: t, NodeType: p.cfg.NodeType}
+	}
+	return nil
+}
+
 // gateOutbound holds back a message of type t with size bytes of data
 // until our own limits let it go, as the reference's _send_message does:
 //
@@ -264,6 +273,9 @@ func (p *Peer) acquireWindow(ctx context.Context, expired <-chan struct{}, t pro
 // holds the message back, until ctx is done.
 func (p *Peer) SendMessage(ctx context.Context, m protocol.Message) error {
 	if err := checkSendable(&m); err != nil {
+		return err
+	}
+	if err := p.checkSender(m.Type); err != nil {
 		return err
 	}
 	if err := p.checkOpen(); err != nil {

@@ -157,6 +157,9 @@ func (p *Peer) request(ctx context.Context, req protocol.Message) (protocol.Mess
 	if err := checkSendable(&req); err != nil {
 		return protocol.Message{}, err
 	}
+	if err := p.checkSender(req.Type); err != nil {
+		return protocol.Message{}, err
+	}
 	if err := p.checkOpen(); err != nil {
 		return protocol.Message{}, err
 	}

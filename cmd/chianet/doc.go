@@ -42,10 +42,13 @@
 // there is one: selected_network, network_overrides, logging.log_level
 // and the full_node section's port, full_node_peers, target_peer_count,
 // target_outbound_peer_count, max_inbound_wallet, max_inbound_farmer,
-// exempt_peer_networks, dns_servers, introducer_peer and
-// peer_connect_timeout, and the certificates' places: private_ssl_ca,
-// chia_ssl_ca, daemon_ssl (the RPC's) and full_node.ssl; flags override
-// the file, and without a file the reference's defaults apply. mainnet and testnet11 are built in;
+// exempt_peer_networks, trusted_peers (node ids never banned),
+// trusted_cidrs (networks never banned), dns_servers, introducer_peer
+// and peer_connect_timeout, and the certificates' places:
+// private_ssl_ca, chia_ssl_ca, daemon_ssl (the RPC's) and full_node.ssl;
+// flags override the file, and without a file the reference's defaults
+// apply. An entry of trusted_peers or trusted_cidrs that is not a node id
+// or network is skipped with a warning. mainnet and testnet11 are built in;
 // network_overrides may declare more; any other --network is an error
 // listing the known ones unless --private runs it as a network of one's
 // own (no default port, DNS introducers or introducer; private addresses

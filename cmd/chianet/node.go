@@ -21,6 +21,7 @@ import (
 
 	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/node"
+	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/rpc"
 )
 
@@ -72,7 +73,8 @@ selected_network, self_hostname, daemon_port, network_overrides,
 logging.log_level and the full_node section's port, rpc_port,
 start_rpc_server, full_node_peers, target_peer_count,
 target_outbound_peer_count, max_inbound_wallet, max_inbound_farmer,
-exempt_peer_networks, dns_servers, introducer_peer and peer_connect_timeout.
+exempt_peer_networks, trusted_peers, trusted_cidrs, dns_servers,
+introducer_peer and peer_connect_timeout.
 Flags override the file. Without a file the reference's defaults apply
 (mainnet, port 8444, log level info).
 
@@ -159,6 +161,9 @@ func runNode(cmd *cobra.Command, f *nodeFlags) error {
 	} else {
 		logger.Info("no config.yaml; using the defaults", "root", cfg.Root)
 	}
+	for _, w := range s.warnings {
+		logger.Warn(w.msg, w.args...)
+	}
 
 	// SIGHUP (the terminal went away, or a supervisor's stop) ends the
 	// node as SIGTERM does: with the peers saved.
@@ -175,12 +180,20 @@ func runNode(cmd *cobra.Command, f *nodeFlags) error {
 	return n.Run(ctx)
 }
 
-// nodeSettings are the node's configuration and log level, and the
-// config.yaml they came from ("" when there was none).
+// nodeSettings are the node's configuration and log level, the
+// config.yaml they came from ("" when there was none), and what to warn
+// of once the logger is made.
 type nodeSettings struct {
-	node  node.Config
-	level slog.Level
-	file  string
+	node     node.Config
+	level    slog.Level
+	file     string
+	warnings []logLine
+}
+
+// logLine is a message and its slog attributes.
+type logLine struct {
+	msg  string
+	args []any
 }
 
 // settings resolves the root, reads its config.yaml (or takes the
@@ -205,7 +218,9 @@ func (f *nodeFlags) settings(cmd *cobra.Command) (nodeSettings, error) {
 	default:
 		return s, err
 	}
-	s.node, err = f.config(cmd, file, s.file != "")
+	s.node, err = f.config(cmd, file, s.file != "", func(msg string, args ...any) {
+		s.warnings = append(s.warnings, logLine{msg, args})
+	})
 	if err != nil {
 		return s, err
 	}
@@ -226,8 +241,9 @@ func (f *nodeFlags) settings(cmd *cobra.Command) (nodeSettings, error) {
 
 // config builds the node configuration from file (config.yaml when
 // fromFile, else the defaults) and the flags, which win. Every error
-// names the flag, or the config.yaml key, at fault.
-func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile bool) (node.Config, error) {
+// names the flag, or the config.yaml key, at fault. Entries skipped
+// rather than refused are passed to warn.
+func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile bool, warn func(msg string, args ...any)) (node.Config, error) {
 	changed := cmd.Flags().Changed
 	fn := &file.FullNode
 	cfg := node.Config{Root: file.Root, CertFiles: certFiles(file), NoDefaultBootstrap: true}
@@ -381,6 +397,20 @@ func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile boo
 			return cfg, fmt.Errorf("%s: %q is not an IP address or CIDR block", source, s)
 		}
 		cfg.ExemptNetworks = append(cfg.ExemptNetworks, p)
+	}
+
+	// Trusted peers and networks. The reference does not refuse an entry
+	// that can never match, so neither does the node: it is skipped.
+	ids, invalid := file.TrustedNodeIDs()
+	for _, id := range ids {
+		cfg.TrustedNodeIDs = append(cfg.TrustedNodeIDs, protocol.Bytes32(id))
+	}
+	for _, e := range invalid {
+		warn("full_node.trusted_peers in config.yaml: entry is not a node id (64 hex digits); skipped", "entry", e)
+	}
+	cfg.TrustedNetworks, invalid = file.TrustedNetworks()
+	for _, e := range invalid {
+		warn("full_node.trusted_cidrs in config.yaml: entry is not an IP address or CIDR block; skipped", "entry", e)
 	}
 
 	cfg.PeerConnectTimeout = time.Duration(fn.PeerConnectTimeout) * time.Second

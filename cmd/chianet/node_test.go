@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -21,7 +23,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chianet/chianet/addrman"
+	"github.com/chianet/chianet/chiatls"
 	"github.com/chianet/chianet/node"
+	"github.com/chianet/chianet/peer"
+	"github.com/chianet/chianet/protocol"
 	"github.com/chianet/chianet/rpc"
 )
 
@@ -486,5 +491,96 @@ full_node:
 	}
 	if _, ok := m.Lookup(addrman.PeerInfo{Host: "127.0.0.9", Port: 9}); !ok {
 		t.Errorf("chianet's peers file lacks the imported address (%d addresses)", m.Size())
+	}
+}
+
+// TestNodeTrusted runs `chianet node` with a config.yaml whose
+// full_node.trusted_peers names a peer's node id: the peer misbehaves
+// from a non-localhost loopback address and is not banned. The entries
+// that are not node ids or networks are logged and skipped, the
+// reference template's placeholder silently.
+func TestNodeTrusted(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	client := chiatls.Tree{Root: t.TempDir()}
+	if err := client.EnsureService(chiatls.FullNode); err != nil {
+		t.Fatal(err)
+	}
+	id, err := client.NodeID(chiatls.FullNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	writeConfig(t, root, `full_node:
+  trusted_peers:
+    0ThisisanexampleNodeID7ff9d60f1c3fa270c213c0ad0cb89c01274634a7c3cb7: Does_not_matter
+    `+hex.EncodeToString(id[:])+`: x
+    not-a-node-id: x
+  trusted_cidrs: ["192.0.2.0/24", "fe80::/10", "nope"]
+`)
+	s, err := nodeSettingsFor(t, "--root", root, "--network", "devnet", "--private")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNets := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("fe80::/10")}
+	if !slices.Equal(s.node.TrustedNodeIDs, []protocol.Bytes32{id}) || !slices.Equal(s.node.TrustedNetworks, wantNets) {
+		t.Errorf("trusted node ids %x, networks %v", s.node.TrustedNodeIDs, s.node.TrustedNetworks)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := newLogWatch()
+	exited := make(chan int, 1)
+	go func() {
+		exited <- runContext(ctx, []string{"node", "--network", "devnet", "--private", "--listen-host", "127.0.0.1", "--port", "0",
+			"--rpc-port", "-1", "--daemon-port", "-1", "--root", root, "--log-format", "json", "--log-level", "info"}, strings.NewReader(""), io.Discard, logs)
+	}()
+	defer func() {
+		cancel()
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			t.Errorf("node did not stop 30s after cancel")
+		}
+	}()
+	logs.waitFor(t, `"msg":"node started"`, exited)
+	var addr string
+	var warned []string
+	for line := range strings.Lines(logs.String()) {
+		var rec struct {
+			Msg    string `json:"msg"`
+			Level  string `json:"level"`
+			Listen string `json:"listen"`
+			Entry  string `json:"entry"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", line, err)
+		}
+		if rec.Msg == "node started" {
+			addr = rec.Listen
+		}
+		if rec.Level == "WARN" && rec.Entry != "" {
+			warned = append(warned, rec.Entry)
+		}
+	}
+	if want := []string{"not-a-node-id", "nope"}; !slices.Equal(warned, want) {
+		t.Errorf("warned of entries %q, want %q:\n%s", warned, want, logs)
+	}
+
+	// A request_peers over its size limit closes the connection with a
+	// ban, which a node id in trusted_peers is spared.
+	tlsConf, err := client.ClientConfig(chiatls.FullNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.3:0"))}
+	bad, err := peer.Dial(ctx, addr, peer.Config{NetworkID: "devnet", TLS: tlsConf, DialContext: d.DialContext, Exempt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = bad.SendMessage(ctx, protocol.Message{Type: protocol.MsgRequestPeers, Data: make([]byte, 200)})
+	<-bad.Done()
+	logs.waitFor(t, `banning`, exited)
+	if out := logs.String(); !strings.Contains(out, `"msg":"not banning trusted peer"`) || strings.Contains(out, `"msg":"banning peer"`) {
+		t.Errorf("trusted peer banned:\n%s", out)
 	}
 }
