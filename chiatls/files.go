@@ -97,7 +97,11 @@ func (t Tree) caPair(k Kind) pair {
 	if t.Files != nil {
 		c = t.Files.CA[k]
 	}
-	return t.place(crt, key, c, k)
+	p := t.place(crt, key, c)
+	if c.Crt.Path != "" || c.Key.Path != "" {
+		p.creatable = sameFiles(p, crt, key)
+	}
+	return p
 }
 
 // certPair returns where s's certificate of kind k is.
@@ -107,46 +111,43 @@ func (t Tree) certPair(s Service, k Kind) pair {
 	if t.Files != nil {
 		c = t.Files.Cert[Slot{s, k}]
 	}
-	return t.place(crt, key, c, k)
+	p := t.place(crt, key, c)
+	if c.Crt.Path != "" || c.Key.Path != "" {
+		// Any service's default pair of the same kind: the reference's
+		// introducer.ssl names the full node's public certificate.
+		services := privateServices
+		if k == Public {
+			services = publicServices
+		}
+		p.creatable = false
+		for _, o := range services {
+			if dc, dk := t.defaultCert(o, k); sameFiles(p, dc, dk) {
+				p.creatable = true
+				break
+			}
+		}
+	}
+	return p
 }
 
 // place applies config.yaml's entry c to the default paths crt and key of
-// a pair of kind k.
-func (t Tree) place(crt, key string, c ConfigPair, k Kind) pair {
+// a pair, as creatable. When c names a file, the callers decide whether
+// the pair is still a default one, which `chia init` makes, so that
+// creating it changes nothing an operator chose.
+func (t Tree) place(crt, key string, c ConfigPair) pair {
 	p := pair{crt: loc{path: crt}, key: loc{path: key}, creatable: true}
-	if c.Crt.Path == "" && c.Key.Path == "" {
-		return p
-	}
 	if c.Crt.Path != "" {
 		p.crt = loc{path: t.resolve(c.Crt.Path), name: c.Crt.Name}
 	}
 	if c.Key.Path != "" {
 		p.key = loc{path: t.resolve(c.Key.Path), name: c.Key.Name}
 	}
-	p.creatable = t.inLayout(p.crt.path, p.key.path, k)
 	return p
 }
 
-// inLayout reports whether crt and key are the files of one pair of kind k
-// in the default layout (a CA or a certificate). Such a pair is what
-// `chia init` makes, so creating it changes nothing an operator chose.
-func (t Tree) inLayout(crt, key string, k Kind) bool {
-	same := func(c, kk string) bool {
-		return filepath.Clean(c) == filepath.Clean(crt) && filepath.Clean(kk) == filepath.Clean(key)
-	}
-	if c, kk := t.defaultCA(k); same(c, kk) {
-		return true
-	}
-	services := privateServices
-	if k == Public {
-		services = publicServices
-	}
-	for _, s := range services {
-		if c, kk := t.defaultCert(s, k); same(c, kk) {
-			return true
-		}
-	}
-	return false
+// sameFiles reports whether p's files are crt and key.
+func sameFiles(p pair, crt, key string) bool {
+	return filepath.Clean(p.crt.path) == filepath.Clean(crt) && filepath.Clean(p.key.path) == filepath.Clean(key)
 }
 
 // missing returns a *MissingError for a file named by config.yaml, err
