@@ -199,3 +199,22 @@ func fileOK(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// A CA named at a certificate's default place is not a default CA: it is
+// not made there.
+func TestFilesCAAtCertificatePlace(t *testing.T) {
+	tree, _ := testTree(t)
+	tree.Files = &Files{CA: map[Kind]ConfigPair{
+		Private: {
+			Crt: ConfigFile{Name: "private_ssl_ca.crt", Path: "config/ssl/daemon/private_daemon.crt"},
+			Key: ConfigFile{Name: "private_ssl_ca.key", Path: "config/ssl/daemon/private_daemon.key"},
+		},
+	}}
+	var me *MissingError
+	if _, err := tree.EnsureCA(Private); !errors.As(err, &me) || me.Name != "private_ssl_ca.crt" {
+		t.Errorf("EnsureCA: %v, want a *MissingError for private_ssl_ca.crt", err)
+	}
+	if _, err := os.Stat(tree.SSLDir()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("something was created: %v", err)
+	}
+}
