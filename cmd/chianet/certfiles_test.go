@@ -20,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chianet/chianet/chiatls"
+	"github.com/chianet/chianet/config"
 )
 
 // TestNodeCertFilesFromConfig runs a node on a root whose config.yaml
@@ -200,6 +201,44 @@ func TestIntroducerCertFiles(t *testing.T) {
 	for _, p := range []string{gone, filepath.Join(root, "config", "ssl")} {
 		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s was created: %v", p, err)
+		}
+	}
+}
+
+// defaultCertFiles returns the certificate places of the template's
+// config.yaml on root: the default layout's.
+func defaultCertFiles(t *testing.T, root string) *chiatls.Files {
+	t.Helper()
+	file, err := config.Default(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return certFiles(file)
+}
+
+// The template's certificate places are the default layout's, so a
+// default root is unchanged; only the introducer presents the full
+// node's public certificate, as in the reference's template.
+func TestDefaultCertFiles(t *testing.T) {
+	root := t.TempDir()
+	files := defaultCertFiles(t, root)
+	plain, placed := chiatls.Tree{Root: root}, chiatls.Tree{Root: root, Files: files}
+	for _, k := range []chiatls.Kind{chiatls.Private, chiatls.Public} {
+		c1, k1 := plain.CAPaths(k)
+		c2, k2 := placed.CAPaths(k)
+		if c1 != c2 || k1 != k2 {
+			t.Errorf("%s CA: %s %s, want %s %s", k, c2, k2, c1, k1)
+		}
+	}
+	for slot := range files.Cert {
+		want := slot.Service
+		if slot == (chiatls.Slot{Service: chiatls.Introducer, Kind: chiatls.Public}) {
+			want = chiatls.FullNode
+		}
+		c1, k1 := plain.CertPaths(want, slot.Kind)
+		c2, k2 := placed.CertPaths(slot.Service, slot.Kind)
+		if c1 != c2 || k1 != k2 {
+			t.Errorf("%s %s: %s %s, want %s %s", slot.Kind, slot.Service, c2, k2, c1, k1)
 		}
 	}
 }

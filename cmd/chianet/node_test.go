@@ -209,7 +209,7 @@ var mainnetDNS = []string{"dns-introducer.chia.net", "chia.ctrlaltdel.ch", "seed
 // Without a config.yaml the flags apply over the reference's defaults.
 func TestNodeFlags(t *testing.T) {
 	root := t.TempDir()
-	def := node.Config{Root: root, NoDefaultBootstrap: true, TargetOutbound: 8, TargetPeerCount: 40,
+	def := node.Config{Root: root, CertFiles: defaultCertFiles(t, root), NoDefaultBootstrap: true, TargetOutbound: 8, TargetPeerCount: 40,
 		MaxInboundWallet: 20, MaxInboundFarmer: 10, PeerConnectTimeout: 30 * time.Second}
 	cases := []struct {
 		args []string
@@ -313,7 +313,7 @@ full_node:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := node.Config{Root: root, NoDefaultBootstrap: true, Network: "devnet1", Private: true, DefaultPort: 9444,
+	want := node.Config{Root: root, CertFiles: defaultCertFiles(t, root), NoDefaultBootstrap: true, Network: "devnet1", Private: true, DefaultPort: 9444,
 		ListenAddr: ":9446", ImportPeersFile: "db/peers_devnet1.dat", Introducer: "127.0.0.2:9444", DNSIntroducers: []string{},
 		StaticPeers: []string{"127.0.0.1:9445"}, TargetOutbound: 4, TargetPeerCount: 20, MaxInboundWallet: -1, MaxInboundFarmer: 3,
 		ExemptNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, AllowPrivate: true, PeerConnectTimeout: 5 * time.Second}
