@@ -178,7 +178,7 @@ func listed(v *yaml.Node) []*yaml.Node {
 // TestMergeKeysSeveralInAMapping: of several merge keys in one mapping,
 // the later key's mappings win, as PyYAML reads them (the YAML library
 // refuses such a mapping as a duplicate key, so the documents are
-// compared with it after oneMergeKey). They read the other way round.
+// compared with it after oneMergeKey).
 func TestMergeKeysSeveralInAMapping(t *testing.T) {
 	raw := "a: &a {port: 1, rpc_port: 11}\nb: &b {port: 2}\nfull_node:\n  <<: *a\n  <<: *b\n"
 	c, err := parse("/chia", []byte(raw))
