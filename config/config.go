@@ -204,6 +204,9 @@ func parse(root string, raw []byte) (*Config, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || deref(doc.Content[0]).Kind != yaml.MappingNode {
 		return nil, errors.New("the file is not a YAML mapping")
 	}
+	if err := checkMerges(&doc); err != nil {
+		return nil, err
+	}
 	c, err := decodeConfig(root, &doc)
 	if err != nil {
 		return nil, err

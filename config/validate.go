@@ -224,15 +224,15 @@ const exampleTrustedPeer = "0ThisisanexampleNodeID7ff9d60f1c3fa270c213c0ad0cb89c
 
 // TrustedNodeIDs returns the node ids that are keys of
 // full_node.trusted_peers, in the keys' sorted order, and the keys that
-// are not a node id (64 hex digits, either case). The reference compares
-// each key with a peer's node id in hex, so such a key trusts nobody;
-// Load does not refuse them. The reference template's placeholder key is
+// are not a node id (64 lower-case hex digits). The reference looks a
+// peer's node id up as lower-case hex among the keys, so any other key,
+// one in upper case included, trusts nobody; Load does not refuse them. The reference template's placeholder key is
 // in neither list.
 func (c *Config) TrustedNodeIDs() (ids [][32]byte, invalid []string) {
 	for _, k := range slices.Sorted(maps.Keys(c.FullNode.TrustedPeers)) {
 		var id [32]byte
 		if len(k) == hex.EncodedLen(len(id)) {
-			if _, err := hex.Decode(id[:], []byte(k)); err == nil {
+			if _, err := hex.Decode(id[:], []byte(k)); err == nil && hex.EncodeToString(id[:]) == k {
 				ids = append(ids, id)
 				continue
 			}

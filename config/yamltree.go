@@ -33,7 +33,8 @@ func isMergeKey(k *yaml.Node) bool {
 
 // lookup returns the value node of key in the mapping m as a YAML loader
 // sees it: the last of m's own entries for key (as PyYAML keeps the last
-// of duplicates), else the first merged mapping ("<<") that has it. idx is
+// of duplicates), else the first merged mapping ("<<") that has it, in
+// mergeOrder. idx is
 // the index of the key node in m.Content, or -1 when the value comes from
 // a merge or there is none. val is the node as it sits in the tree, an
 // alias node included.
@@ -63,21 +64,73 @@ func lookupSeen(m *yaml.Node, key string, seen map[*yaml.Node]bool) (val *yaml.N
 	if seen == nil {
 		seen = map[*yaml.Node]bool{m: true}
 	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if !isMergeKey(m.Content[i]) {
+	for _, s := range mergeOrder(m) {
+		if seen[s] {
 			continue
 		}
-		for _, s := range mergeSources(m.Content[i+1]) {
-			if seen[s] {
-				continue
-			}
-			seen[s] = true
-			if v, _ := lookupSeen(s, key, seen); v != nil {
-				return v, -1
-			}
+		seen[s] = true
+		if v, _ := lookupSeen(s, key, seen); v != nil {
+			return v, -1
 		}
 	}
 	return nil, -1
+}
+
+// mergeOrder returns the mappings m merges, the one whose values win
+// first. PyYAML loads a mapping as the merged entries followed by its
+// own, the later of equal keys winning: the entries of several merge
+// keys in one mapping follow each other in file order, so the last merge
+// key wins, while within one key's list it takes the list backwards, so
+// the first mapping listed wins.
+func mergeOrder(m *yaml.Node) []*yaml.Node {
+	var from []*yaml.Node
+	for i := len(m.Content)/2*2 - 2; i >= 0; i -= 2 {
+		if isMergeKey(m.Content[i]) {
+			from = append(from, mergeSources(m.Content[i+1])...)
+		}
+	}
+	return from
+}
+
+// checkMerges refuses a file with a merge key whose value is not a
+// mapping or a list of mappings, which the reference's loader refuses to
+// load; lookup would pass over such a value.
+func checkMerges(doc *yaml.Node) error {
+	seen := make(map[*yaml.Node]bool)
+	var walk func(n *yaml.Node) error
+	walk = func(n *yaml.Node) error {
+		if n = deref(n); n == nil || seen[n] {
+			return nil
+		}
+		seen[n] = true
+		for i, c := range n.Content {
+			if n.Kind == yaml.MappingNode && i%2 == 0 && i+1 < len(n.Content) && isMergeKey(c) && !isMergeValue(n.Content[i+1]) {
+				return fmt.Errorf("line %d: the value of merge key %q is not a mapping or a list of mappings", c.Line, c.Value)
+			}
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(doc)
+}
+
+// isMergeValue reports whether v, the value of a merge key, is a mapping
+// or a sequence of mappings, aliases followed.
+func isMergeValue(v *yaml.Node) bool {
+	switch v = deref(v); v.Kind {
+	case yaml.MappingNode:
+		return true
+	case yaml.SequenceNode:
+		for _, s := range v.Content {
+			if deref(s).Kind != yaml.MappingNode {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // mergeSources returns the mappings a merge key's value names: the
@@ -108,7 +161,7 @@ func entries(m *yaml.Node) (keys []string, vals map[string]*yaml.Node) {
 	var add func(m *yaml.Node)
 	add = func(m *yaml.Node) {
 		// Own keys first, the last of duplicates winning; then the merged
-		// mappings in order, each only for keys not found before it.
+		// mappings in mergeOrder, each only for keys not found before it.
 		var own map[string]*yaml.Node
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			k := m.Content[i]
@@ -127,15 +180,10 @@ func entries(m *yaml.Node) (keys []string, vals map[string]*yaml.Node) {
 			own[k.Value] = m.Content[i+1]
 			vals[k.Value] = m.Content[i+1]
 		}
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			if !isMergeKey(m.Content[i]) {
-				continue
-			}
-			for _, s := range mergeSources(m.Content[i+1]) {
-				if !seen[s] {
-					seen[s] = true
-					add(s)
-				}
+		for _, s := range mergeOrder(m) {
+			if !seen[s] {
+				seen[s] = true
+				add(s)
 			}
 		}
 	}
