@@ -1,6 +1,8 @@
 package main
 
 import (
+	"path/filepath"
+
 	"github.com/chianet/chianet/chiatls"
 	"github.com/chianet/chianet/config"
 )
@@ -30,7 +32,7 @@ func certFiles(file *config.Config) *chiatls.Files {
 			Key: chiatls.ConfigFile{Name: key + ".public_key", Path: f.PublicKey},
 		}
 	}
-	return &chiatls.Files{
+	files := &chiatls.Files{
 		CA: map[chiatls.Kind]chiatls.ConfigPair{
 			chiatls.Private: ca("private_ssl_ca", file.PrivateSSLCA),
 			chiatls.Public:  ca("chia_ssl_ca", file.ChiaSSLCA),
@@ -43,4 +45,20 @@ func certFiles(file *config.Config) *chiatls.Files {
 			{Service: chiatls.Crawler, Kind: chiatls.Private}:   private("seeder.crawler.ssl", file.Seeder.Crawler.SSL),
 		},
 	}
+	// The reference's template points introducer.ssl at the full node's
+	// public certificate, so an introducer and a node on one root share a
+	// node id and the introducer refuses to vet that node as itself. When
+	// introducer.ssl names the full node's pair, the introducer keeps a
+	// certificate of its own (introducer/public_introducer) instead.
+	in, fn := file.Introducer.SSL, file.FullNode.SSL
+	if samePath(in.PublicCrt, fn.PublicCrt) && samePath(in.PublicKey, fn.PublicKey) {
+		delete(files.Cert, chiatls.Slot{Service: chiatls.Introducer, Kind: chiatls.Public})
+	}
+	return files
+}
+
+// samePath reports whether two config.yaml paths, both relative to the
+// root unless absolute, name the same file.
+func samePath(a, b string) bool {
+	return a != "" && filepath.Clean(filepath.FromSlash(a)) == filepath.Clean(filepath.FromSlash(b))
 }

@@ -217,8 +217,9 @@ func defaultCertFiles(t *testing.T, root string) *chiatls.Files {
 }
 
 // The template's certificate places are the default layout's, so a
-// default root is unchanged; only the introducer presents the full
-// node's public certificate, as in the reference's template.
+// default root is unchanged. The template points introducer.ssl at the
+// full node's public certificate; the introducer keeps its own instead,
+// so that it does not share the node's id.
 func TestDefaultCertFiles(t *testing.T) {
 	root := t.TempDir()
 	files := defaultCertFiles(t, root)
@@ -230,12 +231,12 @@ func TestDefaultCertFiles(t *testing.T) {
 			t.Errorf("%s CA: %s %s, want %s %s", k, c2, k2, c1, k1)
 		}
 	}
+	slots := []chiatls.Slot{{Service: chiatls.Introducer, Kind: chiatls.Public}}
 	for slot := range files.Cert {
-		want := slot.Service
-		if slot == (chiatls.Slot{Service: chiatls.Introducer, Kind: chiatls.Public}) {
-			want = chiatls.FullNode
-		}
-		c1, k1 := plain.CertPaths(want, slot.Kind)
+		slots = append(slots, slot)
+	}
+	for _, slot := range slots {
+		c1, k1 := plain.CertPaths(slot.Service, slot.Kind)
 		c2, k2 := placed.CertPaths(slot.Service, slot.Kind)
 		if c1 != c2 || k1 != k2 {
 			t.Errorf("%s %s: %s %s, want %s %s", slot.Kind, slot.Service, c2, k2, c1, k1)

@@ -89,10 +89,13 @@
 // --max-peers-to-send, --recent-peer-threshold, --allow-private).
 // mainnet and testnet11 are built in; any other --network needs
 // --private. Its certificate comes from the root, resolved as for node:
-// where the root's config.yaml places it (introducer.ssl, which the
-// reference's template points at the full node's public certificate,
-// and chia_ssl_ca), else introducer/public_introducer; it is created if
-// missing, as for node. It logs like
+// where the root's config.yaml places it (introducer.ssl and
+// chia_ssl_ca), else introducer/public_introducer; it is created if
+// missing, as for node. The reference's template points introducer.ssl at
+// the full node's public certificate, which gives an introducer and a
+// node on one root the same node id, so that the introducer refuses to
+// vet that node; chianet's introducer keeps its own certificate when
+// introducer.ssl names the full node's. It logs like
 // node and on SIGINT, SIGTERM or SIGHUP closes every connection normally
 // and exits 0.
 //
