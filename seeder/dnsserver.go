@@ -176,7 +176,8 @@ type DNSServer struct {
 	log *slog.Logger
 
 	set   atomic.Pointer[peerSet]
-	randM sync.Mutex // guards cfg.Rand
+	reads atomic.Uint64 // numbers each Refresh's read, in the order they start
+	randM sync.Mutex    // guards cfg.Rand
 
 	mu       sync.Mutex
 	servers  []*dns.Server
@@ -192,6 +193,9 @@ type DNSServer struct {
 // peerSet is the addresses handed out between two reloads, with the
 // round-robin positions.
 type peerSet struct {
+	// read is the number of the Refresh that read it, 0 for the first
+	// empty set.
+	read   uint64
 	v4, v6 []netip.Addr
 	// rr4 and rr6 are their A and AAAA records, owned by the zone's name
 	// as configured, shared by every answer that asks for it so spelled.
@@ -402,12 +406,22 @@ func (s *DNSServer) reloadLoop() {
 // and starts the round-robin afresh. On error the previous peers are
 // kept.
 func (s *DNSServer) Refresh(ctx context.Context) error {
+	read := s.reads.Add(1)
 	peers, err := s.cfg.Peers.ReliablePeers(ctx)
 	if err != nil {
 		return err
 	}
 	set := s.makeSet(peers)
-	old := s.set.Swap(set)
+	set.read = read
+	// Refreshes may overlap (the reload loop and a caller's): a read that
+	// started earlier but finished later must not replace a newer one.
+	old := s.set.Load()
+	for old.read < read && !s.set.CompareAndSwap(old, set) {
+		old = s.set.Load()
+	}
+	if old.read > read {
+		return nil
+	}
 	s.log.Info("DNS server: peers read", "ipv4", len(set.v4), "ipv6", len(set.v6),
 		"reliable", set.fromSource, "before", len(old.v4)+len(old.v6))
 	return nil

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -522,5 +523,52 @@ func (c *manualClock) fire() {
 	c.mu.Unlock()
 	for _, ch := range p {
 		ch <- t0
+	}
+}
+
+// gatedSource answers its first read with old once release is closed, and
+// every later read with new at once.
+type gatedSource struct {
+	old, new []netip.Addr
+	entered  chan struct{}
+	release  chan struct{}
+	calls    atomic.Int32
+}
+
+func (g *gatedSource) ReliablePeers(context.Context) ([]netip.Addr, error) {
+	if g.calls.Add(1) == 1 {
+		close(g.entered)
+		<-g.release
+		return g.old, nil
+	}
+	return g.new, nil
+}
+
+// TestRefreshOverlap: of two overlapping Refreshes, the one that read
+// later wins, whichever finishes last; an earlier read finishing late used
+// to put its older peers back.
+func TestRefreshOverlap(t *testing.T) {
+	src := &gatedSource{
+		old:     []netip.Addr{netip.MustParseAddr("192.0.2.1")},
+		new:     []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")},
+		entered: make(chan struct{}),
+		release: make(chan struct{}),
+	}
+	s, err := NewDNSServer(DNSConfig{Domain: zone, Nameserver: "ns1.example.com.", Peers: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := make(chan error)
+	go func() { early <- s.Refresh(context.Background()) }()
+	<-src.entered
+	if err := s.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(src.release)
+	if err := <-early; err != nil {
+		t.Fatal(err)
+	}
+	if got := s.set.Load().v4; len(got) != len(src.new) {
+		t.Fatalf("after both refreshes the server hands out %v, want the later read %v", got, src.new)
 	}
 }
