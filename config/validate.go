@@ -63,6 +63,9 @@ func (c *Config) Validate() error {
 		v.port("logging.log_syslog_port", c.Logging.LogSyslogPort, false)
 	}
 
+	v.positive("inbound_rate_limit_percent", c.InboundRateLimitPercent)
+	v.positive("outbound_rate_limit_percent", c.OutboundRateLimitPercent)
+
 	fn := &c.FullNode
 	v.port("full_node.port", fn.Port, true)
 	v.port("full_node.rpc_port", fn.RPCPort, true)

@@ -30,6 +30,8 @@ func TestValidate(t *testing.T) {
 		{"negative wallets", func(c *Config) { c.FullNode.MaxInboundWallet = -1 }, "full_node.max_inbound_wallet", "negative"},
 		{"negative farmers", func(c *Config) { c.FullNode.MaxInboundFarmer = -1 }, "full_node.max_inbound_farmer", "negative"},
 		{"negative timelords", func(c *Config) { c.FullNode.MaxInboundTimelord = -1 }, "full_node.max_inbound_timelord", "negative"},
+		{"zero inbound percent", func(c *Config) { c.InboundRateLimitPercent = 0 }, "inbound_rate_limit_percent", "not a positive number"},
+		{"negative outbound percent", func(c *Config) { c.OutboundRateLimitPercent = -5 }, "outbound_rate_limit_percent", "not a positive number"},
 		{"zero connect timeout", func(c *Config) { c.FullNode.PeerConnectTimeout = 0 }, "full_node.peer_connect_timeout", "not a positive number"},
 		{"seeder connect timeout", func(c *Config) { c.Seeder.PeerConnectTimeout = -1 }, "seeder.peer_connect_timeout", "not a positive number"},
 		{"max peers to send", func(c *Config) { c.Introducer.MaxPeersToSend = -1 }, "introducer.max_peers_to_send", "negative"},

@@ -164,6 +164,13 @@ type Config struct {
 	// reference's peer_connect_timeout does. Zero means 30 s for both
 	// (peer.DefaultConnectTimeout, peer.DefaultInboundHandshakeTimeout).
 	PeerConnectTimeout time.Duration
+	// InboundRateLimitPercent and OutboundRateLimitPercent scale the rate
+	// limits of what peers send and of what the node sends, as the
+	// reference's inbound_rate_limit_percent and
+	// outbound_rate_limit_percent do. Zero means the reference's 100 and
+	// 30 (peer.Config's fields of the same names).
+	InboundRateLimitPercent  int
+	OutboundRateLimitPercent int
 	// RetryInterval is how long discovery leaves an address alone after
 	// trying it (discovery.Config.RetryInterval). Zero means the
 	// reference's 30 minutes, right for a network of thousands; a devnet

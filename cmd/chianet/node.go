@@ -414,6 +414,7 @@ func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile boo
 	}
 
 	cfg.PeerConnectTimeout = time.Duration(fn.PeerConnectTimeout) * time.Second
+	cfg.InboundRateLimitPercent, cfg.OutboundRateLimitPercent = file.InboundRateLimitPercent, file.OutboundRateLimitPercent
 
 	// The RPC and the daemon, on self_hostname.
 	cfg.NetworkInfo = rpc.NetworkInfo{NetworkName: nw.Name, NetworkPrefix: nw.AddressPrefix, GenesisChallenge: nw.GenesisChallenge,
