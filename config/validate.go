@@ -64,6 +64,10 @@ func (c *Config) Validate() error {
 	}
 
 	v.positive("inbound_rate_limit_percent", c.InboundRateLimitPercent)
+	v.positive("daemon_heartbeat", c.DaemonHeartbeat)
+	if c.DaemonMaxMessageSize <= 0 {
+		v.fail("daemon_max_message_size", fmt.Sprintf("%d is not a positive number", c.DaemonMaxMessageSize))
+	}
 	v.positive("outbound_rate_limit_percent", c.OutboundRateLimitPercent)
 
 	fn := &c.FullNode

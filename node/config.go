@@ -210,6 +210,13 @@ type Config struct {
 	// takes any free port (see Node.DaemonAddr). Empty means no daemon. Its exit command stops the
 	// node, as stop_node does.
 	DaemonAddr string
+	// DaemonMaxMessageBytes bounds a message to the daemon and
+	// DaemonHeartbeat how long a daemon connection may stay silent, as
+	// the reference's daemon_max_message_size and daemon_heartbeat do.
+	// Zero means rpc.DefaultMaxMessageBytes and
+	// rpc.DefaultDaemonReadTimeout (the reference's defaults).
+	DaemonMaxMessageBytes int64
+	DaemonHeartbeat       time.Duration
 	// NetworkInfo is what get_network_info answers, and
 	// get_aggsig_additional_data (AggSigMeAdditionalData). Empty fields
 	// are filled from the built-in network of the same name (its address
