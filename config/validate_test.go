@@ -30,6 +30,8 @@ func TestValidate(t *testing.T) {
 		{"negative wallets", func(c *Config) { c.FullNode.MaxInboundWallet = -1 }, "full_node.max_inbound_wallet", "negative"},
 		{"negative farmers", func(c *Config) { c.FullNode.MaxInboundFarmer = -1 }, "full_node.max_inbound_farmer", "negative"},
 		{"negative timelords", func(c *Config) { c.FullNode.MaxInboundTimelord = -1 }, "full_node.max_inbound_timelord", "negative"},
+		{"zero daemon message size", func(c *Config) { c.DaemonMaxMessageSize = 0 }, "daemon_max_message_size", "not a positive number"},
+		{"zero daemon heartbeat", func(c *Config) { c.DaemonHeartbeat = 0 }, "daemon_heartbeat", "not a positive number"},
 		{"zero inbound percent", func(c *Config) { c.InboundRateLimitPercent = 0 }, "inbound_rate_limit_percent", "not a positive number"},
 		{"negative outbound percent", func(c *Config) { c.OutboundRateLimitPercent = -5 }, "outbound_rate_limit_percent", "not a positive number"},
 		{"zero connect timeout", func(c *Config) { c.FullNode.PeerConnectTimeout = 0 }, "full_node.peer_connect_timeout", "not a positive number"},
