@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/chianet/chianet/protocol"
 )
 
 //go:embed default_config.yaml
@@ -45,6 +47,19 @@ type Config struct {
 	SelfHostname string `yaml:"self_hostname"`
 	// DaemonPort is daemon_port. Default 55400.
 	DaemonPort int `yaml:"daemon_port"`
+	// DaemonMaxMessageSize is daemon_max_message_size: the largest
+	// message the daemon's WebSocket takes, in bytes. Default 50,000,000.
+	DaemonMaxMessageSize int64 `yaml:"daemon_max_message_size"`
+	// DaemonHeartbeat is daemon_heartbeat: the seconds a daemon connection
+	// may stay silent (not even a pong) before it is closed. Default 300.
+	DaemonHeartbeat int `yaml:"daemon_heartbeat"`
+	// InboundRateLimitPercent is inbound_rate_limit_percent: the scaling
+	// of the rate limits the full node applies to what its peers send.
+	// Default 100.
+	InboundRateLimitPercent int `yaml:"inbound_rate_limit_percent"`
+	// OutboundRateLimitPercent is outbound_rate_limit_percent: the scaling
+	// of the rate limits the full node applies to what it sends. Default 30.
+	OutboundRateLimitPercent int `yaml:"outbound_rate_limit_percent"`
 	// NetworkOverrides is network_overrides. Absent means no entries: the
 	// built-in networks (mainnet, testnet11) are known anyway.
 	NetworkOverrides NetworkOverrides `yaml:"network_overrides"`
@@ -240,7 +255,9 @@ func baseDefaults() (*Config, error) {
 	if err := yaml.Unmarshal(defaultConfigYAML, &doc); err != nil {
 		return nil, err
 	}
-	c := new(Config)
+	// The reference's defaults for keys the template leaves out.
+	c := &Config{InboundRateLimitPercent: protocol.InboundRateLimitPercent, OutboundRateLimitPercent: protocol.OutboundRateLimitPercent,
+		DaemonMaxMessageSize: 50_000_000, DaemonHeartbeat: 300}
 	if err := decodeStruct(deref(doc.Content[0]), "", reflect.ValueOf(c).Elem()); err != nil {
 		return nil, err
 	}

@@ -38,6 +38,10 @@ func TestLoadReferenceShaped(t *testing.T) {
 				{"selected_network", c.SelectedNetwork, "mainnet"},
 				{"self_hostname", c.SelfHostname, "localhost"},
 				{"daemon_port", c.DaemonPort, 55400},
+				{"inbound_rate_limit_percent", c.InboundRateLimitPercent, 100},
+				{"daemon_max_message_size", c.DaemonMaxMessageSize, int64(50_000_000)},
+				{"daemon_heartbeat", c.DaemonHeartbeat, 300},
+				{"outbound_rate_limit_percent", c.OutboundRateLimitPercent, 30},
 				{"private_ssl_ca.crt", c.PrivateSSLCA.Crt, "config/ssl/ca/private_ca.crt"},
 				{"chia_ssl_ca.key", c.ChiaSSLCA.Key, "config/ssl/ca/chia_ca.key"},
 				{"daemon_ssl.private_key", c.DaemonSSL.PrivateKey, "config/ssl/daemon/private_daemon.key"},
@@ -607,5 +611,17 @@ func TestLoadTooLarge(t *testing.T) {
 	_, err := Load(newRoot(t, big))
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("err %v, want ErrTooLarge", err)
+	}
+}
+
+// The rate-limit percentages are top-level keys, as in the reference; an
+// absent one keeps the reference's default.
+func TestRateLimitPercent(t *testing.T) {
+	c := mustLoad(t, newRoot(t, []byte("outbound_rate_limit_percent: 10\ndaemon_max_message_size: 1000\n")))
+	if c.InboundRateLimitPercent != 100 || c.OutboundRateLimitPercent != 10 {
+		t.Errorf("inbound %d, outbound %d; want 100, 10", c.InboundRateLimitPercent, c.OutboundRateLimitPercent)
+	}
+	if c.DaemonMaxMessageSize != 1000 || c.DaemonHeartbeat != 300 {
+		t.Errorf("daemon_max_message_size %d, daemon_heartbeat %d; want 1000, 300", c.DaemonMaxMessageSize, c.DaemonHeartbeat)
 	}
 }

@@ -63,6 +63,13 @@ func (c *Config) Validate() error {
 		v.port("logging.log_syslog_port", c.Logging.LogSyslogPort, false)
 	}
 
+	v.positive("inbound_rate_limit_percent", c.InboundRateLimitPercent)
+	v.positive("daemon_heartbeat", c.DaemonHeartbeat)
+	if c.DaemonMaxMessageSize <= 0 {
+		v.fail("daemon_max_message_size", fmt.Sprintf("%d is not a positive number", c.DaemonMaxMessageSize))
+	}
+	v.positive("outbound_rate_limit_percent", c.OutboundRateLimitPercent)
+
 	fn := &c.FullNode
 	v.port("full_node.port", fn.Port, true)
 	v.port("full_node.rpc_port", fn.RPCPort, true)

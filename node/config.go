@@ -164,6 +164,13 @@ type Config struct {
 	// reference's peer_connect_timeout does. Zero means 30 s for both
 	// (peer.DefaultConnectTimeout, peer.DefaultInboundHandshakeTimeout).
 	PeerConnectTimeout time.Duration
+	// InboundRateLimitPercent and OutboundRateLimitPercent scale the rate
+	// limits of what peers send and of what the node sends, as the
+	// reference's inbound_rate_limit_percent and
+	// outbound_rate_limit_percent do. Zero means the reference's 100 and
+	// 30 (peer.Config's fields of the same names).
+	InboundRateLimitPercent  int
+	OutboundRateLimitPercent int
 	// RetryInterval is how long discovery leaves an address alone after
 	// trying it (discovery.Config.RetryInterval). Zero means the
 	// reference's 30 minutes, right for a network of thousands; a devnet
@@ -203,6 +210,13 @@ type Config struct {
 	// takes any free port (see Node.DaemonAddr). Empty means no daemon. Its exit command stops the
 	// node, as stop_node does.
 	DaemonAddr string
+	// DaemonMaxMessageBytes bounds a message to the daemon and
+	// DaemonHeartbeat how long a daemon connection may stay silent, as
+	// the reference's daemon_max_message_size and daemon_heartbeat do.
+	// Zero means rpc.DefaultMaxMessageBytes and
+	// rpc.DefaultDaemonReadTimeout (the reference's defaults).
+	DaemonMaxMessageBytes int64
+	DaemonHeartbeat       time.Duration
 	// NetworkInfo is what get_network_info answers, and
 	// get_aggsig_additional_data (AggSigMeAdditionalData). Empty fields
 	// are filled from the built-in network of the same name (its address

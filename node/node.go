@@ -133,8 +133,9 @@ func New(cfg Config) (_ *Node, err error) {
 		MaxPendingInbound:       cfg.MaxPendingInbound,
 		MaxPendingPerIP:         cfg.MaxPendingPerIP,
 		InboundHandshakeTimeout: cfg.PeerConnectTimeout,
-		PeerConfig:              peer.Config{ConnectTimeout: cfg.PeerConnectTimeout},
-		Logger:                  log.With("component", "server"),
+		PeerConfig: peer.Config{ConnectTimeout: cfg.PeerConnectTimeout,
+			InboundRateLimitPercent: cfg.InboundRateLimitPercent, OutboundRateLimitPercent: cfg.OutboundRateLimitPercent},
+		Logger: log.With("component", "server"),
 	}
 	m := newMetrics(&cfg, &n, &sc)
 	srv, err := server.New(sc)

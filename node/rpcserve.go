@@ -64,11 +64,13 @@ func (n *Node) startRPC(ctx context.Context, stop func()) (closeRPC func(context
 	stopNotify := func() {}
 	if n.cfg.DaemonAddr != "" {
 		d, err = rpc.NewDaemon(rpc.DaemonConfig{
-			ListenAddr:  n.cfg.DaemonAddr,
-			TLS:         n.rpcTLS,
-			NetworkInfo: n.cfg.NetworkInfo,
-			Exit:        stop,
-			Logger:      n.log.With("component", "daemon"),
+			ListenAddr:      n.cfg.DaemonAddr,
+			TLS:             n.rpcTLS,
+			NetworkInfo:     n.cfg.NetworkInfo,
+			Exit:            stop,
+			MaxMessageBytes: n.cfg.DaemonMaxMessageBytes,
+			ReadTimeout:     n.cfg.DaemonHeartbeat,
+			Logger:          n.log.With("component", "daemon"),
 		})
 		if err == nil {
 			err = d.AddService(rpc.FullNodeService, routes)

@@ -203,3 +203,26 @@ func TestRPCOnLocalhost(t *testing.T) {
 		ln.Close()
 	}
 }
+
+// Config.DaemonMaxMessageBytes reaches the daemon: a message over it
+// closes the connection, one under it is answered.
+func TestDaemonMaxMessageBytes(t *testing.T) {
+	a := startNode(t, "a", func(c *Config) { c.DaemonAddr, c.DaemonMaxMessageBytes = "127.0.0.1:0", 1000 })
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
+	defer cancel()
+	tc, err := rpc.ClientTLS(chiatls.Tree{Root: a.cfg.Root}, chiatls.Daemon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rpc.DialDaemon(ctx, "wss://"+a.DaemonAddr(), tc, "test_client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Request(ctx, rpc.DaemonName, "ping", map[string]string{"pad": strings.Repeat("x", 100)}); err != nil {
+		t.Fatalf("small message: %v", err)
+	}
+	if _, err := d.Request(ctx, rpc.DaemonName, "ping", map[string]string{"pad": strings.Repeat("x", 2000)}); err == nil {
+		t.Error("a 2,000-byte message was answered with a 1,000-byte limit")
+	}
+}

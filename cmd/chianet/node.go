@@ -74,7 +74,9 @@ logging.log_level and the full_node section's port, rpc_port,
 start_rpc_server, full_node_peers, target_peer_count,
 target_outbound_peer_count, max_inbound_wallet, max_inbound_farmer,
 exempt_peer_networks, trusted_peers, trusted_cidrs, dns_servers,
-introducer_peer and peer_connect_timeout.
+introducer_peer and peer_connect_timeout; and the top-level
+inbound_rate_limit_percent, outbound_rate_limit_percent,
+daemon_max_message_size and daemon_heartbeat.
 Flags override the file. Without a file the reference's defaults apply
 (mainnet, port 8444, log level info).
 
@@ -414,6 +416,9 @@ func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile boo
 	}
 
 	cfg.PeerConnectTimeout = time.Duration(fn.PeerConnectTimeout) * time.Second
+	cfg.InboundRateLimitPercent, cfg.OutboundRateLimitPercent = file.InboundRateLimitPercent, file.OutboundRateLimitPercent
+	cfg.DaemonMaxMessageBytes = file.DaemonMaxMessageSize
+	cfg.DaemonHeartbeat = time.Duration(file.DaemonHeartbeat) * time.Second
 
 	// The RPC and the daemon, on self_hostname.
 	cfg.NetworkInfo = rpc.NetworkInfo{NetworkName: nw.Name, NetworkPrefix: nw.AddressPrefix, GenesisChallenge: nw.GenesisChallenge,

@@ -210,7 +210,8 @@ var mainnetDNS = []string{"dns-introducer.chia.net", "chia.ctrlaltdel.ch", "seed
 func TestNodeFlags(t *testing.T) {
 	root := t.TempDir()
 	def := node.Config{Root: root, CertFiles: defaultCertFiles(t, root), NoDefaultBootstrap: true, TargetOutbound: 8, TargetPeerCount: 40,
-		MaxInboundWallet: 20, MaxInboundFarmer: 10, PeerConnectTimeout: 30 * time.Second}
+		MaxInboundWallet: 20, MaxInboundFarmer: 10, PeerConnectTimeout: 30 * time.Second, InboundRateLimitPercent: 100, OutboundRateLimitPercent: 30,
+		DaemonMaxMessageBytes: 50_000_000, DaemonHeartbeat: 300 * time.Second}
 	cases := []struct {
 		args []string
 		edit func(*node.Config)
@@ -308,6 +309,8 @@ full_node:
     enable_private_networks: true
   peer_connect_timeout: 5
   peers_file_path: db/peers_devnet1.dat
+outbound_rate_limit_percent: 10
+daemon_max_message_size: 1000
 `)
 	s, err := nodeSettingsFor(t, "--root", root)
 	if err != nil {
@@ -316,7 +319,8 @@ full_node:
 	want := node.Config{Root: root, CertFiles: defaultCertFiles(t, root), NoDefaultBootstrap: true, Network: "devnet1", Private: true, DefaultPort: 9444,
 		ListenAddr: ":9446", ImportPeersFile: "db/peers_devnet1.dat", Introducer: "127.0.0.2:9444", DNSIntroducers: []string{},
 		StaticPeers: []string{"127.0.0.1:9445"}, TargetOutbound: 4, TargetPeerCount: 20, MaxInboundWallet: -1, MaxInboundFarmer: 3,
-		ExemptNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, AllowPrivate: true, PeerConnectTimeout: 5 * time.Second}
+		ExemptNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, AllowPrivate: true, PeerConnectTimeout: 5 * time.Second,
+		InboundRateLimitPercent: 100, OutboundRateLimitPercent: 10, DaemonMaxMessageBytes: 1000, DaemonHeartbeat: 300 * time.Second}
 	if !reflect.DeepEqual(s.node, want) {
 		t.Errorf("from the file:\n got %+v\nwant %+v", s.node, want)
 	}
