@@ -60,15 +60,7 @@ func TestRunServesRPC(t *testing.T) {
 	}
 
 	// The daemon serves the same node as chia_full_node.
-	tc, err := rpc.ClientTLS(chiatls.Tree{Root: a.cfg.Root}, chiatls.Daemon)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rpc.DialDaemon(ctx, "wss://"+a.DaemonAddr(), tc, "test_client")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := dialDaemon(ctx, t, a)
 	dconns, err := d.Service(rpc.FullNodeService).Connections(ctx, 0)
 	if err != nil || len(dconns) != 1 {
 		t.Fatalf("Connections through the daemon = %+v, %v", dconns, err)
@@ -99,15 +91,7 @@ func TestDaemonExitStopsNode(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
 	defer cancel()
-	tc, err := rpc.ClientTLS(chiatls.Tree{Root: a.cfg.Root}, chiatls.Daemon)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := rpc.DialDaemon(ctx, "wss://"+a.DaemonAddr(), tc, "test_client")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := dialDaemon(ctx, t, a)
 	if _, err := d.Request(ctx, rpc.DaemonName, "exit", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -210,6 +194,19 @@ func TestDaemonMaxMessageBytes(t *testing.T) {
 	a := startNode(t, "a", func(c *Config) { c.DaemonAddr, c.DaemonMaxMessageBytes = "127.0.0.1:0", 1000 })
 	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
 	defer cancel()
+	d := dialDaemon(ctx, t, a)
+	if _, err := d.Request(ctx, rpc.DaemonName, "ping", map[string]string{"pad": strings.Repeat("x", 100)}); err != nil {
+		t.Fatalf("small message: %v", err)
+	}
+	if _, err := d.Request(ctx, rpc.DaemonName, "ping", map[string]string{"pad": strings.Repeat("x", 2000)}); err == nil {
+		t.Error("a 2,000-byte message was answered with a 1,000-byte limit")
+	}
+}
+
+// dialDaemon connects to a's daemon with a's daemon certificate; the test
+// closes the connection when it ends.
+func dialDaemon(ctx context.Context, t *testing.T, a *running) *rpc.DaemonClient {
+	t.Helper()
 	tc, err := rpc.ClientTLS(chiatls.Tree{Root: a.cfg.Root}, chiatls.Daemon)
 	if err != nil {
 		t.Fatal(err)
@@ -218,11 +215,6 @@ func TestDaemonMaxMessageBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
-	if _, err := d.Request(ctx, rpc.DaemonName, "ping", map[string]string{"pad": strings.Repeat("x", 100)}); err != nil {
-		t.Fatalf("small message: %v", err)
-	}
-	if _, err := d.Request(ctx, rpc.DaemonName, "ping", map[string]string{"pad": strings.Repeat("x", 2000)}); err == nil {
-		t.Error("a 2,000-byte message was answered with a 1,000-byte limit")
-	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }
