@@ -111,7 +111,7 @@ func runIntroducer(cmd *cobra.Command, f *introducerFlags) error {
 	if err != nil {
 		return err
 	}
-	return in.Run(ctx)
+	return explainAddrInUse(in.Run(ctx), listenFlag{"--port", cfg.ListenAddr, ""})
 }
 
 // config builds the introducer configuration from the flags.

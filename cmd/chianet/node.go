@@ -179,7 +179,8 @@ func runNode(cmd *cobra.Command, f *nodeFlags) error {
 	if err != nil {
 		return err
 	}
-	return n.Run(ctx)
+	return explainAddrInUse(n.Run(ctx), listenFlag{"--port", cfg.ListenAddr, ""}, listenFlag{"--rpc-port", cfg.RPCAddr, "-1"},
+		listenFlag{"--daemon-port", cfg.DaemonAddr, "-1"}, listenFlag{"--metrics-addr", cfg.MetricsAddr, ""})
 }
 
 // nodeSettings are the node's configuration and log level, the

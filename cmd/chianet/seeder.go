@@ -249,7 +249,11 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 			return err
 		}
 		if err := dnsSrv.Start(ctx); err != nil {
-			return err
+			var flags []listenFlag
+			for _, a := range dcfg.Listen {
+				flags = append(flags, listenFlag{"--dns-listen", a, ""})
+			}
+			return explainAddrInUse(err, flags...)
 		}
 		defer func() {
 			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -290,7 +294,7 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 			Logger:      logger,
 		})
 		if err != nil {
-			return err
+			return explainAddrInUse(err, listenFlag{"--rpc-port", s.rpcAddr, "-1"}, listenFlag{"--daemon-port", s.daemonAddr, "-1"})
 		}
 		rs.Store(srv)
 		defer func() {
