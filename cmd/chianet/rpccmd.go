@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -60,6 +61,11 @@ func (f *rpcFlags) dial(cmd *cobra.Command) (*rpcTarget, error) {
 	root, err := config.ResolveRoot(f.root)
 	if err != nil {
 		return nil, err
+	}
+	// Without this, a mistyped root is reported as a missing certificate
+	// "(config.yaml ...)" of a config.yaml that is not there either.
+	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("the root %s does not exist: name the running node's root with --root (else $CHIA_ROOT, else ~/.chia/mainnet is used)", root)
 	}
 	file, err := config.Load(root)
 	if errors.Is(err, fs.ErrNotExist) {

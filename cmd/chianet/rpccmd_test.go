@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -237,6 +239,22 @@ func TestVersion(t *testing.T) {
 		out, _, code := chianetOut(t, args...)
 		if code != 0 || !strings.HasPrefix(out, "chianet ") || !strings.Contains(out, "2.7.3") || strings.Count(out, "\n") != 1 {
 			t.Errorf("%v: exit %d, %q", args, code, out)
+		}
+	}
+}
+
+// show, stop and peer add/remove on a root that does not exist say so,
+// rather than naming a certificate of a config.yaml that is not there.
+func TestRPCCommandsMissingRoot(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "no-such-root")
+	for _, args := range [][]string{{"show"}, {"stop"}, {"peer", "add", "127.0.0.1:8444"}, {"peer", "remove", "ab"}} {
+		_, stderr, code := chianet(t, "", append(args, "--root", root)...)
+		want := "chianet: the root " + root + " does not exist: name the running node's root with --root"
+		if code != 1 || !strings.HasPrefix(stderr, want) {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and %q...", args, code, stderr, want)
+		}
+		if _, err := os.Stat(root); err == nil {
+			t.Fatalf("%v created the root", args)
 		}
 	}
 }
