@@ -263,6 +263,12 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 		defer reloadOnHangup(ctx, dnsSrv, logger)()
 	}
 	if !crawl {
+		// A mistyped --root, --db or --network opens an empty store, which
+		// the DNS server serves without complaint: every answer is empty.
+		if peers, err := store.ReliablePeers(ctx); err == nil && len(peers) == 0 {
+			logger.Warn("the store holds no reliable peers, so the DNS answers have none until 'chianet seeder crawl' with the same --root or --db, and --network, fills it",
+				"store", kind)
+		}
 		<-ctx.Done()
 		logger.Info("stopping", "cause", context.Cause(ctx))
 		return nil

@@ -190,3 +190,28 @@ func TestSeederCrawlerRPC(t *testing.T) {
 		t.Fatalf("seeder crawl did not stop 30s after stop_node:\n%s", logs)
 	}
 }
+
+// `seeder dns` on a store with no reliable peers (a new root, say) warns
+// that its answers are empty until a crawl fills the store.
+func TestSeederDNSEmptyStoreWarns(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := newLogWatch()
+	exited := make(chan int, 1)
+	go func() {
+		exited <- runContext(ctx, []string{"seeder", "dns", "--network", "devnet", "--private", "--root", t.TempDir(),
+			"--dns-listen", "127.0.0.1:0", "--domain", "seeder.devnet.test.", "--nameserver", "ns1.devnet.test."},
+			strings.NewReader(""), io.Discard, logs)
+	}()
+	logs.waitFor(t, "level=WARN msg=\"the store holds no reliable peers", exited)
+	cancel()
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Fatalf("exit %d:\n%s", code, logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("seeder dns did not stop 30s after cancel:\n%s", logs)
+	}
+}
