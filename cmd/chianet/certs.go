@@ -125,8 +125,11 @@ files with permissions looser than the reference accepts are reported on
 standard error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if root == "" {
+			if cmd.Flags().Changed("root") && root == "" {
 				return errors.New("--root must not be empty")
+			}
+			if root == "" {
+				root = defaultRoot()
 			}
 			tree := chiatls.Tree{Root: expandHome(root)}
 			files := treeFiles(tree)
@@ -156,6 +159,6 @@ standard error.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&root, "root", defaultRoot(), "CHIA_ROOT directory")
+	cmd.Flags().StringVar(&root, "root", "", "CHIA_ROOT directory (default $CHIA_ROOT, else ~/.chia/mainnet)")
 	return cmd
 }

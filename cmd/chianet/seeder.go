@@ -187,11 +187,11 @@ func (f *seederFlags) registerCrawl(cmd *cobra.Command) {
 
 func (f *seederFlags) registerDNS(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.listen, "dns-listen", []string{seeder.DefaultDNSListen}, `host:port to answer DNS on over UDP and TCP, repeatable; an empty host is every interface, IPv4 and IPv6 (default ":" + config.yaml's seeder.dns_port)`)
+	fl.StringArrayVar(&f.listen, "dns-listen", []string{seeder.DefaultDNSListen}, `host:port to answer DNS on over UDP and TCP, repeatable; an empty host is every interface, IPv4 and IPv6; without it ":" + config.yaml's seeder.dns_port when there is a config.yaml, else`)
 	fl.StringVar(&f.domain, "domain", "", "the zone served, e.g. seeder.example.com. (default config.yaml's seeder.domain_name; required without config.yaml)")
 	fl.StringVar(&f.nameserver, "nameserver", "", "the zone's name server for NS and SOA, e.g. ns1.example.com. (default config.yaml's seeder.nameserver; required without config.yaml)")
 	fl.StringVar(&f.mbox, "soa-mbox", "", "the SOA's mailbox as a name (default config.yaml's seeder.soa.rname, else hostmaster.DOMAIN)")
-	fl.Uint32Var(&f.ttl, "ttl", seeder.DefaultTTL, "TTL of the answers while there are peers (default config.yaml's seeder.ttl)")
+	fl.Uint32Var(&f.ttl, "ttl", seeder.DefaultTTL, "TTL of the answers while there are peers; without it config.yaml's seeder.ttl when there is a config.yaml, else")
 	fl.StringArrayVar(&f.staticPeers, "static-peer", nil, "IP address always handed out after the reliable peers, repeatable; replaces config.yaml's seeder.static_peers")
 }
 
