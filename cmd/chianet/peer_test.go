@@ -212,10 +212,17 @@ func TestCertsDefaultRoot(t *testing.T) {
 	if got := defaultRoot(); got != "/srv/chia" {
 		t.Errorf("CHIA_ROOT=/srv/chia: %q", got)
 	}
-	// The flag's default follows the environment at start-up.
-	cmd := newCertsInitCmd(io.Discard)
-	if got := cmd.Flags().Lookup("root").DefValue; got != "/srv/chia" {
-		t.Errorf("--root default %q", got)
+	// Without --root, certs init follows the environment when it runs.
+	root := filepath.Join(t.TempDir(), "chia")
+	t.Setenv("CHIA_ROOT", root)
+	if _, errOut, code := chianet(t, "", "certs", "init"); code != 0 {
+		t.Fatalf("certs init without --root: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(root, "config", "ssl", "ca", "private_ca.crt")); err != nil {
+		t.Errorf("certs init without --root, CHIA_ROOT=%s: %v", root, err)
+	}
+	if _, errOut, code := chianet(t, "", "certs", "init", "--root", ""); code != 1 || !strings.Contains(errOut, "--root must not be empty") {
+		t.Errorf(`--root "": exit %d, %q`, code, errOut)
 	}
 }
 
