@@ -78,7 +78,9 @@ introducer_peer and peer_connect_timeout; and the top-level
 inbound_rate_limit_percent, outbound_rate_limit_percent,
 daemon_max_message_size and daemon_heartbeat.
 Flags override the file. Without a file the reference's defaults apply
-(mainnet, port 8444, log level info).
+(mainnet, port 8444, log level info); the file chianet init writes, as the
+reference's, says WARNING, so that only warnings and errors are logged
+unless --log-level says otherwise.
 
 mainnet and testnet11 are built in, with their default port, DNS introducers
 and introducer; network_overrides may declare more. Any other --network name
