@@ -12,7 +12,9 @@
 //     logging, and the full_node, introducer and seeder sections), each
 //     named after its key. A key the file lacks takes the default of
 //     chianet's template, which is the reference's. Load checks the values
-//     with Validate, whose errors name the key at fault.
+//     with Validate, whose errors name the key at fault. Misspellings
+//     lists the keys it ignored that are a letter or two away from one it
+//     reads, likely typos, for a command to warn of.
 //   - Default gives the configuration `chianet init` writes: chianet's own
 //     template (default_config.yaml, embedded) with the reference's layout
 //     and defaults for the sections chianet reads, and for ui, where the

@@ -229,6 +229,10 @@ func (f *nodeFlags) settings(cmd *cobra.Command) (nodeSettings, error) {
 	if err != nil {
 		return s, err
 	}
+	for _, m := range file.Misspellings() {
+		s.warnings = append(s.warnings, logLine{"config.yaml: " + m.Key + " is not a key chianet reads, so it is ignored; did you mean " + m.Want + "?",
+			[]any{"line", m.Line}})
+	}
 	s.level = slog.LevelInfo
 	s.node.ResetLogLevel = "INFO"
 	if s.file != "" {

@@ -588,3 +588,22 @@ func TestNodeTrusted(t *testing.T) {
 		t.Errorf("trusted peer banned:\n%s", out)
 	}
 }
+
+// A config.yaml key that looks like a typo of one the node reads is
+// warned of, with its line, instead of being ignored without a word.
+func TestNodeWarnsOfMisspeltKey(t *testing.T) {
+	root := t.TempDir()
+	writeConfig(t, root, "full_node:\n  target_peer_count: 40\n  target_outbond_peer_count: 3\n")
+	s, err := nodeSettingsFor(t, "--root", root, "--network", "devnet", "--private")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := logLine{"config.yaml: full_node.target_outbond_peer_count is not a key chianet reads, so it is ignored; did you mean full_node.target_outbound_peer_count?",
+		[]any{"line", 3}}
+	if !slices.ContainsFunc(s.warnings, func(l logLine) bool { return reflect.DeepEqual(l, want) }) {
+		t.Errorf("warnings %+v lack %+v", s.warnings, want)
+	}
+	if s.node.TargetOutbound == 3 {
+		t.Error("the misspelt key was read")
+	}
+}

@@ -39,6 +39,9 @@ type seederSettings struct {
 	resetLevel          string
 	// certFiles is where config.yaml places the certificates.
 	certFiles *chiatls.Files
+	// misspellings are config.yaml's keys that look like typos of keys
+	// chianet reads, to warn of once the logger is made.
+	misspellings []config.Misspelling
 }
 
 // settings resolves the root, reads its config.yaml (or takes the
@@ -75,6 +78,7 @@ func (f *seederFlags) settings(cmd *cobra.Command, crawl, serve bool) (seederSet
 		return s, err
 	}
 	fromFile := s.file != ""
+	s.misspellings = file.Misspellings()
 	sec := &file.Seeder
 	s.certFiles = certFiles(file)
 
