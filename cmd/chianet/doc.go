@@ -46,7 +46,8 @@
 // trusted_cidrs (networks never banned), dns_servers, introducer_peer
 // and peer_connect_timeout, the top-level inbound_rate_limit_percent and
 // outbound_rate_limit_percent (the scaling of peers' rate limits),
-// daemon_max_message_size and daemon_heartbeat, and the certificates' places:
+// daemon_max_message_size, daemon_heartbeat and daemon_allow_tls_1_2
+// (TLS 1.2 clients of the daemon), and the certificates' places:
 // private_ssl_ca, chia_ssl_ca, daemon_ssl (the RPC's) and full_node.ssl;
 // flags override the file, and without a file the reference's defaults
 // apply. An entry of trusted_peers or trusted_cidrs that is not a node id

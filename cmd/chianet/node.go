@@ -76,7 +76,7 @@ target_outbound_peer_count, max_inbound_wallet, max_inbound_farmer,
 exempt_peer_networks, trusted_peers, trusted_cidrs, dns_servers,
 introducer_peer and peer_connect_timeout; and the top-level
 inbound_rate_limit_percent, outbound_rate_limit_percent,
-daemon_max_message_size and daemon_heartbeat.
+daemon_max_message_size, daemon_heartbeat and daemon_allow_tls_1_2.
 Flags override the file. Without a file the reference's defaults apply
 (mainnet, port 8444, log level info).
 
@@ -419,6 +419,7 @@ func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile boo
 	cfg.InboundRateLimitPercent, cfg.OutboundRateLimitPercent = file.InboundRateLimitPercent, file.OutboundRateLimitPercent
 	cfg.DaemonMaxMessageBytes = file.DaemonMaxMessageSize
 	cfg.DaemonHeartbeat = time.Duration(file.DaemonHeartbeat) * time.Second
+	cfg.DaemonAllowTLS12 = file.DaemonAllowTLS12
 
 	// The RPC and the daemon, on self_hostname.
 	cfg.NetworkInfo = rpc.NetworkInfo{NetworkName: nw.Name, NetworkPrefix: nw.AddressPrefix, GenesisChallenge: nw.GenesisChallenge,

@@ -311,6 +311,7 @@ full_node:
   peers_file_path: db/peers_devnet1.dat
 outbound_rate_limit_percent: 10
 daemon_max_message_size: 1000
+daemon_allow_tls_1_2: True
 `)
 	s, err := nodeSettingsFor(t, "--root", root)
 	if err != nil {
@@ -320,7 +321,8 @@ daemon_max_message_size: 1000
 		ListenAddr: ":9446", ImportPeersFile: "db/peers_devnet1.dat", Introducer: "127.0.0.2:9444", DNSIntroducers: []string{},
 		StaticPeers: []string{"127.0.0.1:9445"}, TargetOutbound: 4, TargetPeerCount: 20, MaxInboundWallet: -1, MaxInboundFarmer: 3,
 		ExemptNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, AllowPrivate: true, PeerConnectTimeout: 5 * time.Second,
-		InboundRateLimitPercent: 100, OutboundRateLimitPercent: 10, DaemonMaxMessageBytes: 1000, DaemonHeartbeat: 300 * time.Second}
+		InboundRateLimitPercent: 100, OutboundRateLimitPercent: 10, DaemonMaxMessageBytes: 1000, DaemonHeartbeat: 300 * time.Second,
+		DaemonAllowTLS12: true}
 	if !reflect.DeepEqual(s.node, want) {
 		t.Errorf("from the file:\n got %+v\nwant %+v", s.node, want)
 	}
