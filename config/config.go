@@ -53,6 +53,10 @@ type Config struct {
 	// DaemonHeartbeat is daemon_heartbeat: the seconds a daemon connection
 	// may stay silent (not even a pong) before it is closed. Default 300.
 	DaemonHeartbeat int `yaml:"daemon_heartbeat"`
+	// DaemonAllowTLS12 is daemon_allow_tls_1_2: whether the daemon's
+	// WebSocket also accepts TLS 1.2 clients (see package rpc for the
+	// cipher suites). Default false: TLS 1.3 only.
+	DaemonAllowTLS12 bool `yaml:"daemon_allow_tls_1_2"`
 	// InboundRateLimitPercent is inbound_rate_limit_percent: the scaling
 	// of the rate limits the full node applies to what its peers send.
 	// Default 100.

@@ -41,6 +41,7 @@ func TestLoadReferenceShaped(t *testing.T) {
 				{"inbound_rate_limit_percent", c.InboundRateLimitPercent, 100},
 				{"daemon_max_message_size", c.DaemonMaxMessageSize, int64(50_000_000)},
 				{"daemon_heartbeat", c.DaemonHeartbeat, 300},
+				{"daemon_allow_tls_1_2", c.DaemonAllowTLS12, false},
 				{"outbound_rate_limit_percent", c.OutboundRateLimitPercent, 30},
 				{"private_ssl_ca.crt", c.PrivateSSLCA.Crt, "config/ssl/ca/private_ca.crt"},
 				{"chia_ssl_ca.key", c.ChiaSSLCA.Key, "config/ssl/ca/chia_ca.key"},
@@ -621,7 +622,12 @@ func TestRateLimitPercent(t *testing.T) {
 	if c.InboundRateLimitPercent != 100 || c.OutboundRateLimitPercent != 10 {
 		t.Errorf("inbound %d, outbound %d; want 100, 10", c.InboundRateLimitPercent, c.OutboundRateLimitPercent)
 	}
-	if c.DaemonMaxMessageSize != 1000 || c.DaemonHeartbeat != 300 {
-		t.Errorf("daemon_max_message_size %d, daemon_heartbeat %d; want 1000, 300", c.DaemonMaxMessageSize, c.DaemonHeartbeat)
+	if c.DaemonMaxMessageSize != 1000 || c.DaemonHeartbeat != 300 || c.DaemonAllowTLS12 {
+		t.Errorf("daemon_max_message_size %d, daemon_heartbeat %d, daemon_allow_tls_1_2 %v; want 1000, 300, false",
+			c.DaemonMaxMessageSize, c.DaemonHeartbeat, c.DaemonAllowTLS12)
+	}
+	// The reference writes Python's True and False.
+	if c := mustLoad(t, newRoot(t, []byte("daemon_allow_tls_1_2: True\n"))); !c.DaemonAllowTLS12 {
+		t.Error("daemon_allow_tls_1_2: True read as false")
 	}
 }

@@ -8,8 +8,9 @@
 //     ~/.chia/mainnet, made absolute once.
 //   - Load reads root/config/config.yaml into a Config: typed fields for the
 //     keys chianet reads (selected_network, network_overrides,
-//     self_hostname, daemon_port, the CA and daemon certificate paths,
-//     logging, and the full_node, introducer and seeder sections), each
+//     self_hostname, daemon_port and the other daemon_ keys, the CA and
+//     daemon certificate paths, logging, and the full_node, introducer
+//     and seeder sections), each
 //     named after its key. A key the file lacks takes the default of
 //     chianet's template, which is the reference's. Load checks the values
 //     with Validate, whose errors name the key at fault. Misspellings

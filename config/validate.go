@@ -212,7 +212,8 @@ func parseNetwork(s string) (netip.Prefix, error) {
 }
 
 // ExemptNetworks returns full_node.exempt_peer_networks parsed, each
-// address as a one-address prefix.
+// address as a one-address prefix and each block as its network (see
+// HostBitsEntries).
 func (c *Config) ExemptNetworks() ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for i, s := range c.FullNode.ExemptPeerNetworks {
@@ -252,8 +253,9 @@ func (c *Config) TrustedNodeIDs() (ids [][32]byte, invalid []string) {
 }
 
 // TrustedNetworks returns full_node.trusted_cidrs parsed, each address as
-// a one-address prefix, and the entries that are neither an address nor
-// a CIDR block. Load does not refuse those: the reference fails on one
+// a one-address prefix and each block as its network (see
+// HostBitsEntries), and the entries that are neither an address nor a
+// CIDR block. Load does not refuse those: the reference fails on one
 // only when it checks a peer against it.
 func (c *Config) TrustedNetworks() (nets []netip.Prefix, invalid []string) {
 	for _, s := range c.FullNode.TrustedCIDRs {
@@ -264,6 +266,41 @@ func (c *Config) TrustedNetworks() (nets []netip.Prefix, invalid []string) {
 		}
 	}
 	return nets, invalid
+}
+
+// HostBitsEntry is an entry of full_node.exempt_peer_networks or
+// trusted_cidrs whose address has bits set past its prefix length, such
+// as 10.1.2.3/24.
+type HostBitsEntry struct {
+	// Key is the list's key, e.g. "full_node.trusted_cidrs".
+	Key string
+	// Entry is the entry as written.
+	Entry string
+	// Network is the network that applies: Entry with the host bits
+	// cleared (10.1.2.0/24).
+	Network netip.Prefix
+}
+
+// HostBitsEntries returns the entries of full_node.exempt_peer_networks,
+// then of trusted_cidrs, that have host bits set, in file order. chianet
+// uses their network, as the reference does for exempt_peer_networks
+// (which it reads with strict=False), and tells the caller so that it can
+// warn: such an entry is likely a typo for one address or another length.
+// The reference fails on such a trusted_cidrs entry each time it checks a
+// peer against it, which chianet does not copy.
+func (c *Config) HostBitsEntries() []HostBitsEntry {
+	var out []HostBitsEntry
+	for _, l := range []struct {
+		key     string
+		entries []string
+	}{{"full_node.exempt_peer_networks", c.FullNode.ExemptPeerNetworks}, {"full_node.trusted_cidrs", c.FullNode.TrustedCIDRs}} {
+		for _, s := range l.entries {
+			if p, err := netip.ParsePrefix(s); err == nil && p != p.Masked() {
+				out = append(out, HostBitsEntry{Key: l.key, Entry: s, Network: p.Masked()})
+			}
+		}
+	}
+	return out
 }
 
 // SlogLevel maps log_level, a Python logging level name (any case), to a

@@ -170,3 +170,32 @@ func TestTrusted(t *testing.T) {
 		t.Errorf("reference file: TrustedNetworks() = %v, %q", nets, bad)
 	}
 }
+
+// TestHostBitsEntries lists the exempt_peer_networks and trusted_cidrs
+// entries with host bits set, which ExemptNetworks and TrustedNetworks
+// return as their networks.
+func TestHostBitsEntries(t *testing.T) {
+	c := mustLoad(t, newRoot(t, []byte(`full_node:
+  exempt_peer_networks: ["10.1.2.3/24", "10.0.0.0/8", "192.0.2.9", "::ffff:10.9.9.9/120"]
+  trusted_cidrs: ["fe80::1/10", "nope", "2001:db8::/32", "10.0.0.1/33", "198.51.100.7/32"]
+`)))
+	want := []HostBitsEntry{
+		{"full_node.exempt_peer_networks", "10.1.2.3/24", netip.MustParsePrefix("10.1.2.0/24")},
+		{"full_node.exempt_peer_networks", "::ffff:10.9.9.9/120", netip.MustParsePrefix("::ffff:10.9.9.0/120")},
+		{"full_node.trusted_cidrs", "fe80::1/10", netip.MustParsePrefix("fe80::/10")},
+	}
+	if got := c.HostBitsEntries(); !slices.Equal(got, want) {
+		t.Errorf("HostBitsEntries() = %v, want %v", got, want)
+	}
+	exempt, err := c.ExemptNetworks()
+	wantExempt := []netip.Prefix{netip.MustParsePrefix("10.1.2.0/24"), netip.MustParsePrefix("10.0.0.0/8"),
+		netip.MustParsePrefix("192.0.2.9/32"), netip.MustParsePrefix("::ffff:10.9.9.0/120")}
+	if err != nil || !slices.Equal(exempt, wantExempt) {
+		t.Errorf("ExemptNetworks() = %v, %v", exempt, err)
+	}
+	trusted, _ := c.TrustedNetworks()
+	wantTrusted := []netip.Prefix{netip.MustParsePrefix("fe80::/10"), netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("198.51.100.7/32")}
+	if !slices.Equal(trusted, wantTrusted) {
+		t.Errorf("TrustedNetworks() = %v", trusted)
+	}
+}

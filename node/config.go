@@ -217,6 +217,12 @@ type Config struct {
 	// rpc.DefaultDaemonReadTimeout (the reference's defaults).
 	DaemonMaxMessageBytes int64
 	DaemonHeartbeat       time.Duration
+	// DaemonAllowTLS12 lets TLS 1.2 clients reach the daemon (still with a
+	// certificate of the private CA), as the reference's
+	// daemon_allow_tls_1_2 does; see rpc.DaemonConfig.AllowTLS12. False
+	// means TLS 1.3 only, the reference's default. The HTTPS RPC stays
+	// TLS 1.3 only either way, as the reference's does.
+	DaemonAllowTLS12 bool
 	// NetworkInfo is what get_network_info answers, and
 	// get_aggsig_additional_data (AggSigMeAdditionalData). Empty fields
 	// are filled from the built-in network of the same name (its address

@@ -40,6 +40,17 @@
 // (127.0.0.1 on loopback). Targets that address cannot reach get the
 // kernel's choice.
 //
+// # Rate limits
+//
+// Config.InboundRateLimitPercent and OutboundRateLimitPercent (config.yaml's
+// inbound_rate_limit_percent and outbound_rate_limit_percent) scale the
+// limiters of every connection, accepted or dialled, except those of
+// localhost (127.0.0.1, ::1) and Config.ExemptNetworks. A peer over an
+// inbound limit is closed (1000, no reason) and banned for 300 s; a
+// message of ours over an outbound limit waits for the next 60 s bucket,
+// except respond_peers, which is dropped, as in the reference: at the
+// default 30 % a peer gets three answers to request_peers a minute.
+//
 // # Static peers
 //
 // Config.StaticPeers are kept connected by the node itself, as the

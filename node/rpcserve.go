@@ -70,6 +70,7 @@ func (n *Node) startRPC(ctx context.Context, stop func()) (closeRPC func(context
 			Exit:            stop,
 			MaxMessageBytes: n.cfg.DaemonMaxMessageBytes,
 			ReadTimeout:     n.cfg.DaemonHeartbeat,
+			AllowTLS12:      n.cfg.DaemonAllowTLS12,
 			Logger:          n.log.With("component", "daemon"),
 		})
 		if err == nil {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -200,6 +201,32 @@ func TestDaemonMaxMessageBytes(t *testing.T) {
 	}
 	if _, err := d.Request(ctx, rpc.DaemonName, "ping", map[string]string{"pad": strings.Repeat("x", 2000)}); err == nil {
 		t.Error("a 2,000-byte message was answered with a 1,000-byte limit")
+	}
+}
+
+// Config.DaemonAllowTLS12 reaches the daemon: a TLS 1.2 client is
+// answered with it, and refused without it.
+func TestDaemonAllowTLS12(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		a := startNode(t, "a", func(c *Config) { c.DaemonAddr, c.DaemonAllowTLS12 = "127.0.0.1:0", allow })
+		tc, err := rpc.ClientTLS(chiatls.Tree{Root: a.cfg.Root}, chiatls.Daemon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc.MinVersion, tc.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
+		ctx, cancel := context.WithTimeout(context.Background(), failsafe)
+		d, err := rpc.DialDaemon(ctx, "wss://"+a.DaemonAddr(), tc, "test_client")
+		if err == nil {
+			_, err = d.Request(ctx, rpc.DaemonName, "ping", nil)
+			d.Close()
+		}
+		cancel()
+		if allow != (err == nil) {
+			t.Errorf("DaemonAllowTLS12 %v: TLS 1.2 client: %v", allow, err)
+		}
+		if err := a.shutdown(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -50,6 +50,12 @@ type DaemonConfig struct {
 	// TLS is the daemon's TLS config; it must require and verify client
 	// certificates (see ServerTLS with chiatls.Daemon). Required.
 	TLS *tls.Config
+	// AllowTLS12 admits clients that speak TLS 1.2, with the ECDHE
+	// AES-GCM and ChaCha20-Poly1305 suites listed in the package documentation, as the
+	// reference's daemon_allow_tls_1_2 does; client certificates are
+	// still required. False, the reference's default, means TLS 1.3
+	// only.
+	AllowTLS12 bool
 	// Version is get_version's "version". Empty means
 	// peer.DefaultSoftwareVersion.
 	Version string
@@ -155,6 +161,10 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	tc, err := serverTLS(cfg.TLS)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.AllowTLS12 {
+		tc.MinVersion = tls.VersionTLS12
+		tc.CipherSuites = tls12Suites()
 	}
 	return &Daemon{
 		cfg:      cfg,

@@ -116,7 +116,11 @@
 //
 // wss://host:55400/ (GET / with an upgrade), same TLS as above, text
 // frames holding a Message: {command, ack, data, request_id, destination,
-// origin}. Routing, by destination:
+// origin}. With DaemonConfig.AllowTLS12 (config.yaml's
+// daemon_allow_tls_1_2, false by default) the daemon also accepts TLS
+// 1.2 clients, still with a certificate of the private CA, with these
+// suites: ECDHE-ECDSA and ECDHE-RSA with AES-256-GCM, ChaCha20-Poly1305
+// and AES-128-GCM. Routing, by destination:
 //
 //	destination          handling
 //	"daemon"             the daemon's commands below; the answer goes to the sender
@@ -155,6 +159,11 @@
 //
 // # Where chianet differs from the reference
 //
+//   - daemon_allow_tls_1_2 admits the AEAD suites of the reference's
+//     TLS 1.2 list only: its four ECDHE CBC suites (AES-128-SHA256,
+//     AES-256-SHA384) are refused, since Go lacks the SHA-384 ones and
+//     lists the others as insecure. A TLS 1.2 client offering nothing
+//     but CBC suites fails its handshake.
 //   - The services run in the daemon's process: they do not connect to it
 //     as clients, and a socket cannot register under a service's name.
 //   - A service's answer also reaches a sender that did not register its

@@ -34,3 +34,20 @@ func ClientTLS(tree chiatls.Tree, s chiatls.Service) (*tls.Config, error) {
 	}
 	return chiatls.ClientConfig(cert, pool), nil
 }
+
+// tls12Suites returns the TLS 1.2 cipher suites of a daemon with
+// DaemonConfig.AllowTLS12, in order of preference: the reference's
+// daemon_allow_tls_1_2 list without its four ECDHE CBC suites (AES-SHA256
+// and AES-SHA384), which Go either lacks or lists as insecure
+// (Lucky13). The TLS 1.3 suites are not configurable and stay as they
+// are.
+func tls12Suites() []uint16 {
+	return []uint16{
+		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	}
+}

@@ -2,6 +2,7 @@ package seeder
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -176,6 +177,38 @@ poll:
 
 	if err := client.StopNode(ctx); err != nil || stops.Load() != 1 {
 		t.Errorf("stop_node: %v, %d stops", err, stops.Load())
+	}
+}
+
+// TestCrawlerDaemonOptions checks that RPCConfig's daemon fields reach
+// the daemon: with DaemonAllowTLS12 a TLS 1.2 client is answered, without
+// it refused; a message over DaemonMaxMessageBytes is not answered.
+func TestCrawlerDaemonOptions(t *testing.T) {
+	cert, pool := identity(t)
+	for _, allow := range []bool{false, true} {
+		c := newTestCrawler(t, testCrawlerConfig(t, newFakeClock(t0)))
+		ctx, cancel := context.WithTimeout(context.Background(), rpcWait)
+		rs, err := c.StartRPC(ctx, RPCConfig{DaemonAddr: "127.0.0.1:0", TLS: chiatls.ServerConfig(cert, pool),
+			DaemonAllowTLS12: allow, DaemonMaxMessageBytes: 1000, Stop: func() {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc := clientTLS(t)
+		tc.MinVersion, tc.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
+		dc, err := rpc.DialDaemon(ctx, "wss://"+rs.DaemonAddr()+"/", tc, "")
+		if err == nil {
+			if _, err = dc.Request(ctx, rpc.DaemonName, "ping", nil); err == nil {
+				if _, big := dc.Request(ctx, rpc.DaemonName, "ping", map[string]string{"pad": strings.Repeat("x", 2000)}); big == nil {
+					t.Error("a 2,000-byte message was answered with a 1,000-byte limit")
+				}
+			}
+			dc.Close()
+		}
+		if allow != (err == nil) {
+			t.Errorf("DaemonAllowTLS12 %v: TLS 1.2 client: %v", allow, err)
+		}
+		rs.Close(ctx)
+		cancel()
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/chianet/chianet/rpc"
 )
@@ -23,6 +24,14 @@ type RPCConfig struct {
 	// state changes to the sockets registered as rpc.Metrics. Empty means
 	// none.
 	DaemonAddr string
+	// DaemonMaxMessageBytes, DaemonHeartbeat and DaemonAllowTLS12 are the
+	// daemon's rpc.DaemonConfig MaxMessageBytes, ReadTimeout and
+	// AllowTLS12: config.yaml's daemon_max_message_size, daemon_heartbeat
+	// and daemon_allow_tls_1_2. Zero means the reference's defaults
+	// (50,000,000 bytes, 300 s, TLS 1.3 only).
+	DaemonMaxMessageBytes int64
+	DaemonHeartbeat       time.Duration
+	DaemonAllowTLS12      bool
 	// TLS is the servers' TLS config: rpc.ServerTLS with the daemon's
 	// certificate, as the reference's services present. Required.
 	TLS *tls.Config
@@ -73,8 +82,9 @@ func (c *Crawler) StartRPC(ctx context.Context, cfg RPCConfig) (*RPCServer, erro
 		}
 	}
 	if cfg.DaemonAddr != "" {
-		s.d, err = rpc.NewDaemon(rpc.DaemonConfig{ListenAddr: cfg.DaemonAddr, TLS: cfg.TLS, Version: cfg.Options.Version,
-			NetworkInfo: cfg.NetworkInfo, Exit: cfg.Stop, Logger: log.With("component", "daemon")})
+		s.d, err = rpc.NewDaemon(rpc.DaemonConfig{ListenAddr: cfg.DaemonAddr, TLS: cfg.TLS, AllowTLS12: cfg.DaemonAllowTLS12,
+			Version: cfg.Options.Version, NetworkInfo: cfg.NetworkInfo, Exit: cfg.Stop,
+			MaxMessageBytes: cfg.DaemonMaxMessageBytes, ReadTimeout: cfg.DaemonHeartbeat, Logger: log.With("component", "daemon")})
 		if err == nil {
 			err = s.d.AddService(rpc.CrawlerService, routes)
 		}

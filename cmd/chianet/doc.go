@@ -46,11 +46,17 @@
 // trusted_cidrs (networks never banned), dns_servers, introducer_peer
 // and peer_connect_timeout, the top-level inbound_rate_limit_percent and
 // outbound_rate_limit_percent (the scaling of peers' rate limits),
-// daemon_max_message_size and daemon_heartbeat, and the certificates' places:
+// daemon_max_message_size, daemon_heartbeat and daemon_allow_tls_1_2
+// (TLS 1.2 clients of the daemon), and the certificates' places:
 // private_ssl_ca, chia_ssl_ca, daemon_ssl (the RPC's) and full_node.ssl;
 // flags override the file, and without a file the reference's defaults
 // apply. An entry of trusted_peers or trusted_cidrs that is not a node id
-// or network is skipped with a warning. mainnet and testnet11 are built in;
+// or network is skipped with a warning. An entry of exempt_peer_networks,
+// trusted_cidrs or --exempt-network with host bits set (10.1.2.3/24)
+// applies as its network (10.1.2.0/24), with a warning naming the key,
+// the entry and the network: the reference masks exempt_peer_networks
+// without a word and fails on such a trusted_cidrs entry each time it
+// checks a peer against it. mainnet and testnet11 are built in;
 // network_overrides may declare more; any other --network is an error
 // listing the known ones unless --private runs it as a network of one's
 // own (no default port, DNS introducers or introducer; private addresses

@@ -76,11 +76,13 @@ target_outbound_peer_count, max_inbound_wallet, max_inbound_farmer,
 exempt_peer_networks, trusted_peers, trusted_cidrs, dns_servers,
 introducer_peer and peer_connect_timeout; and the top-level
 inbound_rate_limit_percent, outbound_rate_limit_percent,
-daemon_max_message_size and daemon_heartbeat.
+daemon_max_message_size, daemon_heartbeat and daemon_allow_tls_1_2.
 Flags override the file. Without a file the reference's defaults apply
 (mainnet, port 8444, log level info); the file chianet init writes, as the
 reference's, says WARNING, so that only warnings and errors are logged
-unless --log-level says otherwise.
+unless --log-level says otherwise. An exempt_peer_networks or
+trusted_cidrs entry with host bits set, such as 10.1.2.3/24, applies as
+its network, 10.1.2.0/24, with a warning.
 
 mainnet and testnet11 are built in, with their default port, DNS introducers
 and introducer; network_overrides may declare more. Any other --network name
@@ -395,6 +397,19 @@ func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile boo
 		return cfg, fmt.Errorf("%s %d is more than %s %d: no inbound full node would ever be accepted", names[0], vals[0], names[1], vals[1])
 	}
 
+	// Exempt and trusted networks with host bits set (10.1.2.3/24) apply
+	// as their network (10.1.2.0/24), with a warning, since the operator
+	// may have meant one address: the reference masks exempt_peer_networks
+	// silently and fails on such a trusted_cidrs entry whenever it checks
+	// a peer against it.
+	const hostBits = ": entry has host bits set; using its network"
+	for _, h := range file.HostBitsEntries() {
+		if h.Key == "full_node.exempt_peer_networks" && changed("exempt-network") {
+			continue // not used
+		}
+		warn(h.Key+" in config.yaml"+hostBits, "entry", h.Entry, "network", h.Network.String())
+	}
+
 	// Exempt networks.
 	exempt, source := fn.ExemptPeerNetworks, "full_node.exempt_peer_networks in config.yaml" // validated by Load
 	if changed("exempt-network") {
@@ -404,6 +419,12 @@ func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile boo
 		p, err := parsePrefix(s)
 		if err != nil {
 			return cfg, fmt.Errorf("%s: %q is not an IP address or CIDR block", source, s)
+		}
+		if m := p.Masked(); m != p {
+			if changed("exempt-network") {
+				warn(source+hostBits, "entry", s, "network", m.String())
+			}
+			p = m
 		}
 		cfg.ExemptNetworks = append(cfg.ExemptNetworks, p)
 	}
@@ -426,6 +447,7 @@ func (f *nodeFlags) config(cmd *cobra.Command, file *config.Config, fromFile boo
 	cfg.InboundRateLimitPercent, cfg.OutboundRateLimitPercent = file.InboundRateLimitPercent, file.OutboundRateLimitPercent
 	cfg.DaemonMaxMessageBytes = file.DaemonMaxMessageSize
 	cfg.DaemonHeartbeat = time.Duration(file.DaemonHeartbeat) * time.Second
+	cfg.DaemonAllowTLS12 = file.DaemonAllowTLS12
 
 	// The RPC and the daemon, on self_hostname.
 	cfg.NetworkInfo = rpc.NetworkInfo{NetworkName: nw.Name, NetworkPrefix: nw.AddressPrefix, GenesisChallenge: nw.GenesisChallenge,

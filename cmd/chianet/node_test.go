@@ -311,6 +311,7 @@ full_node:
   peers_file_path: db/peers_devnet1.dat
 outbound_rate_limit_percent: 10
 daemon_max_message_size: 1000
+daemon_allow_tls_1_2: True
 `)
 	s, err := nodeSettingsFor(t, "--root", root)
 	if err != nil {
@@ -320,7 +321,8 @@ daemon_max_message_size: 1000
 		ListenAddr: ":9446", ImportPeersFile: "db/peers_devnet1.dat", Introducer: "127.0.0.2:9444", DNSIntroducers: []string{},
 		StaticPeers: []string{"127.0.0.1:9445"}, TargetOutbound: 4, TargetPeerCount: 20, MaxInboundWallet: -1, MaxInboundFarmer: 3,
 		ExemptNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, AllowPrivate: true, PeerConnectTimeout: 5 * time.Second,
-		InboundRateLimitPercent: 100, OutboundRateLimitPercent: 10, DaemonMaxMessageBytes: 1000, DaemonHeartbeat: 300 * time.Second}
+		InboundRateLimitPercent: 100, OutboundRateLimitPercent: 10, DaemonMaxMessageBytes: 1000, DaemonHeartbeat: 300 * time.Second,
+		DaemonAllowTLS12: true}
 	if !reflect.DeepEqual(s.node, want) {
 		t.Errorf("from the file:\n got %+v\nwant %+v", s.node, want)
 	}
@@ -519,13 +521,14 @@ func TestNodeTrusted(t *testing.T) {
     0ThisisanexampleNodeID7ff9d60f1c3fa270c213c0ad0cb89c01274634a7c3cb7: Does_not_matter
     `+hex.EncodeToString(id[:])+`: x
     not-a-node-id: x
-  trusted_cidrs: ["192.0.2.0/24", "fe80::/10", "nope"]
+  trusted_cidrs: ["192.0.2.0/24", "fe80::/10", "nope", "127.0.0.9/30"]
 `)
 	s, err := nodeSettingsFor(t, "--root", root, "--network", "devnet", "--private")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantNets := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("fe80::/10")}
+	// 127.0.0.9/30 has host bits set: its network, 127.0.0.8/30, applies.
+	wantNets := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("fe80::/10"), netip.MustParsePrefix("127.0.0.8/30")}
 	if !slices.Equal(s.node.TrustedNodeIDs, []protocol.Bytes32{id}) || !slices.Equal(s.node.TrustedNetworks, wantNets) {
 		t.Errorf("trusted node ids %x, networks %v", s.node.TrustedNodeIDs, s.node.TrustedNetworks)
 	}
@@ -551,10 +554,11 @@ func TestNodeTrusted(t *testing.T) {
 	var warned []string
 	for line := range strings.Lines(logs.String()) {
 		var rec struct {
-			Msg    string `json:"msg"`
-			Level  string `json:"level"`
-			Listen string `json:"listen"`
-			Entry  string `json:"entry"`
+			Msg     string `json:"msg"`
+			Level   string `json:"level"`
+			Listen  string `json:"listen"`
+			Entry   string `json:"entry"`
+			Network string `json:"network"`
 		}
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("log line is not JSON: %q: %v", line, err)
@@ -565,8 +569,11 @@ func TestNodeTrusted(t *testing.T) {
 		if rec.Level == "WARN" && rec.Entry != "" {
 			warned = append(warned, rec.Entry)
 		}
+		if rec.Entry == "127.0.0.9/30" && (rec.Network != "127.0.0.8/30" || !strings.HasPrefix(rec.Msg, "full_node.trusted_cidrs in config.yaml: ")) {
+			t.Errorf("host bits warning: %s", line)
+		}
 	}
-	if want := []string{"not-a-node-id", "nope"}; !slices.Equal(warned, want) {
+	if want := []string{"127.0.0.9/30", "not-a-node-id", "nope"}; !slices.Equal(warned, want) {
 		t.Errorf("warned of entries %q, want %q:\n%s", warned, want, logs)
 	}
 
@@ -586,6 +593,95 @@ func TestNodeTrusted(t *testing.T) {
 	logs.waitFor(t, `banning`, exited)
 	if out := logs.String(); !strings.Contains(out, `"msg":"not banning trusted peer"`) || strings.Contains(out, `"msg":"banning peer"`) {
 		t.Errorf("trusted peer banned:\n%s", out)
+	}
+
+	// So is a peer of another node id from 127.0.0.10, which is in the
+	// masked network 127.0.0.8/30 and not the address 127.0.0.9.
+	other := chiatls.Tree{Root: t.TempDir()}
+	if err := other.EnsureService(chiatls.FullNode); err != nil {
+		t.Fatal(err)
+	}
+	if tlsConf, err = other.ClientConfig(chiatls.FullNode); err != nil {
+		t.Fatal(err)
+	}
+	d = &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.10:0"))}
+	bad, err = peer.Dial(ctx, addr, peer.Config{NetworkID: "devnet", TLS: tlsConf, DialContext: d.DialContext, Exempt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = bad.SendMessage(ctx, protocol.Message{Type: protocol.MsgRequestPeers, Data: make([]byte, 200)})
+	<-bad.Done()
+	logs.waitFor(t, `"ip":"127.0.0.10"`, exited)
+	spared := false
+	for line := range strings.Lines(logs.String()) {
+		var rec struct{ Msg, IP string }
+		_ = json.Unmarshal([]byte(line), &rec)
+		spared = spared || rec.Msg == "not banning localhost, trusted or exempt peer" && rec.IP == "127.0.0.10"
+	}
+	if out := logs.String(); !spared || strings.Contains(out, `"msg":"banning peer"`) {
+		t.Errorf("peer in a trusted_cidrs network banned:\n%s", out)
+	}
+}
+
+// Networks with host bits set (10.1.2.3/24) in exempt_peer_networks,
+// trusted_cidrs and --exempt-network apply as their network, each with
+// one warning naming where it came from, the entry and the network.
+func TestNodeHostBits(t *testing.T) {
+	root := t.TempDir()
+	writeConfig(t, root, `full_node:
+  exempt_peer_networks: ["10.1.2.3/24", "192.0.2.7", "2001:db8::1/32"]
+  trusted_cidrs: ["198.51.100.0/24", "198.51.100.200/25"]
+`)
+	type warning struct{ msg, entry, network string }
+	warnings := func(s nodeSettings) []warning {
+		var out []warning
+		for _, w := range s.warnings {
+			var x warning
+			x.msg = w.msg
+			for i := 0; i+1 < len(w.args); i += 2 {
+				switch w.args[i] {
+				case "entry":
+					x.entry = w.args[i+1].(string)
+				case "network":
+					x.network = w.args[i+1].(string)
+				}
+			}
+			out = append(out, x)
+		}
+		return out
+	}
+	const hostBits = " in config.yaml: entry has host bits set; using its network"
+	s, err := nodeSettingsFor(t, "--root", root, "--network", "devnet", "--private")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := warnings(s), []warning{
+		{"full_node.exempt_peer_networks" + hostBits, "10.1.2.3/24", "10.1.2.0/24"},
+		{"full_node.exempt_peer_networks" + hostBits, "2001:db8::1/32", "2001:db8::/32"},
+		{"full_node.trusted_cidrs" + hostBits, "198.51.100.200/25", "198.51.100.128/25"},
+	}; !slices.Equal(got, want) {
+		t.Errorf("warnings:\n got %q\nwant %q", got, want)
+	}
+	wantExempt := []netip.Prefix{netip.MustParsePrefix("10.1.2.0/24"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("2001:db8::/32")}
+	wantTrusted := []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("198.51.100.128/25")}
+	if !slices.Equal(s.node.ExemptNetworks, wantExempt) || !slices.Equal(s.node.TrustedNetworks, wantTrusted) {
+		t.Errorf("exempt %v, trusted %v", s.node.ExemptNetworks, s.node.TrustedNetworks)
+	}
+
+	// --exempt-network replaces the file's list, whose entries are then
+	// not warned of.
+	s, err = nodeSettingsFor(t, "--root", root, "--network", "devnet", "--private", "--exempt-network", "172.16.5.5/12", "--exempt-network", "172.16.0.0/12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := warnings(s), []warning{
+		{"full_node.trusted_cidrs" + hostBits, "198.51.100.200/25", "198.51.100.128/25"},
+		{"--exempt-network: entry has host bits set; using its network", "172.16.5.5/12", "172.16.0.0/12"},
+	}; !slices.Equal(got, want) {
+		t.Errorf("warnings with --exempt-network:\n got %q\nwant %q", got, want)
+	}
+	if want := []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("172.16.0.0/12")}; !slices.Equal(s.node.ExemptNetworks, want) {
+		t.Errorf("exempt with --exempt-network: %v", s.node.ExemptNetworks)
 	}
 }
 

@@ -112,7 +112,8 @@ daemon inside each process, and chianet node takes daemon_port (55400),
 so the seeder serves a daemon WebSocket of its own only when asked with
 --daemon-port: it serves chia_crawler and sends crawl_batch_completed
 and loaded_initial_peers, with the peer counts, to the sockets registered
-as metrics. With --once neither is served unless asked for.`,
+as metrics, under config.yaml's daemon_max_message_size, daemon_heartbeat
+and daemon_allow_tls_1_2. With --once neither is served unless asked for.`,
 	}
 	crawl := &cobra.Command{
 		Use:   "crawl",
@@ -293,15 +294,11 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 		if err != nil {
 			return fmt.Errorf("RPC certificates: %w", err)
 		}
-		srv, err := c.StartRPC(ctx, seeder.RPCConfig{
-			RPCAddr:     s.rpcAddr,
-			DaemonAddr:  s.daemonAddr,
-			TLS:         tc,
-			NetworkInfo: s.info,
-			Options:     rpc.Options{LogLevel: level, ResetLogLevel: s.resetLevel},
-			Stop:        func() { cancel(errStopRPC) },
-			Logger:      logger,
-		})
+		rc := s.daemon
+		rc.RPCAddr, rc.DaemonAddr, rc.TLS, rc.NetworkInfo = s.rpcAddr, s.daemonAddr, tc, s.info
+		rc.Options = rpc.Options{LogLevel: level, ResetLogLevel: s.resetLevel}
+		rc.Stop, rc.Logger = func() { cancel(errStopRPC) }, logger
+		srv, err := c.StartRPC(ctx, rc)
 		if err != nil {
 			return explainAddrInUse(err, listenFlag{"--rpc-port", s.rpcAddr, "-1"}, listenFlag{"--daemon-port", s.daemonAddr, "-1"})
 		}

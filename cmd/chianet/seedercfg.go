@@ -34,9 +34,12 @@ type seederSettings struct {
 	// dns lacks Peers and Logger.
 	dns                 seeder.DNSConfig
 	rpcAddr, daemonAddr string
-	info                rpc.NetworkInfo
-	level               slog.Level
-	resetLevel          string
+	// daemon has the daemon's limits and TLS versions (the top-level
+	// daemon_ keys); its other fields are unset.
+	daemon     seeder.RPCConfig
+	info       rpc.NetworkInfo
+	level      slog.Level
+	resetLevel string
 	// certFiles is where config.yaml places the certificates.
 	certFiles *chiatls.Files
 	// misspellings are config.yaml's keys that look like typos of keys
@@ -81,6 +84,8 @@ func (f *seederFlags) settings(cmd *cobra.Command, crawl, serve bool) (seederSet
 	s.misspellings = file.Misspellings()
 	sec := &file.Seeder
 	s.certFiles = certFiles(file)
+	s.daemon = seeder.RPCConfig{DaemonMaxMessageBytes: file.DaemonMaxMessageSize,
+		DaemonHeartbeat: time.Duration(file.DaemonHeartbeat) * time.Second, DaemonAllowTLS12: file.DaemonAllowTLS12}
 
 	// The log level, as chianet node reads it.
 	s.level, s.resetLevel = slog.LevelInfo, "INFO"

@@ -60,7 +60,8 @@ func TestSeederSettingsDefaults(t *testing.T) {
 	if s.file != "" || s.network.Name != "mainnet" || c.Port != 8444 || c.MinHeight != 240_000 ||
 		!reflect.DeepEqual(c.Bootstrap, []string{"node.chia.net:8444"}) || c.AllowPrivate ||
 		s.store != filepath.Join(root, "db", "seeder-mainnet.sqlite") || s.rpcAddr != "localhost:8561" || s.daemonAddr != "" ||
-		!reflect.DeepEqual(s.dns.Listen, []string{":53"}) || s.dns.TTL != 300 || s.info.NetworkPrefix != "xch" {
+		!reflect.DeepEqual(s.dns.Listen, []string{":53"}) || s.dns.TTL != 300 || s.info.NetworkPrefix != "xch" ||
+		!reflect.DeepEqual(s.daemon, seeder.RPCConfig{DaemonMaxMessageBytes: 50_000_000, DaemonHeartbeat: 300 * time.Second}) {
 		t.Errorf("defaults: %+v", s)
 	}
 	// --once serves no RPC unless asked to.
@@ -83,6 +84,7 @@ func TestSeederSettingsFromConfig(t *testing.T) {
 		c.NetworkOverrides.Config = map[string]config.NetworkConfig{"devnet": {AddressPrefix: "dxch", DefaultFullNodePort: 58444}}
 		c.NetworkOverrides.Constants = map[string]config.NetworkConstants{"devnet": {GenesisChallenge: strings.Repeat("ab", 32)}}
 		c.Logging.LogLevel = "DEBUG"
+		c.DaemonMaxMessageSize, c.DaemonHeartbeat, c.DaemonAllowTLS12 = 1000, 60, true
 		s := &c.Seeder
 		s.OtherPeersPort = 58555
 		s.DNSPort = 5353
@@ -112,6 +114,7 @@ func TestSeederSettingsFromConfig(t *testing.T) {
 		{"selected_network", s.network.Name, "devnet"},
 		{"network_overrides", s.info, s.info}, // checked below
 		{"logging.log_level", s.level.String(), "DEBUG"},
+		{"daemon_ keys", s.daemon, seeder.RPCConfig{DaemonMaxMessageBytes: 1000, DaemonHeartbeat: time.Minute, DaemonAllowTLS12: true}},
 		{"seeder.other_peers_port", c.Port, uint16(58555)},
 		{"seeder.bootstrap_peers", c.Bootstrap, []string{"127.0.0.9:58555", "127.0.0.10:58556", "[::1]:58555"}},
 		{"seeder.minimum_height", c.MinHeight, uint32(12)},
