@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chianet/chianet/chiatls"
 	"github.com/chianet/chianet/config"
 	"github.com/chianet/chianet/node"
 	"github.com/chianet/chianet/protocol"
@@ -230,6 +231,13 @@ func (f *nodeFlags) settings(cmd *cobra.Command) (nodeSettings, error) {
 	})
 	if err != nil {
 		return s, err
+	}
+	// As the reference's start does, a certificate or key others may read
+	// or write is reported, not refused.
+	if problems, err := (chiatls.Tree{Root: s.node.Root, Files: s.node.CertFiles}).CheckPermissions(); err == nil {
+		for _, p := range problems {
+			s.warnings = append(s.warnings, logLine{"certificate file permissions too loose", []any{"file", p.Path, "fix", p.String()}})
+		}
 	}
 	for _, m := range file.Misspellings() {
 		s.warnings = append(s.warnings, logLine{"config.yaml: " + m.Key + " is not a key chianet reads, so it is ignored; did you mean " + m.Want + "?",

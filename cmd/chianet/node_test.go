@@ -703,3 +703,29 @@ func TestNodeWarnsOfMisspeltKey(t *testing.T) {
 		t.Error("the misspelt key was read")
 	}
 }
+
+// A private key others may read is warned of at start, as the
+// reference's start does, with the chmod that fixes it.
+func TestNodeWarnsOfLooseKey(t *testing.T) {
+	root := t.TempDir()
+	if _, errOut, code := chianet(t, "", "certs", "init", "--root", root); code != 0 {
+		t.Fatalf("certs init: exit %d: %s", code, errOut)
+	}
+	key := filepath.Join(root, "config", "ssl", "full_node", "private_full_node.key")
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := nodeSettingsFor(t, "--root", root, "--network", "devnet", "--private")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []logLine
+	for _, w := range s.warnings {
+		if w.msg == "certificate file permissions too loose" {
+			found = append(found, w)
+		}
+	}
+	if len(found) != 1 || found[0].args[1] != key || !strings.Contains(found[0].args[3].(string), "chmod 600 "+key) {
+		t.Errorf("warnings %+v: want one of %s with its chmod", s.warnings, key)
+	}
+}
