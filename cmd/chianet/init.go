@@ -81,6 +81,12 @@ the reference accepts are reported on standard error.`,
 			for _, p := range problems {
 				fmt.Fprintln(cmd.ErrOrStderr(), "chianet: warning:", p)
 			}
+			if existing != nil {
+				for _, m := range existing.Misspellings() {
+					fmt.Fprintf(cmd.ErrOrStderr(), "chianet: warning: %s line %d: %s is not a key chianet reads, so it is ignored; did you mean %s?\n",
+						cfgFile, m.Line, m.Key, m.Want)
+				}
+			}
 			return nil
 		},
 	}

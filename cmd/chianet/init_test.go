@@ -201,3 +201,15 @@ func TestInitBadConfig(t *testing.T) {
 		t.Error("config.yaml changed")
 	}
 }
+
+// init keeps an existing config.yaml as it is, and warns of a key in it
+// that looks like a typo of one chianet reads.
+func TestInitWarnsOfMisspeltKey(t *testing.T) {
+	root := t.TempDir()
+	writeConfig(t, root, "selected_network: mainnet\nfull_node:\n  rpc_prot: 8555\n")
+	_, errOut, code := chianet(t, "", "init", "--root", root)
+	want := "chianet: warning: config/config.yaml line 3: full_node.rpc_prot is not a key chianet reads, so it is ignored; did you mean full_node.rpc_port?\n"
+	if code != 0 || errOut != want {
+		t.Errorf("exit %d, stderr %q; want 0 and %q", code, errOut, want)
+	}
+}
