@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,7 @@ func (f *rpcFlags) register(cmd *cobra.Command) {
 // rpcTarget is where a node's RPC is and the client to reach it.
 type rpcTarget struct {
 	url    string
+	root   string
 	client *rpc.Client
 }
 
@@ -96,7 +98,7 @@ func (f *rpcFlags) dial(cmd *cobra.Command) (*rpcTarget, error) {
 		return nil, fmt.Errorf("the node's RPC needs a private certificate of %s: %w", tree.SSLDir(), err)
 	}
 	u := "https://" + net.JoinHostPort(localHost(file.SelfHostname), strconv.Itoa(port))
-	return &rpcTarget{url: u, client: rpc.NewClient(u, tc)}, nil
+	return &rpcTarget{url: u, root: root, client: rpc.NewClient(u, tc)}, nil
 }
 
 // runRPC runs fn with a client of the node's RPC under the timeout.
@@ -115,11 +117,26 @@ func runRPC(cmd *cobra.Command, f *rpcFlags, fn func(ctx context.Context, t *rpc
 		case errors.As(err, &re):
 			return fmt.Errorf("the node at %s: %v", t.url, re)
 		case errors.As(err, &ue):
-			return fmt.Errorf("the node's RPC at %s: %w (is chianet node running on this root?)", t.url, ue.Err)
+			return fmt.Errorf("the node's RPC at %s: %w (%s)", t.url, ue.Err, wrongServerHint(ue.Err, t.root))
 		}
 		return err
 	}
 	return nil
+}
+
+// wrongServerHint says what most likely went wrong when the RPC could
+// not be reached: a certificate of the public chia CA is a node's peer
+// port, which operators mistake for the RPC's; one of another CA is a node
+// started with another root.
+func wrongServerHint(err error, root string) string {
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) && ua.Cert != nil {
+		if pub, perr := chiatls.PublicCA(); perr == nil && ua.Cert.CheckSignatureFrom(pub.Cert) == nil {
+			return "that port serves the peer protocol, not the RPC: --rpc-port is the node's RPC port, config.yaml's full_node.rpc_port, 8555 by default"
+		}
+		return "the server there has another private CA than " + root + ": --root must be the running node's root"
+	}
+	return "is chianet node running on this root?"
 }
 
 func newShowCmd(stdout io.Writer) *cobra.Command {

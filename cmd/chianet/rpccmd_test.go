@@ -258,3 +258,23 @@ func TestRPCCommandsMissingRoot(t *testing.T) {
 		}
 	}
 }
+
+// show pointed at a node's peer port, or at a node of another root, says
+// which mistake it most likely is, besides the TLS error.
+func TestShowWrongPortOrRoot(t *testing.T) {
+	a := startRPCNode(t, true)
+	peerPort := strconv.Itoa(int(a.Addr().Port()))
+	_, stderr, code := chianetOut(t, "show", "--root", a.root, "--rpc-port", peerPort, "--timeout", "30s")
+	if want := "(that port serves the peer protocol, not the RPC: --rpc-port is the node's RPC port"; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("peer port: exit %d, %q; want 1 and %q", code, stderr, want)
+	}
+
+	other := t.TempDir()
+	if _, errOut, code := chianet(t, "", "certs", "init", "--root", other); code != 0 {
+		t.Fatalf("certs init: exit %d: %s", code, errOut)
+	}
+	_, stderr, code = chianetOut(t, "show", "--root", other, "--rpc-port", a.rpcPort(), "--timeout", "30s")
+	if want := "(the server there has another private CA than " + other + ": --root must be the running node's root)"; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("another root: exit %d, %q; want 1 and %q", code, stderr, want)
+	}
+}
