@@ -235,7 +235,15 @@ func explain(ctx context.Context, step string, f *peerFlags, err error) error {
 	var unknownCA x509.UnknownAuthorityError
 	switch {
 	case errors.As(err, &unknownCA):
-		return fmt.Errorf("%s: the peer's certificate is not signed by the CA we dial with (%v)", step, unknownCA)
+		hint := ""
+		// Peer ports present a certificate of the public chia CA; a
+		// private CA's is a node's RPC or daemon, which operators mistake
+		// for its peer port. (A harvester dials the private CA itself.)
+		if pub, perr := chiatls.PublicCA(); perr == nil && unknownCA.Cert != nil && f.nodeType != "harvester" &&
+			unknownCA.Cert.CheckSignatureFrom(pub.Cert) != nil {
+			hint = "; it is not of the public chia CA that peer ports use: is this a node's RPC or daemon port? (a full node's peer port is full_node.port, 8444 on mainnet)"
+		}
+		return fmt.Errorf("%s: the peer's certificate is not signed by the CA we dial with (%v)%s", step, unknownCA, hint)
 	case errors.Is(err, peer.ErrNetworkID):
 		return fmt.Errorf("%s: %v (--network is %q)", step, cause, f.network)
 	case errors.Is(err, peer.ErrSelfConnection):

@@ -278,3 +278,13 @@ func TestShowWrongPortOrRoot(t *testing.T) {
 		t.Errorf("another root: exit %d, %q; want 1 and %q", code, stderr, want)
 	}
 }
+
+// peer ping pointed at a node's RPC port says it is most likely not a
+// peer port: the certificate there is of a private CA.
+func TestPeerPingRPCPort(t *testing.T) {
+	a := startRPCNode(t, true)
+	_, stderr, code := chianetOut(t, "peer", "ping", "127.0.0.1:"+a.rpcPort(), "--network", "devnet", "--root", t.TempDir(), "--timeout", "30s")
+	if want := "it is not of the public chia CA that peer ports use: is this a node's RPC or daemon port?"; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, %q; want 1 and %q", code, stderr, want)
+	}
+}
