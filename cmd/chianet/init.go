@@ -82,6 +82,7 @@ the reference accepts are reported on standard error.`,
 				fmt.Fprintln(cmd.ErrOrStderr(), "chianet: warning:", p)
 			}
 			if existing != nil {
+				// The same words as misspeltKeyMsg, on one line of its own.
 				for _, m := range existing.Misspellings() {
 					fmt.Fprintf(cmd.ErrOrStderr(), "chianet: warning: %s line %d: %s is not a key chianet reads, so it is ignored; did you mean %s?\n",
 						cfgFile, m.Line, m.Key, m.Want)

@@ -198,6 +198,10 @@ type nodeSettings struct {
 	warnings []logLine
 }
 
+// misspeltKeyMsg is the warning of a config.yaml key that is most likely
+// a typo of one chianet reads (config.Misspellings).
+const misspeltKeyMsg = "config.yaml: a key chianet does not read, so it is ignored; most likely a typo"
+
 // logLine is a message and its slog attributes.
 type logLine struct {
 	msg  string
@@ -240,8 +244,7 @@ func (f *nodeFlags) settings(cmd *cobra.Command) (nodeSettings, error) {
 		}
 	}
 	for _, m := range file.Misspellings() {
-		s.warnings = append(s.warnings, logLine{"config.yaml: " + m.Key + " is not a key chianet reads, so it is ignored; did you mean " + m.Want + "?",
-			[]any{"line", m.Line}})
+		s.warnings = append(s.warnings, logLine{misspeltKeyMsg, []any{"key", m.Key, "did_you_mean", m.Want, "line", m.Line}})
 	}
 	s.level = slog.LevelInfo
 	s.node.ResetLogLevel = "INFO"

@@ -694,8 +694,8 @@ func TestNodeWarnsOfMisspeltKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := logLine{"config.yaml: full_node.target_outbond_peer_count is not a key chianet reads, so it is ignored; did you mean full_node.target_outbound_peer_count?",
-		[]any{"line", 3}}
+	want := logLine{misspeltKeyMsg,
+		[]any{"key", "full_node.target_outbond_peer_count", "did_you_mean", "full_node.target_outbound_peer_count", "line", 3}}
 	if !slices.ContainsFunc(s.warnings, func(l logLine) bool { return reflect.DeepEqual(l, want) }) {
 		t.Errorf("warnings %+v lack %+v", s.warnings, want)
 	}

@@ -218,7 +218,7 @@ func runSeeder(cmd *cobra.Command, stdout io.Writer, f *seederFlags, crawl, serv
 		logger.Info("configuration read", "file", s.file, "root", s.root, "network", s.network.Name)
 	}
 	for _, m := range s.misspellings {
-		logger.Warn("config.yaml: "+m.Key+" is not a key chianet reads, so it is ignored; did you mean "+m.Want+"?", "line", m.Line)
+		logger.Warn(misspeltKeyMsg, "key", m.Key, "did_you_mean", m.Want, "line", m.Line)
 	}
 	sigCtx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
