@@ -71,12 +71,5 @@ func TestNodeRPCOnIPv6Loopback(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case code := <-exited:
-		if code != 0 {
-			t.Fatalf("exit %d:\n%s", code, logs)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("node did not stop 30s after cancel:\n%s", logs)
-	}
+	logs.waitExit(t, "node", exited)
 }

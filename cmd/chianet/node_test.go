@@ -72,6 +72,20 @@ func (w *logWatch) waitFor(t *testing.T, s string, exited <-chan int) {
 	}
 }
 
+// waitExit waits for a command whose context was cancelled to exit, and
+// fails unless it exits 0 within 30 s (what names it in the failure).
+func (w *logWatch) waitExit(t *testing.T, what string, exited <-chan int) {
+	t.Helper()
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Fatalf("%s: exit %d:\n%s", what, code, w)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not stop 30s after cancel:\n%s", what, w)
+	}
+}
+
 // `chianet node` on a private network starts, listens, and stops cleanly
 // (exit 0, peers saved) when its context is cancelled, as on SIGINT.
 func TestNodeStartStop(t *testing.T) {
@@ -88,14 +102,7 @@ func TestNodeStartStop(t *testing.T) {
 	logs.waitFor(t, `"msg":"node started"`, exited)
 	logs.waitFor(t, "nothing to bootstrap from", exited)
 	cancel()
-	select {
-	case code := <-exited:
-		if code != 0 {
-			t.Fatalf("exit %d:\n%s", code, logs)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("node did not stop 30s after cancel:\n%s", logs)
-	}
+	logs.waitExit(t, "node", exited)
 
 	var msgs []string
 	for line := range strings.Lines(logs.String()) {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 )
@@ -66,14 +65,7 @@ func TestRelativeRoot(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case code := <-exited:
-		if code != 0 {
-			t.Fatalf("node: exit %d:\n%s", code, logs)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("node did not stop 30s after cancel:\n%s", logs)
-	}
+	logs.waitExit(t, "node", exited)
 	for _, p := range []string{
 		filepath.Join(wd, "rel", "dir", "db", "chianet-peers-devnet.dat"),
 		filepath.Join(wd, "rel", "dir", "config", "ssl", "full_node", "public_full_node.crt"),

@@ -102,14 +102,7 @@ func TestSeederRun(t *testing.T) {
 		}
 	}
 	cancel()
-	select {
-	case code := <-exited:
-		if code != 0 {
-			t.Fatalf("exit %d:\n%s", code, logs)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("seeder run did not stop 30s after cancel:\n%s", logs)
-	}
+	logs.waitExit(t, "seeder run", exited)
 }
 
 // TestSeederCrawlerRPC runs `seeder crawl` with its RPC and a daemon of
@@ -206,12 +199,5 @@ func TestSeederDNSEmptyStoreWarns(t *testing.T) {
 	}()
 	logs.waitFor(t, "level=WARN msg=\"the store holds no reliable peers", exited)
 	cancel()
-	select {
-	case code := <-exited:
-		if code != 0 {
-			t.Fatalf("exit %d:\n%s", code, logs)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("seeder dns did not stop 30s after cancel:\n%s", logs)
-	}
+	logs.waitExit(t, "seeder dns", exited)
 }
