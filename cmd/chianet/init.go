@@ -82,7 +82,8 @@ the reference accepts are reported on standard error.`,
 				fmt.Fprintln(cmd.ErrOrStderr(), "chianet: warning:", p)
 			}
 			if existing != nil {
-				// The same words as misspeltKeyMsg, on one line of its own.
+				// init has no logger: the warning node and seeder log
+				// (misspeltKeyMsg) as one line of standard error.
 				for _, m := range existing.Misspellings() {
 					fmt.Fprintf(cmd.ErrOrStderr(), "chianet: warning: %s line %d: %s is not a key chianet reads, so it is ignored; did you mean %s?\n",
 						cfgFile, m.Line, m.Key, m.Want)
